@@ -1,0 +1,1 @@
+"""ecore.brokers: the simulated margin-accounting broker and the Interactive Brokers adapter."""

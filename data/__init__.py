@@ -1,0 +1,1 @@
+"""ecore.data: loaders, synthetic futures prices, backtrader feeds and the bundled data set."""

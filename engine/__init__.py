@@ -1,0 +1,1 @@
+"""ecore.engine: contracts, calendars, margin, broker simulation, runner and command line."""

@@ -1,0 +1,146 @@
+"""Business days of the U.S. Treasury futures market.
+
+A day counts as a business day for Treasury futures when both the CBOT interest-rate futures
+market is open (pandas_market_calendars' ``CME_Bond``) *and* the cash Treasury market is open
+(``SIFMA_US``).  The two disagree on a handful of days a year:
+
+* Juneteenth (from 2022) and some Good Fridays: CME trades, the bond market is shut.  CME's
+  published last trading days skip these days (ZNM24 traded last on 2024-06-18, not 06-19),
+  so a delivery-calendar rule must never land on them.
+* Memorial Day, Labor Day and other federal holidays: the library lists a halted CME Globex
+  session as a "valid day"; the cash market is closed and nothing settles.
+* National days of mourning (2004-06-11, 2007-01-02, 2018-12-05): CME closed, SIFMA open.
+
+Taking the intersection means no rule date ever lands on a day either market is shut.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import numpy as np
+
+# The span the calendar libraries are asked for; outside it we refuse rather than guess.
+FIRST_YEAR = 1980
+LAST_YEAR = 2045
+
+
+class CalendarRangeError(ValueError):
+    """A date outside the span the business-day calendar covers."""
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, np.datetime64):
+        return value.astype("datetime64[D]").astype(dt.date)
+    if hasattr(value, "date") and callable(value.date):  # pandas Timestamp
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"not an ISO date (YYYY-MM-DD): {value!r}") from exc
+    raise TypeError(f"not a date: {value!r}")
+
+
+@lru_cache(maxsize=1)
+def _business_days() -> np.ndarray:
+    """Sorted ``datetime64[D]`` array of every Treasury futures business day in the span."""
+    import pandas_market_calendars as mcal
+
+    start, end = f"{FIRST_YEAR}-01-01", f"{LAST_YEAR}-12-31"
+    cme = mcal.get_calendar("CME_Bond").valid_days(start, end)
+    sifma = mcal.get_calendar("SIFMA_US").valid_days(start, end)
+    days = cme.intersection(sifma)
+    return np.asarray(days.tz_localize(None).values.astype("datetime64[D]"))
+
+
+class TreasuryCalendar:
+    """Business-day arithmetic on the Treasury futures calendar.  All dates are ``datetime.date``."""
+
+    def __init__(self, days: np.ndarray | None = None):
+        self._days = _business_days() if days is None else np.asarray(days, dtype="datetime64[D]")
+
+    @property
+    def days(self) -> np.ndarray:
+        return self._days
+
+    def _check(self, d: dt.date) -> np.datetime64:
+        if not FIRST_YEAR <= d.year <= LAST_YEAR:
+            raise CalendarRangeError(
+                f"{d.isoformat()} is outside the Treasury calendar ({FIRST_YEAR}-{LAST_YEAR})"
+            )
+        return np.datetime64(d, "D")
+
+    def _at(self, i: int) -> dt.date:
+        if not 0 <= i < len(self._days):
+            raise CalendarRangeError("business-day arithmetic ran off the calendar's span")
+        return self._days[i].astype(dt.date)
+
+    def is_business_day(self, day) -> bool:
+        x = self._check(_as_date(day))
+        i = np.searchsorted(self._days, x)
+        return bool(i < len(self._days) and self._days[i] == x)
+
+    def next_business_day(self, day, inclusive: bool = False) -> dt.date:
+        """The first business day after ``day`` (or on it, when ``inclusive``)."""
+        x = self._check(_as_date(day))
+        side = "left" if inclusive else "right"
+        return self._at(int(np.searchsorted(self._days, x, side=side)))
+
+    def previous_business_day(self, day, inclusive: bool = False) -> dt.date:
+        """The last business day before ``day`` (or on it, when ``inclusive``)."""
+        x = self._check(_as_date(day))
+        side = "right" if inclusive else "left"
+        return self._at(int(np.searchsorted(self._days, x, side=side)) - 1)
+
+    def add_business_days(self, day, n: int) -> dt.date:
+        """Move ``n`` business days from ``day`` (negative goes back).
+
+        From a non-business day, one step forward lands on the next business day and one step
+        back on the previous one, as exchange rules count.
+        """
+        x = self._check(_as_date(day))
+        if n >= 0:
+            i = int(np.searchsorted(self._days, x, side="right")) + n - 1
+        else:
+            i = int(np.searchsorted(self._days, x, side="left")) + n
+        return self._at(i)
+
+    def first_business_day_of_month(self, year: int, month: int) -> dt.date:
+        return self.next_business_day(dt.date(year, month, 1), inclusive=True)
+
+    def last_business_day_of_month(self, year: int, month: int) -> dt.date:
+        nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+        return self.previous_business_day(nxt)
+
+    def business_days_between(self, start, end) -> list[dt.date]:
+        """Business days ``start <= d <= end``."""
+        a = self._check(_as_date(start))
+        b = self._check(_as_date(end))
+        lo = np.searchsorted(self._days, a, side="left")
+        hi = np.searchsorted(self._days, b, side="right")
+        return [d.astype(dt.date) for d in self._days[lo:hi]]
+
+    def count_business_days(self, start, end) -> int:
+        """Number of business days ``start < d <= end`` (negative when end is before start)."""
+        a = self._check(_as_date(start))
+        b = self._check(_as_date(end))
+        ia = int(np.searchsorted(self._days, a, side="right"))
+        ib = int(np.searchsorted(self._days, b, side="right"))
+        return ib - ia
+
+
+@lru_cache(maxsize=1)
+def treasury_calendar() -> TreasuryCalendar:
+    """The shared calendar instance (built once per process)."""
+    return TreasuryCalendar()
+
+
+def as_date(value) -> dt.date:
+    """Coerce a ``date``, ``datetime``, pandas ``Timestamp``, ``datetime64`` or ISO string to a date."""
+    return _as_date(value)

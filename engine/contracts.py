@@ -1,0 +1,431 @@
+"""U.S. Treasury futures: the contract-specification table and the quarterly contract value object.
+
+Facts come from the CME/CBOT contract-specification pages as collected in
+``shared/reference/treasury-futures.md`` (sections 1.1, 1.3 and 1.4).  Everything a contract needs
+to know about itself (multiplier, tick, delivery-calendar rules, deliverable basket, Interactive
+Brokers identifiers) lives in :data:`SPECS`; nothing else in the engine hard-codes these numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .calendar import TreasuryCalendar, as_date, treasury_calendar
+
+MONTH_CODES = {"F": 1, "G": 2, "H": 3, "J": 4, "K": 5, "M": 6, "N": 7, "Q": 8, "U": 9, "V": 10, "X": 11, "Z": 12}
+MONTH_LETTERS = {v: k for k, v in MONTH_CODES.items()}
+MONTH_ABBR = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+QUARTERLY_MONTHS = (3, 6, 9, 12)
+
+# Last-trading-day rules (CBOT rulebook chapters 18-21, 26, 39, 40).
+LTD_LAST_BUSINESS_DAY = "last business day of the contract month"
+LTD_SEVENTH_BEFORE_LAST = "7th business day before the last business day of the contract month"
+# Last-delivery-day rules.
+LDD_THIRD_AFTER_LTD = "3rd business day after the last trading day"
+LDD_LAST_BUSINESS_DAY = "last business day of the contract month"
+
+
+class ContractError(ValueError):
+    """An unknown root, month or malformed contract code."""
+
+
+@dataclass(frozen=True)
+class ContractSpec:
+    """One Treasury futures product.
+
+    Money in dollars, prices in points (par = 100), ticks as exact fractions of a point.
+    """
+
+    root: str
+    name: str
+    face_value: int  # dollars of face value per contract
+    point_value: int  # dollars per 1.00 point of price (= face / 100)
+    # (first trade date, tick in points) pairs, oldest first: the tick in force on a date.
+    tick_history: tuple[tuple[dt.date, Fraction], ...]
+    calendar_spread_tick: Fraction
+    ltd_rule: str
+    last_delivery_rule: str
+    deliverable: str  # the grade as CME words it
+    deliverable_min_years: float  # shortest remaining term in the basket (years)
+    deliverable_max_years: float | None  # longest (None: no upper bound)
+    launched: dt.date  # first listed trade date of the product in its current form
+    clearing_code: str
+    ib_symbol: str
+    ib_trading_class: str
+    ib_exchange: str = "CBOT"
+    months: tuple[int, ...] = QUARTERLY_MONTHS
+    # Conversion-factor rule: months beyond whole years are rounded down to a quarter for the
+    # note-and-bond contracts (ZN, TN, TWE, ZB, UB) and kept whole for ZT, Z3N, ZF.
+    cf_rounds_to_quarter: bool = True
+    # Remaining term of the representative cheapest-to-deliver bond at the first delivery day
+    # (years), used to synthesize prices from yields (reference section 2.3).
+    ctd_years: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def tick(self, on: dt.date | None = None) -> Fraction:
+        """Minimum outright price increment (points) in force on ``on`` (today's when None)."""
+        if on is None:
+            return self.tick_history[-1][1]
+        on = as_date(on)
+        current = self.tick_history[0][1]
+        for start, tick in self.tick_history:
+            if on >= start:
+                current = tick
+        return current
+
+    def tick_value(self, on: dt.date | None = None) -> float:
+        """Dollars per tick per contract."""
+        return float(self.tick(on) * self.point_value)
+
+    @property
+    def multiplier(self) -> int:
+        """Dollars per point; backtrader's and Interactive Brokers' ``multiplier``."""
+        return self.point_value
+
+
+_32 = Fraction(1, 32)
+_EPOCH = dt.date(1970, 1, 1)
+
+SPECS: dict[str, ContractSpec] = {
+    s.root: s
+    for s in (
+        ContractSpec(
+            root="ZT", name="2-Year U.S. Treasury Note", face_value=200_000, point_value=2_000,
+            # 1/4 of 1/32 until the tick was halved in January 2019 (exact first day [U]: 2019-01-14).
+            tick_history=((_EPOCH, _32 / 4), (dt.date(2019, 1, 14), _32 / 8)),
+            calendar_spread_tick=_32 / 8,
+            ltd_rule=LTD_LAST_BUSINESS_DAY, last_delivery_rule=LDD_THIRD_AFTER_LTD,
+            deliverable="original term <= 5y3m; remaining >= 1y9m from the first day of the delivery "
+            "month and <= 2y from the last day of the delivery month",
+            deliverable_min_years=1.75, deliverable_max_years=2.0,
+            launched=dt.date(1990, 6, 22), clearing_code="26", ib_symbol="ZT", ib_trading_class="ZT",
+            cf_rounds_to_quarter=False, ctd_years=1.80,
+        ),
+        ContractSpec(
+            root="Z3N", name="3-Year U.S. Treasury Note", face_value=200_000, point_value=2_000,
+            tick_history=((_EPOCH, _32 / 8),),
+            calendar_spread_tick=_32 / 8,
+            ltd_rule=LTD_LAST_BUSINESS_DAY, last_delivery_rule=LDD_THIRD_AFTER_LTD,
+            deliverable="original term <= 7y; remaining >= 2y9m from the first day of the delivery "
+            "month and <= 3y from the last day of the delivery month",
+            deliverable_min_years=2.75, deliverable_max_years=3.0,
+            launched=dt.date(2020, 7, 13), clearing_code="3YR", ib_symbol="Z3N", ib_trading_class="Z3N",
+            cf_rounds_to_quarter=False, ctd_years=2.80,
+            notes=("relaunched 2020-07-13 (first listed 2009, delisted); earlier dates are synthetic only",),
+        ),
+        ContractSpec(
+            root="ZF", name="5-Year U.S. Treasury Note", face_value=100_000, point_value=1_000,
+            # 1/2 of 1/32 until CBOT moved outrights to 1/4 of 1/32 in 2008 (CFTC filing 15113;
+            # exact first day [U]: 2008-01-02).
+            tick_history=((_EPOCH, _32 / 2), (dt.date(2008, 1, 2), _32 / 4)),
+            calendar_spread_tick=_32 / 8,
+            ltd_rule=LTD_LAST_BUSINESS_DAY, last_delivery_rule=LDD_THIRD_AFTER_LTD,
+            deliverable="original term <= 5y3m; remaining >= 4y2m from the first day of the delivery month",
+            deliverable_min_years=4 + 2 / 12, deliverable_max_years=5.25,
+            launched=dt.date(1988, 5, 20), clearing_code="25", ib_symbol="ZF", ib_trading_class="ZF",
+            cf_rounds_to_quarter=False, ctd_years=4.20,
+        ),
+        ContractSpec(
+            root="ZN", name="10-Year U.S. Treasury Note", face_value=100_000, point_value=1_000,
+            tick_history=((_EPOCH, _32 / 2),),
+            calendar_spread_tick=_32 / 4,
+            ltd_rule=LTD_SEVENTH_BEFORE_LAST, last_delivery_rule=LDD_LAST_BUSINESS_DAY,
+            deliverable="remaining >= 6y6m and <= 8y from the first day of the delivery month "
+            "(<= 10y before the Sep-2023 contract)",
+            deliverable_min_years=6.5, deliverable_max_years=8.0,
+            launched=dt.date(1982, 5, 3), clearing_code="21", ib_symbol="ZN", ib_trading_class="ZN",
+            ctd_years=6.60,
+        ),
+        ContractSpec(
+            root="TN", name="Ultra 10-Year U.S. Treasury Note", face_value=100_000, point_value=1_000,
+            tick_history=((_EPOCH, _32 / 2),),
+            calendar_spread_tick=_32 / 4,
+            ltd_rule=LTD_SEVENTH_BEFORE_LAST, last_delivery_rule=LDD_LAST_BUSINESS_DAY,
+            deliverable="original-issue 10-year notes, remaining >= 9y5m and <= 10y from the first day "
+            "of the delivery month",
+            deliverable_min_years=9 + 5 / 12, deliverable_max_years=10.0,
+            launched=dt.date(2016, 1, 11), clearing_code="TN", ib_symbol="TN", ib_trading_class="TN",
+            ctd_years=9.50,
+        ),
+        ContractSpec(
+            root="TWE", name="20-Year U.S. Treasury Bond", face_value=100_000, point_value=1_000,
+            tick_history=((_EPOCH, _32),),
+            calendar_spread_tick=_32 / 4,
+            ltd_rule=LTD_SEVENTH_BEFORE_LAST, last_delivery_rule=LDD_LAST_BUSINESS_DAY,
+            deliverable="original-issue 20-year and 30-year bonds, remaining >= 19y2m and <= 19y11m "
+            "from the first day of the delivery month",
+            deliverable_min_years=19 + 2 / 12, deliverable_max_years=19 + 11 / 12,
+            launched=dt.date(2022, 3, 7), clearing_code="TWE", ib_symbol="TWE", ib_trading_class="TWE",
+            ctd_years=19.25,
+            notes=("first contract Jun-2022",),
+        ),
+        ContractSpec(
+            root="ZB", name="U.S. Treasury Bond", face_value=100_000, point_value=1_000,
+            tick_history=((_EPOCH, _32),),
+            calendar_spread_tick=_32 / 4,
+            ltd_rule=LTD_SEVENTH_BEFORE_LAST, last_delivery_rule=LDD_LAST_BUSINESS_DAY,
+            deliverable="remaining >= 15y and < 25y from the first day of the delivery month "
+            "(no upper bound before the Mar-2011 contract)",
+            deliverable_min_years=15.0, deliverable_max_years=25.0,
+            launched=dt.date(1977, 8, 22), clearing_code="17", ib_symbol="ZB", ib_trading_class="ZB",
+            ctd_years=15.25,
+        ),
+        ContractSpec(
+            root="UB", name="Ultra U.S. Treasury Bond", face_value=100_000, point_value=1_000,
+            tick_history=((_EPOCH, _32),),
+            calendar_spread_tick=_32 / 4,
+            ltd_rule=LTD_SEVENTH_BEFORE_LAST, last_delivery_rule=LDD_LAST_BUSINESS_DAY,
+            deliverable="remaining >= 25y from the first day of the delivery month",
+            deliverable_min_years=25.0, deliverable_max_years=None,
+            launched=dt.date(2010, 1, 11), clearing_code="UBE", ib_symbol="UB", ib_trading_class="UB",
+            ctd_years=25.25,
+        ),
+    )
+}
+
+# Longest first, so that "Z3NH25" is not read as a root "Z" or "Z3".
+_ROOTS_BY_LENGTH = sorted(SPECS, key=len, reverse=True)
+
+
+def spec(root: str) -> ContractSpec:
+    """The specification of ``root`` (``"ZN"``); a clear error for anything else."""
+    try:
+        return SPECS[root.upper()]
+    except (KeyError, AttributeError):
+        raise ContractError(
+            f"unknown contract root {root!r}; known roots: {', '.join(SPECS)}"
+        ) from None
+
+
+def _expand_year(digits: str, text: str, reference: dt.date | None) -> int:
+    if len(digits) == 4:
+        return int(digits)
+    if len(digits) == 2:
+        yy = int(digits)
+        return 2000 + yy if yy < 70 else 1900 + yy
+    if len(digits) == 1:
+        # Exchanges reuse one-digit years every decade: take the year ending in this digit
+        # nearest to (and at most two years before) the reference date, as traders read "ZNH5".
+        ref = (reference or dt.date.today()).year
+        d = int(digits)
+        year = ref - 2 + ((d - (ref - 2)) % 10)
+        return year
+    raise ContractError(f"malformed year in contract code {text!r}")
+
+
+_LETTER_CODE = re.compile(r"^(?P<root>[A-Z0-9]+?)\s*(?P<month>[A-Z])(?P<year>\d{1,2}|\d{4})$")
+_NUMERIC_CODE = re.compile(r"^(?P<root>[A-Z0-9]+?)\s*(?P<year>\d{4})(?P<month>\d{2})$")
+_ABBR_CODE = re.compile(r"^(?P<root>[A-Z0-9]+?)\s+(?P<month>[A-Z]{3})\s*'?(?P<year>\d{2}|\d{4})$")
+
+
+@dataclass(frozen=True, order=True)
+class Contract:
+    """One quarterly contract, e.g. ``Contract("ZN", 2025, 3)`` for ZNH25.
+
+    Ordered by root, then expiry.  Key dates come from the rule in the spec table and the
+    Treasury business-day calendar.
+    """
+
+    root: str
+    year: int
+    month: int
+
+    def __post_init__(self):
+        s = spec(self.root)
+        object.__setattr__(self, "root", s.root)
+        if not isinstance(self.year, int) or not 1950 <= self.year <= 2099:
+            raise ContractError(f"contract year out of range: {self.year!r}")
+        if self.month not in s.months:
+            letters = ", ".join(MONTH_LETTERS[m] for m in s.months)
+            raise ContractError(
+                f"{s.root} is not listed for month {self.month!r}; listed months: {letters}"
+            )
+
+    # ----- parsing and formatting -------------------------------------------------------------
+    @classmethod
+    def parse(cls, text: str, reference: dt.date | None = None) -> "Contract":
+        """Parse ``ZNH25``, ``ZNH5``, ``ZNH2025``, ``ZN 202503``, ``ZN MAR 25`` or ``ZN   MAR 25``.
+
+        One-digit years are resolved near ``reference`` (default today).
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise ContractError(f"empty contract code {text!r}")
+        raw = text
+        t = text.strip().upper()
+        for pattern, kind in ((_NUMERIC_CODE, "num"), (_ABBR_CODE, "abbr"), (_LETTER_CODE, "letter")):
+            m = pattern.match(t)
+            if not m:
+                continue
+            root = m.group("root").strip()
+            if root not in SPECS:
+                # Try splitting a known root off a run of letters ("ZNH25" matched lazily).
+                raise ContractError(
+                    f"unknown contract root {root!r} in {raw!r}; known roots: {', '.join(SPECS)}"
+                )
+            if kind == "num":
+                year, month = int(m.group("year")), int(m.group("month"))
+                if not 1 <= month <= 12:
+                    raise ContractError(f"month {month:02d} is not a month in {raw!r}")
+            elif kind == "abbr":
+                abbr = m.group("month")
+                if abbr not in MONTH_ABBR:
+                    raise ContractError(f"unknown month {abbr!r} in {raw!r}")
+                month = MONTH_ABBR.index(abbr) + 1
+                year = _expand_year(m.group("year"), raw, reference)
+            else:
+                letter = m.group("month")
+                if letter not in MONTH_CODES:
+                    raise ContractError(
+                        f"unknown month letter {letter!r} in {raw!r}; letters are "
+                        f"{''.join(MONTH_CODES)}"
+                    )
+                month = MONTH_CODES[letter]
+                year = _expand_year(m.group("year"), raw, reference)
+            return cls(root, year, month)
+        # No pattern matched: say which part is wrong when the root is recognisable.
+        for root in _ROOTS_BY_LENGTH:
+            if t.startswith(root):
+                raise ContractError(
+                    f"malformed contract code {raw!r}: expected e.g. {root}H25, {root}H5, "
+                    f"{root} 202503 or {root} MAR 25"
+                )
+        raise ContractError(f"unknown contract root in {raw!r}; known roots: {', '.join(SPECS)}")
+
+    @classmethod
+    def from_ib(cls, symbol: str, last_trade_date_or_month: str) -> "Contract":
+        """From Interactive Brokers' ``symbol`` and ``lastTradeDateOrContractMonth`` (YYYYMM[DD])."""
+        ym = str(last_trade_date_or_month).strip()
+        if not re.fullmatch(r"\d{6}(\d{2})?", ym):
+            raise ContractError(f"malformed lastTradeDateOrContractMonth {last_trade_date_or_month!r}")
+        # A full date is the last trading day, which falls inside the contract month for every
+        # Treasury contract, so the first six digits name the contract either way.
+        return cls(spec(symbol).root, int(ym[:4]), int(ym[4:6]))
+
+    @property
+    def spec(self) -> ContractSpec:
+        return SPECS[self.root]
+
+    @property
+    def month_letter(self) -> str:
+        return MONTH_LETTERS[self.month]
+
+    @property
+    def code(self) -> str:
+        """``ZNH25``."""
+        return f"{self.root}{self.month_letter}{self.year % 100:02d}"
+
+    @property
+    def short_code(self) -> str:
+        """``ZNH5`` (CME Globex style; ambiguous across decades)."""
+        return f"{self.root}{self.month_letter}{self.year % 10}"
+
+    @property
+    def ib_contract_month(self) -> str:
+        """``202503``: Interactive Brokers' ``lastTradeDateOrContractMonth`` before qualification."""
+        return f"{self.year:04d}{self.month:02d}"
+
+    @property
+    def dated_code(self) -> str:
+        """``ZN 202503``."""
+        return f"{self.root} {self.ib_contract_month}"
+
+    @property
+    def ib_local_symbol(self) -> str:
+        """``ZN   MAR 25``: root left-justified in five characters, then month and year."""
+        return f"{self.root:<5}{MONTH_ABBR[self.month - 1]} {self.year % 100:02d}"
+
+    def __str__(self) -> str:
+        return self.code
+
+    # ----- sequence ---------------------------------------------------------------------------
+    def next(self) -> "Contract":
+        """The following listed contract (ZNH25 -> ZNM25 -> ZNU25 -> ZNZ25 -> ZNH26)."""
+        months = self.spec.months
+        i = months.index(self.month)
+        if i + 1 < len(months):
+            return Contract(self.root, self.year, months[i + 1])
+        return Contract(self.root, self.year + 1, months[0])
+
+    def previous(self) -> "Contract":
+        months = self.spec.months
+        i = months.index(self.month)
+        if i > 0:
+            return Contract(self.root, self.year, months[i - 1])
+        return Contract(self.root, self.year - 1, months[-1])
+
+    # ----- key dates ----------------------------------------------------------------------------
+    def _cal(self, calendar: TreasuryCalendar | None) -> TreasuryCalendar:
+        return calendar or treasury_calendar()
+
+    def first_delivery_day(self, calendar: TreasuryCalendar | None = None) -> dt.date:
+        """First business day of the contract month."""
+        return self._cal(calendar).first_business_day_of_month(self.year, self.month)
+
+    def first_notice_day(self, calendar: TreasuryCalendar | None = None) -> dt.date:
+        """Last business day of the month before the contract month."""
+        cal = self._cal(calendar)
+        return cal.previous_business_day(dt.date(self.year, self.month, 1))
+
+    def first_intention_day(self, calendar: TreasuryCalendar | None = None) -> dt.date:
+        """First position (intention) day: 2 business days before the first delivery day.
+
+        From this day longs can be assigned delivery; the broker never holds a contract into it.
+        """
+        cal = self._cal(calendar)
+        return cal.add_business_days(self.first_delivery_day(cal), -2)
+
+    def last_trading_day(self, calendar: TreasuryCalendar | None = None) -> dt.date:
+        cal = self._cal(calendar)
+        last_bd = cal.last_business_day_of_month(self.year, self.month)
+        if self.spec.ltd_rule == LTD_LAST_BUSINESS_DAY:
+            return last_bd
+        return cal.add_business_days(last_bd, -7)
+
+    def last_delivery_day(self, calendar: TreasuryCalendar | None = None) -> dt.date:
+        cal = self._cal(calendar)
+        if self.spec.last_delivery_rule == LDD_THIRD_AFTER_LTD:
+            return cal.add_business_days(self.last_trading_day(cal), 3)
+        return cal.last_business_day_of_month(self.year, self.month)
+
+    def listing_day(self, calendar: TreasuryCalendar | None = None) -> dt.date:
+        """First trading day, given three consecutive quarterly months are listed: the business
+        day after the contract three quarters earlier stops trading."""
+        cal = self._cal(calendar)
+        c = self
+        for _ in range(3):
+            c = c.previous()
+        return cal.next_business_day(c.last_trading_day(cal))
+
+    def key_dates(self, calendar: TreasuryCalendar | None = None) -> dict[str, dt.date]:
+        cal = self._cal(calendar)
+        return {
+            "first_intention_day": self.first_intention_day(cal),
+            "first_notice_day": self.first_notice_day(cal),
+            "first_delivery_day": self.first_delivery_day(cal),
+            "last_trading_day": self.last_trading_day(cal),
+            "last_delivery_day": self.last_delivery_day(cal),
+        }
+
+    def is_launched(self, on=None) -> bool:
+        """Whether the product traded at all on ``on`` (default: this contract's last trading day)."""
+        day = as_date(on) if on is not None else self.last_trading_day()
+        return day >= self.spec.launched
+
+
+def parse_contract(text: str, reference: dt.date | None = None) -> Contract:
+    """Shorthand for :meth:`Contract.parse`."""
+    return Contract.parse(text, reference)
+
+
+def nearest_listed(root: str, on) -> Contract:
+    """The front contract in the market's sense: the nearest one still trading on ``on``."""
+    day = as_date(on)
+    s = spec(root)
+    month = next((m for m in s.months if m >= day.month), None)
+    c = Contract(s.root, day.year, month) if month else Contract(s.root, day.year + 1, s.months[0])
+    while c.last_trading_day() < day:
+        c = c.next()
+    return c

@@ -1,0 +1,15 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ECORE_SHARED", ROOT.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The read-only folder of reference material and real market data beside the repository."""
+    if not (SHARED / "data").is_dir():
+        raise RuntimeError(f"shared data folder not found at {SHARED}; set ECORE_SHARED")
+    return SHARED
