@@ -7,18 +7,19 @@ and turns user errors into one-line messages with exit status 2.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+
+# Each module defines ``add_parser(subparsers)``, which registers one sub-command and sets
+# ``func`` (taking the parsed args, returning an exit status).  Keep imports inside ``func`` so
+# that ``ecore --help`` stays fast.
+COMMAND_MODULES = [
+    "ecore.engine.contract_report",
+]
 
 
 class UserError(Exception):
     """A mistake in the user's input: printed as one line, exit status 2."""
-
-
-def _cmd_contract(args) -> int:
-    from .contract_report import run
-
-    print(run(args.codes, args.json))
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,16 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-
-    p = sub.add_parser(
-        "contract",
-        help="print Treasury futures contract specifications and delivery dates",
-        description="Print each contract's specification and key dates (first intention, first "
-        "notice, last trading and last delivery day). Codes: ZNH25, ZNH5, 'ZN 202503', 'ZN MAR 25'.",
-    )
-    p.add_argument("codes", nargs="+", metavar="CODE")
-    p.add_argument("--json", action="store_true", help="print JSON (ISO dates) instead of a table")
-    p.set_defaults(func=_cmd_contract)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).add_parser(sub)
     return parser
 
 

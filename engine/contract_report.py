@@ -102,3 +102,15 @@ def run(codes: list[str], as_json: bool) -> str:
     if as_json:
         return json.dumps(records if len(records) > 1 else records[0], indent=2)
     return render_table(records)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "contract",
+        help="print Treasury futures contract specifications and delivery dates",
+        description="Print each contract's specification and key dates (first intention, first "
+        "notice, last trading and last delivery day). Codes: ZNH25, ZNH5, 'ZN 202503', 'ZN MAR 25'.",
+    )
+    p.add_argument("codes", nargs="+", metavar="CODE")
+    p.add_argument("--json", action="store_true", help="print JSON (ISO dates) instead of a table")
+    p.set_defaults(func=lambda args: print(run(args.codes, args.json)) or 0)
