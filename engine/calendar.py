@@ -4,14 +4,19 @@ A day counts as a business day for Treasury futures when both the CBOT interest-
 market is open (pandas_market_calendars' ``CME_Bond``) *and* the cash Treasury market is open
 (``SIFMA_US``).  The two disagree on a handful of days a year:
 
-* Juneteenth (from 2022) and some Good Fridays: CME trades, the bond market is shut.  CME's
-  published last trading days skip these days (ZNM24 traded last on 2024-06-18, not 06-19),
-  so a delivery-calendar rule must never land on them.
+* Juneteenth (from 2022) and some Good Fridays: CME trades, the bond market is shut.  A
+  delivery-calendar date (last trading, notice, delivery day) must never land on them, since
+  nothing can be delivered; counting them would put ZNM24's last trading day on 2024-06-19.
 * Memorial Day, Labor Day and other federal holidays: the library lists a halted CME Globex
   session as a "valid day"; the cash market is closed and nothing settles.
 * National days of mourning (2004-06-11, 2007-01-02, 2018-12-05): CME closed, SIFMA open.
 
 Taking the intersection means no rule date ever lands on a day either market is shut.
+
+One correction to the libraries: in years when the monthly jobs report fell on Good Friday,
+SIFMA recommended only an early close, so the cash market was open and the day counts.
+``SIFMA_US`` marks every Good Friday before 2021 as a full close; CME Clearing Advisory 15-056
+puts the March-2015 2-, 3- and 5-year notes' last delivery day on Good Friday 2015-04-03.
 """
 
 from __future__ import annotations
@@ -20,6 +25,13 @@ import datetime as dt
 from functools import lru_cache
 
 import numpy as np
+
+# Good Fridays with a SIFMA early close (jobs report that morning) that SIFMA_US lists as closed.
+EARLY_CLOSE_GOOD_FRIDAYS = (
+    "2010-04-02",  # SIFMA early-close recommendation, jobs report [U: no exchange date checked]
+    "2012-04-06",  # SIFMA early-close recommendation, jobs report
+    "2015-04-03",  # SIFMA press release 2015-03-09; CME Clearing Advisory 15-056 delivers on it
+)
 
 # The span the calendar libraries are asked for; outside it we refuse rather than guess.
 FIRST_YEAR = 1980
@@ -50,11 +62,13 @@ def _as_date(value) -> dt.date:
 @lru_cache(maxsize=1)
 def _business_days() -> np.ndarray:
     """Sorted ``datetime64[D]`` array of every Treasury futures business day in the span."""
+    import pandas as pd
     import pandas_market_calendars as mcal
 
     start, end = f"{FIRST_YEAR}-01-01", f"{LAST_YEAR}-12-31"
     cme = mcal.get_calendar("CME_Bond").valid_days(start, end)
     sifma = mcal.get_calendar("SIFMA_US").valid_days(start, end)
+    sifma = sifma.union(pd.DatetimeIndex(EARLY_CLOSE_GOOD_FRIDAYS, tz=sifma.tz))
     days = cme.intersection(sifma)
     return np.asarray(days.tz_localize(None).values.astype("datetime64[D]"))
 

@@ -118,9 +118,9 @@ SPECS: dict[str, ContractSpec] = {
         ),
         ContractSpec(
             root="ZF", name="5-Year U.S. Treasury Note", face_value=100_000, point_value=1_000,
-            # 1/2 of 1/32 until CBOT moved outrights to 1/4 of 1/32 in 2008 (CFTC filing 15113;
-            # exact first day [U]: 2008-01-02).
-            tick_history=((_EPOCH, _32 / 2), (dt.date(2008, 1, 2), _32 / 4)),
+            # 1/2 of 1/32 until trade date 2008-03-03, then 1/4 of 1/32 (CME notices Chadv08-26,
+            # Q2008-035; rule filing CFTC 15113).
+            tick_history=((_EPOCH, _32 / 2), (dt.date(2008, 3, 3), _32 / 4)),
             calendar_spread_tick=_32 / 8,
             ltd_rule=LTD_LAST_BUSINESS_DAY, last_delivery_rule=LDD_THIRD_AFTER_LTD,
             deliverable="original term <= 5y3m; remaining >= 4y2m from the first day of the delivery month",
@@ -130,7 +130,8 @@ SPECS: dict[str, ContractSpec] = {
         ),
         ContractSpec(
             root="ZN", name="10-Year U.S. Treasury Note", face_value=100_000, point_value=1_000,
-            tick_history=((_EPOCH, _32 / 2),),
+            # Whole 32nds until half-32nds from 1999-06-27 (CBOT notice, 1999).
+            tick_history=((_EPOCH, _32), (dt.date(1999, 6, 27), _32 / 2)),
             calendar_spread_tick=_32 / 4,
             ltd_rule=LTD_SEVENTH_BEFORE_LAST, last_delivery_rule=LDD_LAST_BUSINESS_DAY,
             deliverable="remaining >= 6y6m and <= 8y from the first day of the delivery month "
@@ -160,11 +161,14 @@ SPECS: dict[str, ContractSpec] = {
             deliverable_min_years=19 + 2 / 12, deliverable_max_years=19 + 11 / 12,
             launched=dt.date(2022, 3, 7), clearing_code="TWE", ib_symbol="TWE", ib_trading_class="TWE",
             ctd_years=19.25,
-            notes=("first contract Jun-2022",),
+            notes=("first contract Jun-2022, which delivered original 20-year bonds with 19y2m-20y "
+                   "remaining; the 20s-and-30s grade applies from Sep-2022",),
         ),
         ContractSpec(
             root="ZB", name="U.S. Treasury Bond", face_value=100_000, point_value=1_000,
-            tick_history=((_EPOCH, _32),),
+            # Half-32nds from trade date 2008-03-03 (CME Chadv08-26, Q2008-035) back to whole
+            # 32nds from 2009-08-31 (CME Q2009-188).
+            tick_history=((_EPOCH, _32), (dt.date(2008, 3, 3), _32 / 2), (dt.date(2009, 8, 31), _32)),
             calendar_spread_tick=_32 / 4,
             ltd_rule=LTD_SEVENTH_BEFORE_LAST, last_delivery_rule=LDD_LAST_BUSINESS_DAY,
             deliverable="remaining >= 15y and < 25y from the first day of the delivery month "

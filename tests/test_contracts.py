@@ -105,3 +105,13 @@ def test_contracts_before_launch_are_flagged():
     assert not Contract.parse("TNH15").is_launched()
     assert Contract.parse("TNM16").is_launched()
     assert not Contract.parse("TWEM21").is_launched()
+
+
+def test_tick_history_follows_the_exchange_notices():
+    # ZB: half-32nds from 2008-03-03 to 2009-08-30 (CME Chadv08-26, Q2009-188).
+    assert float(spec("ZB").tick(dt.date(2008, 3, 2)) * 32) == 1
+    assert float(spec("ZB").tick(dt.date(2008, 3, 3)) * 32) == 0.5
+    assert float(spec("ZB").tick(dt.date(2009, 8, 31)) * 32) == 1
+    # ZF quarter-32nds from 2008-03-03; ZN half-32nds from 1999-06-27.
+    assert float(spec("ZF").tick(dt.date(2008, 3, 3)) * 32) == 0.25
+    assert float(spec("ZN").tick(dt.date(1999, 6, 25)) * 32) == 1

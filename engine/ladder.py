@@ -1,0 +1,145 @@
+"""The Treasury futures ladder: weights that hit a target duration, and whole contract counts.
+
+Reference section 4.2: keep a template's shape (default ZT 25 / ZF 20 / ZN 20 / TN 15 / ZB 10 /
+UB 10) and move weight between the shortest- and the longest-duration contract until the
+notional-weighted duration equals the target; re-solve at every rebalance, because durations
+drift with yields.  Counts are rounded to whole contracts and the rounding error is reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from .calendar import as_date
+from .contracts import spec
+
+DEFAULT_TEMPLATE: dict[str, float] = {"ZT": 0.25, "ZF": 0.20, "ZN": 0.20, "TN": 0.15, "ZB": 0.10, "UB": 0.10}
+
+
+class LadderError(ValueError):
+    """A ladder that cannot be built from the inputs."""
+
+
+@dataclass(frozen=True)
+class LegQuote:
+    """What the ladder needs to know about one contract on the day: code, price (points) and
+    modified duration (years)."""
+
+    root: str
+    contract: str
+    price: float
+    duration: float
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """Solved ladder: target weights, whole contract counts and how far rounding moved them.
+
+    ``weights`` are notional weights summing to 1; ``counts`` signed contracts; notional in dollars.
+    """
+
+    target_duration: float  # years
+    target_notional: float  # dollars
+    weights: dict[str, float]
+    counts: dict[str, int]  # by contract code
+    contracts: dict[str, str]  # root -> contract code
+    solved_duration: float  # duration of the unrounded weights (years)
+    duration: float  # duration of the rounded counts (years)
+    notional: float  # dollars of the rounded counts
+
+    @property
+    def duration_error(self) -> float:
+        """Rounded ladder's duration minus the target (years)."""
+        return self.duration - self.target_duration
+
+    @property
+    def notional_error(self) -> float:
+        """Rounded ladder's notional minus the target (dollars)."""
+        return self.notional - self.target_notional
+
+
+def solve_weights(template: dict[str, float], durations: dict[str, float], target: float) -> dict[str, float]:
+    """Template weights reshaped so that sum(w * D) = ``target`` (years).
+
+    Weight moves between the shortest- and longest-duration legs; when the target lies beyond
+    what that shift can reach, the nearest reachable ladder is returned (the caller reports the
+    error).
+    """
+    legs = [r for r in template if template[r] > 0]
+    if not legs:
+        raise LadderError("the ladder template has no leg with positive weight")
+    missing = [r for r in legs if r not in durations or not np.isfinite(durations[r]) or durations[r] <= 0]
+    if missing:
+        raise LadderError(f"no duration for ladder leg(s) {', '.join(missing)}")
+    total = sum(template[r] for r in legs)
+    w = {r: template[r] / total for r in legs}
+    if len(legs) == 1:
+        return w
+    short = min(legs, key=lambda r: durations[r])
+    long = max(legs, key=lambda r: durations[r])
+    current = sum(w[r] * durations[r] for r in legs)
+    slope = durations[long] - durations[short]  # duration gained per unit moved short -> long
+    if slope <= 0:
+        return w
+    x = (target - current) / slope
+    x = min(max(x, -w[long]), w[short])
+    w[short] -= x
+    w[long] += x
+    return w
+
+
+def build_ladder(
+    quotes: dict[str, LegQuote],
+    template: dict[str, float],
+    target_duration: float,
+    target_notional: float,
+) -> Ladder:
+    """Solve weights for ``target_duration`` (years) and round to whole contracts for
+    ``target_notional`` (dollars).  ``quotes`` maps root -> the contract to hold and its price."""
+    roots = [r for r in template if template[r] > 0 and r in quotes]
+    if not roots:
+        raise LadderError("none of the ladder's roots has a price on this day")
+    durations = {r: quotes[r].duration for r in roots}
+    weights = solve_weights({r: template[r] for r in roots}, durations, target_duration)
+    counts: dict[str, int] = {}
+    contracts: dict[str, str] = {}
+    notional = 0.0
+    dollar_duration = 0.0
+    for r in roots:
+        q = quotes[r]
+        per_contract = q.price * spec(r).multiplier
+        n = int(round(weights[r] * target_notional / per_contract))
+        counts[q.contract] = n
+        contracts[r] = q.contract
+        notional += n * per_contract
+        dollar_duration += n * per_contract * q.duration
+    solved = sum(weights[r] * durations[r] for r in roots)
+    duration = dollar_duration / notional if notional else 0.0
+    return Ladder(
+        target_duration=float(target_duration), target_notional=float(target_notional), weights=weights,
+        counts=counts, contracts=contracts, solved_duration=float(solved), duration=float(duration),
+        notional=float(notional),
+    )
+
+
+@lru_cache(maxsize=1)
+def _agg_table() -> tuple[np.ndarray, np.ndarray]:
+    text = resources.files("ecore.engine").joinpath("agg_duration.csv").read_text()
+    rows = list(csv.DictReader(text.splitlines()))
+    days = np.array([np.datetime64(r["date"], "D") for r in rows])
+    values = np.array([float(r["duration_years"]) for r in rows])
+    return days, values
+
+
+def aggregate_index_duration(day) -> float:
+    """Duration (years) of the U.S. Aggregate bond index on ``day``: linear between the dated
+    points of ``engine/agg_duration.csv`` (reference 4.1), flat before the first and after the last."""
+    days, values = _agg_table()
+    x = np.datetime64(as_date(day), "D").astype(float)
+    return float(np.interp(x, days.astype(float), values))
