@@ -1,0 +1,69 @@
+"""`write_outputs`: every file of a backtest into ``--out``, all or nothing.
+
+Files: ``report.html``, ``metrics.json`` ({"strategy": ..., "benchmark": ...}), ``daily.csv``,
+``trades.csv``, ``journal.csv`` and ``benchmark_daily.csv``. They are first written into a
+temporary folder beside ``out_dir`` (same file system, so moves are renames); only when every
+writer has succeeded are they moved into ``out_dir``. A failing writer leaves ``out_dir`` as it
+was. Files in ``out_dir`` with other names are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .metrics import compute_metrics
+from .report import write_report_html
+from .results import BacktestResult
+
+
+def _csv(frame, path: Path) -> None:
+    frame.to_csv(path, index=False, date_format="%Y-%m-%d")
+
+
+def _metrics_json(path: Path, result: BacktestResult, benchmark: BacktestResult | None, risk_free) -> None:
+    payload = {
+        "strategy": compute_metrics(result, risk_free),
+        "benchmark": compute_metrics(benchmark, risk_free) if benchmark is not None else None,
+    }
+    # allow_nan=False: a NaN that slipped through is a bug here, not a file other tools choke on.
+    path.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+#: File name → writer(path, result, benchmark, risk_free), in the order they are written.
+WRITERS = {
+    "metrics.json": _metrics_json,
+    "daily.csv": lambda p, r, b, rf: _csv(r.daily, p),
+    "trades.csv": lambda p, r, b, rf: _csv(r.trades, p),
+    "journal.csv": lambda p, r, b, rf: _csv(r.journal, p),
+    "benchmark_daily.csv": lambda p, r, b, rf: _csv(b.daily, p),
+    "report.html": lambda p, r, b, rf: write_report_html(p, r, b, rf),
+}
+
+
+def write_outputs(out_dir, result: BacktestResult, benchmark: BacktestResult | None = None,
+                  risk_free=None) -> list[Path]:
+    """Write all outputs of ``result`` (against ``benchmark``) into ``out_dir``; return their paths.
+
+    ``out_dir`` is created if missing. Without a benchmark, ``benchmark_daily.csv`` is not written
+    and metrics.json has ``"benchmark": null``. On any error nothing in ``out_dir`` changes and
+    the error propagates.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    names = [n for n in WRITERS if benchmark is not None or n != "benchmark_daily.csv"]
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.writing-", dir=out_dir.parent))
+    try:
+        for name in names:
+            WRITERS[name](staging / name, result, benchmark, risk_free)
+        if not out_dir.exists():
+            os.replace(staging, out_dir)  # one rename: the folder appears complete or not at all
+        else:
+            for name in names:
+                os.replace(staging / name, out_dir / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out_dir / name for name in names]

@@ -1,0 +1,132 @@
+"""The plotly figures of `report.html`, one function per chart; each returns a ``go.Figure``.
+
+Money on the axes is dollars, rates percent, duration years. Events from ``result.events`` are
+drawn as markers on the line they belong to (rolls and rebalances on growth and futures
+notional, margin calls and forced liquidations on equity).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .metrics import drawdown
+from .results import BacktestResult
+
+GROWTH_START = 10_000.0
+STRATEGY_COLOUR = "#1f5fa8"
+BENCHMARK_COLOUR = "#9a9a9a"
+#: How each event kind is marked: (legend label, marker symbol, colour).
+EVENT_STYLE = {
+    "roll": ("Roll", "triangle-up", "#2e8b57"),
+    "rebalance": ("Rebalance", "circle-open", "#e08a00"),
+    "margin_call": ("Margin call", "x", "#c0392b"),
+    "forced_liquidation": ("Forced liquidation", "diamond", "#6a1b9a"),
+}
+
+
+def _layout(fig: go.Figure, y_title: str, y_format: str | None = None, height: int = 420) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin=dict(l=60, r=30, t=30, b=40),
+        hovermode="x unified",
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        template="plotly_white",
+    )
+    fig.update_yaxes(title_text=y_title, tickformat=y_format)
+    return fig
+
+
+def _event_markers(result: BacktestResult, kind: str, line: pd.Series, fmt: str) -> go.Scatter | None:
+    """Markers for events of ``kind`` placed on ``line`` (a Series by date) at the event dates."""
+    events = result.events_of(kind)
+    if events.empty:
+        return None
+    label, symbol, colour = EVENT_STYLE[kind]
+    dates = pd.DatetimeIndex(events["date"])
+    y = line.reindex(line.index.union(dates)).ffill().bfill().reindex(dates)
+    return go.Scatter(
+        x=dates, y=y.to_numpy(), mode="markers", name=f"{label} ({len(events)})",
+        marker=dict(symbol=symbol, size=9, color=colour, line=dict(width=1.5, color=colour)),
+        text=events["detail"].fillna("").astype(str).to_numpy(),
+        hovertemplate=f"{label}: %{{text}}<br>%{{y:{fmt}}}<extra></extra>",
+    )
+
+
+def growth_figure(result: BacktestResult, benchmark: BacktestResult | None) -> go.Figure:
+    """Growth of $10,000 invested on the first day, strategy vs benchmark, rolls and rebalances marked."""
+    fig = go.Figure()
+    strategy = result.nav / result.nav.iloc[0] * GROWTH_START
+    fig.add_trace(go.Scatter(x=strategy.index, y=strategy.to_numpy(), name=result.name,
+                             line=dict(color=STRATEGY_COLOUR, width=2), hovertemplate="%{y:$,.0f}"))
+    if benchmark is not None:
+        bench = benchmark.nav / benchmark.nav.iloc[0] * GROWTH_START
+        fig.add_trace(go.Scatter(x=bench.index, y=bench.to_numpy(), name=benchmark.name,
+                                 line=dict(color=BENCHMARK_COLOUR, width=2), hovertemplate="%{y:$,.0f}"))
+    for kind in ("rebalance", "roll", "margin_call", "forced_liquidation"):
+        trace = _event_markers(result, kind, strategy, "$,.0f")
+        if trace is not None:
+            fig.add_trace(trace)
+    return _layout(fig, "Value of $10,000 ($)", "$,.0f")
+
+
+def drawdown_figure(result: BacktestResult, benchmark: BacktestResult | None) -> go.Figure:
+    """Fall from the running peak, percent, strategy vs benchmark."""
+    fig = go.Figure()
+    for r, colour in ((result, STRATEGY_COLOUR), (benchmark, BENCHMARK_COLOUR)):
+        if r is None:
+            continue
+        dd = drawdown(r)
+        fig.add_trace(go.Scatter(x=dd.index, y=dd.to_numpy(), name=r.name, fill="tozeroy",
+                                 line=dict(color=colour, width=1.5), hovertemplate="%{y:.1%}"))
+    return _layout(fig, "Drawdown", ".0%", height=320)
+
+
+def margin_figure(result: BacktestResult) -> go.Figure:
+    """Equity (NAV), cash, initial and maintenance margin requirement, excess liquidity; calls marked."""
+    d = result.daily.set_index("date")
+    fig = go.Figure()
+    lines = (
+        ("nav", "Equity (NAV)", STRATEGY_COLOUR, "solid"),
+        ("cash", "Cash", "#2e8b57", "solid"),
+        ("initial_margin", "Initial margin requirement", "#e08a00", "solid"),
+        ("maintenance_margin", "Maintenance margin requirement", "#c0392b", "dash"),
+        ("excess_liquidity", "Excess liquidity", "#7f7f7f", "dot"),
+    )
+    for column, label, colour, dash in lines:
+        fig.add_trace(go.Scatter(x=d.index, y=d[column].astype(float).to_numpy(), name=label,
+                                 line=dict(color=colour, width=1.5, dash=dash), hovertemplate="%{y:$,.0f}"))
+    equity = d["nav"].astype(float)
+    for kind in ("margin_call", "forced_liquidation"):
+        trace = _event_markers(result, kind, equity, "$,.0f")
+        if trace is not None:
+            fig.add_trace(trace)
+    return _layout(fig, "Dollars", "$,.0f")
+
+
+def futures_figure(result: BacktestResult) -> go.Figure:
+    """Futures notional (dollars, left) and the ladder's duration (years, right); rolls marked."""
+    d = result.daily.set_index("date")
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    notional = d["futures_notional"].astype(float)
+    fig.add_trace(go.Scatter(x=d.index, y=notional.to_numpy(), name="Futures notional",
+                             line=dict(color=STRATEGY_COLOUR, width=1.5), hovertemplate="%{y:$,.0f}"),
+                  secondary_y=False)
+    fig.add_trace(go.Scatter(x=d.index, y=(notional / d["nav"].astype(float)).to_numpy(),
+                             name="Notional / NAV", visible="legendonly",
+                             line=dict(color="#5dade2", width=1), hovertemplate="%{y:.0%}"),
+                  secondary_y=False)
+    fig.add_trace(go.Scatter(x=d.index, y=d["ladder_duration"].astype(float).to_numpy(),
+                             name="Ladder duration (years)", line=dict(color="#e08a00", width=1.5),
+                             hovertemplate="%{y:.2f} y"),
+                  secondary_y=True)
+    for kind in ("roll", "rebalance"):
+        trace = _event_markers(result, kind, notional, "$,.0f")
+        if trace is not None:
+            fig.add_trace(trace, secondary_y=False)
+    fig.update_layout(height=420, margin=dict(l=60, r=60, t=30, b=40), hovermode="x unified",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), template="plotly_white")
+    fig.update_yaxes(title_text="Notional ($)", tickformat="$,.0f", secondary_y=False)
+    fig.update_yaxes(title_text="Duration (years)", secondary_y=True, rangemode="tozero")
+    return fig
