@@ -70,12 +70,20 @@ class FuturesPriceBook:
         codes = f["contract"].to_numpy()
         days = f["date"].to_numpy().astype("datetime64[D]")
         settles = f["settle"].to_numpy(dtype=float)
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], dtype=int)
         ends = np.r_[starts[1:], len(codes)]
         for a, b in zip(starts, ends):
             self._series[codes[a]] = _Series(days[a:b], settles[a:b])
             self._rows[codes[a]] = (int(a), int(b))
         self._contracts = {code: Contract.parse(code) for code in self._series}
+
+    @classmethod
+    def empty(cls) -> "FuturesPriceBook":
+        """A book with no prices (a portfolio without futures)."""
+        return cls(pd.DataFrame({
+            "date": pd.Series(dtype="datetime64[ns]"), "contract": pd.Series(dtype=str),
+            "settle": pd.Series(dtype=float),
+        }))
 
     # ------------------------------------------------------------------------------------------
     @property

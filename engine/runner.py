@@ -1,0 +1,402 @@
+"""Run one backtest: data → price book → feeds → margin broker → strategy → results.
+
+``run_backtest(config)`` is the one entry point the CLI, the sweeps and the tests share.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import backtrader as bt
+import pandas as pd
+
+from .calendar import as_date
+from .cli import UserError
+
+# Settings a config file may hold at the top level, and their meaning.
+TOP_LEVEL_KEYS = {
+    "strategy": "strategy name: EfficientCore, SixtyForty or CorePlus",
+    "start": "first day (YYYY-MM-DD)",
+    "end": "last day (YYYY-MM-DD)",
+    "cash": "starting cash in dollars",
+    "data": "data folder laid out like the bundled set (default: the bundled set)",
+    "scenario": "stress scenario (table [scenario] or a name)",
+    "benchmark": "also run the 60/40 benchmark (true/false)",
+    "params": "table of strategy parameters",
+    "broker": "table of broker and margin settings",
+}
+
+# Days of price history built before ``start`` so the volatility margin fallback (250 trading
+# days) and the first contract's listing are covered.
+HISTORY_BEFORE_START = dt.timedelta(days=400)
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    """Everything that defines one backtest.  Money in dollars, dates as ``datetime.date``."""
+
+    strategy: str = "EfficientCore"
+    start: dt.date | None = None
+    end: dt.date | None = None
+    # $10M by default: one ultra-bond contract is ~$120k of notional, so a smaller account cannot
+    # hold a duration-matched six-contract ladder without large rounding errors (reference 4.2).
+    cash: float = 10_000_000.0
+    data_dir: Path | None = None
+    params: dict = field(default_factory=dict)
+    broker: dict = field(default_factory=dict)
+    scenario: dict | None = None
+    benchmark: bool = True
+
+    def replace(self, **changes) -> "BacktestConfig":
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class BacktestRun:
+    """A finished backtest: the strategy's result, the benchmark's, and metrics of both."""
+
+    config: BacktestConfig
+    result: object  # ecore.engine.results.BacktestResult
+    benchmark: object | None
+    metrics: dict
+    benchmark_metrics: dict | None
+
+
+def _strategy_class(name: str):
+    from ..strategies import STRATEGIES
+
+    try:
+        return STRATEGIES[name]
+    except KeyError:
+        raise UserError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}") from None
+
+
+def _date_or_none(value, key: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return as_date(value)
+    except (TypeError, ValueError):
+        raise UserError(f"{key}: not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def config_from_mapping(mapping: dict, source: str = "config") -> BacktestConfig:
+    """Build a config from a dict (a parsed TOML file); unknown keys name themselves."""
+    unknown = [k for k in mapping if k not in TOP_LEVEL_KEYS]
+    if unknown:
+        raise UserError(f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(TOP_LEVEL_KEYS)}")
+    strategy = mapping.get("strategy", "EfficientCore")
+    cls = _strategy_class(strategy)
+    params = dict(mapping.get("params", {}))
+    _check_params(cls, params, source)
+    broker = dict(mapping.get("broker", {}))
+    _check_broker(broker, source)
+    scenario = mapping.get("scenario")
+    if isinstance(scenario, str):
+        scenario = {"kind": scenario}
+    cash = mapping.get("cash", 10_000_000.0)
+    if not isinstance(cash, (int, float)) or isinstance(cash, bool) or cash <= 0:
+        raise UserError(f"{source}: cash must be a positive number of dollars, got {cash!r}")
+    data = mapping.get("data")
+    return BacktestConfig(
+        strategy=strategy,
+        start=_date_or_none(mapping.get("start"), f"{source}: start"),
+        end=_date_or_none(mapping.get("end"), f"{source}: end"),
+        cash=float(cash),
+        data_dir=Path(data) if data else None,
+        params=params,
+        broker=broker,
+        scenario=scenario,
+        benchmark=bool(mapping.get("benchmark", True)),
+    )
+
+
+def load_config(path) -> BacktestConfig:
+    """Read a TOML config file; errors name the file and the key."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            mapping = tomllib.load(fh)
+    except FileNotFoundError:
+        raise UserError(f"config file not found: {p}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{p}: not valid TOML: {exc}") from None
+    config = config_from_mapping(mapping, source=str(p))
+    if config.data_dir is not None and not config.data_dir.is_absolute():
+        config = config.replace(data_dir=(p.parent / config.data_dir))
+    return config
+
+
+def _check_params(cls, params: dict, source: str) -> None:
+    known = set(cls.params._getkeys()) - {"price_book"}
+    for key in params:
+        if key not in known:
+            raise UserError(
+                f"{source}: unknown parameter {key!r} for {cls.__name__}; known: {', '.join(sorted(known))}"
+            )
+
+
+def _check_broker(settings: dict, source: str) -> None:
+    from ..brokers.simulated import MarginBroker
+
+    known = set(MarginBroker.params._getkeys()) | BROKER_MODEL_KEYS
+    for key in settings:
+        if key not in known:
+            raise UserError(f"{source}: unknown broker setting {key!r}; known: {', '.join(sorted(known))}")
+
+
+# Broker-table keys that configure the margin model rather than the broker object.
+BROKER_MODEL_KEYS = {"margin_schedule", "initial_ratio", "margin_multiplier", "fallback_k"}
+
+
+def _symbols_for(cls, params: dict) -> list[str]:
+    """The equity/ETF data names a strategy needs, from its params."""
+    p = {k: v for k, v in cls.params._getitems()}
+    p.update(params)
+    names = []
+    for key in ("equity", "bonds", "sleeve"):
+        if key in p and isinstance(p[key], str):
+            names.append(p[key].upper())
+    return names
+
+
+def _roots_for(cls, params: dict) -> list[str]:
+    p = {k: v for k, v in cls.params._getitems()}
+    p.update(params)
+    ladder = p.get("ladder")
+    return [r for r, w in ladder.items() if w > 0] if ladder else []
+
+
+def _window(config: BacktestConfig, market, symbols: list[str]) -> tuple[dt.date, dt.date]:
+    """The backtest's first and last day: inside the data for every series the run needs."""
+    firsts = [market.yields["DGS3MO"].first_valid_index()]
+    lasts = [market.yields.index[-1]]
+    for s in symbols:
+        col = market.closes[s].dropna()
+        firsts.append(col.index[0])
+        lasts.append(col.index[-1])
+    lo, hi = max(firsts).date(), min(lasts).date()
+    start = config.start or lo
+    end = config.end or hi
+    if start < lo or start > hi:
+        raise UserError(f"start {start.isoformat()} is outside the data ({lo.isoformat()} to {hi.isoformat()} for {', '.join(symbols) or 'yields'})")
+    if end > hi or end < lo:
+        raise UserError(f"end {end.isoformat()} is outside the data ({lo.isoformat()} to {hi.isoformat()} for {', '.join(symbols) or 'yields'})")
+    if end <= start:
+        raise UserError(f"end {end.isoformat()} is not after start {start.isoformat()}")
+    return start, end
+
+
+class _Progress(bt.Analyzer):
+    """A tqdm bar over the backtest's days (an analyzer, so it works with any strategy)."""
+
+    params = dict(total=0, desc="backtest")
+
+    def start(self):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=self.p.total, desc=self.p.desc, unit="day", file=sys.stderr, leave=False)
+
+    def next(self):
+        self.bar.update(1)
+
+    def stop(self):
+        self.bar.close()
+
+
+def _margin_model(settings: dict, book, scenario):
+    from .margin import MarginModel
+
+    kwargs = {}
+    if "margin_schedule" in settings:
+        kwargs["schedule"] = settings["margin_schedule"]
+    if "initial_ratio" in settings:
+        kwargs["initial_ratio"] = settings["initial_ratio"]
+    if "margin_multiplier" in settings:
+        kwargs["broker_multiplier"] = settings["margin_multiplier"]
+    if "fallback_k" in settings:
+        kwargs["k"] = settings["fallback_k"]
+    if scenario is not None and scenario.kind == "margin_hike":
+        from .scenarios import hiked_margin_model
+
+        return hiked_margin_model(scenario.date, scenario.factor, history=book, **kwargs)
+    return MarginModel(history=book, **kwargs)
+
+
+def _run_one(strategy_name: str, params: dict, config: BacktestConfig, market, book, start, end,
+             scenario, progress: bool, expense_ratio: float | None = None):
+    from ..brokers.simulated import MarginBroker
+    from ..data.feeds import make_feeds
+    from .results import BacktestResult
+    from .rolls import RollRule
+
+    cls = _strategy_class(strategy_name)
+    symbols = _symbols_for(cls, params)
+    roots = _roots_for(cls, params)
+    all_params = {k: v for k, v in cls.params._getitems()}
+    all_params.update(params)
+    rule = RollRule(offset=int(all_params.get("roll_offset", 5)), spread_days=int(all_params.get("roll_spread_days", 1)))
+    from ..data.price_book import FuturesPriceBook
+
+    book = book if book is not None else FuturesPriceBook.empty()
+    feeds = make_feeds(market, book, roots=roots, symbols=symbols, start=start, end=end, roll_rule=rule,
+                       )
+    cerebro = bt.Cerebro(stdstats=False, preload=True, runonce=False, quicknotify=True)
+    for name, feed in feeds.items():
+        cerebro.adddata(feed, name=name)
+    broker_settings = {k: v for k, v in config.broker.items() if k not in BROKER_MODEL_KEYS}
+    if "costs" in broker_settings:
+        broker_settings["costs"] = _cost_model(broker_settings["costs"], "config")
+    if expense_ratio is not None:
+        broker_settings["expense_ratio"] = expense_ratio
+    broker = MarginBroker(
+        cash=config.cash, price_book=book, short_rate=market.short_rate(),
+        margin_model=_margin_model(config.broker, book, scenario), **broker_settings,
+    )
+    cerebro.setbroker(broker)
+    if book is not None and roots:
+        params = {**params, "price_book": book}
+    cerebro.addstrategy(cls, **params)
+    if progress:
+        n = len(next(iter(feeds.values())).p.dataname)
+        cerebro.addanalyzer(_Progress, total=n, desc=strategy_name)
+    strat = cerebro.run()[0]
+    daily = broker.daily_state()
+    rec = pd.DataFrame(strat.record.days)
+    if len(rec):
+        rec["date"] = pd.to_datetime(rec["date"])
+        daily["date"] = pd.to_datetime(daily["date"])
+        daily = daily.merge(rec, on="date", how="left")
+    if "ladder_duration" not in daily.columns:
+        daily["ladder_duration"] = float("nan")
+    events = pd.DataFrame(strat.record.events, columns=["date", "kind", "detail"])
+    events = pd.concat([events, _broker_events(broker)], ignore_index=True)
+    trades = pd.DataFrame(strat.record.trades, columns=["date", "instrument", "size", "price", "value", "commission", "kind"])
+    result = BacktestResult(
+        name=strategy_name, daily=daily, trades=trades, journal=broker.journal(), events=events,
+        params={k: _plain(v) for k, v in all_params.items() if k != "price_book"},
+        assumptions=_assumptions(config, market, book, scenario, broker),
+    )
+    return result
+
+
+def _broker_events(broker) -> pd.DataFrame:
+    rows = []
+    for call in broker.margin_calls():
+        rows.append({"date": call.day, "kind": "margin_call", "detail": str(call)})
+    return pd.DataFrame(rows, columns=["date", "kind", "detail"])
+
+
+def _describe_costs(costs) -> str:
+    from ..brokers.costs import CostModel
+
+    c = costs or CostModel()
+    return (
+        f"futures ${c.futures_commission:.2f} per contract per side plus {c.futures_slippage_ticks:g} tick "
+        f"slippage; shares ${c.share_commission:.3f} per share (min ${c.share_min_commission:.2f}) plus "
+        f"{c.share_slippage_bps:g} bp slippage"
+    )
+
+
+def _cost_model(settings, source: str):
+    from ..brokers.costs import CostModel
+
+    if settings is None or isinstance(settings, CostModel):
+        return settings
+    if not isinstance(settings, dict):
+        raise UserError(f"{source}: broker.costs must be a table of cost settings")
+    known = {f.name for f in dataclasses.fields(CostModel)}
+    for key in settings:
+        if key not in known:
+            raise UserError(f"{source}: unknown broker.costs setting {key!r}; known: {', '.join(sorted(known))}")
+    try:
+        return CostModel(**settings)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"{source}: broker.costs: {exc}") from None
+
+
+def _plain(value):
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _assumptions(config, market, book, scenario, broker) -> dict:
+    out = {
+        "Data": market.source or "bundled data set",
+        "Equity prices": "dividend-adjusted closes (total return)",
+        "Short rate": "3-month Treasury bill (FRED DGS3MO), act/360 on all cash, margin collateral included",
+        "Costs": _describe_costs(broker.p.costs),
+        "Margin": "exchange maintenance margin from the dated schedule, volatility fallback "
+        "(99th percentile of daily moves over 250 days) where the schedule has no point; initial = ratio x maintenance",
+        "Fills": "orders decided on a day's close fill at the next trading day's settlement / close",
+    }
+    if book is not None and len(book):
+        f = book.frame
+        real = int((f.get("source") == "real").sum()) if "source" in f.columns else 0
+        out["Futures prices"] = (
+            f"synthesized from the Treasury yield curve (representative cheapest-to-deliver bond, CME "
+            f"conversion factor, carry at the bill rate; see docs/synthetic-futures.md): "
+            f"{len(f) - real:,} synthetic and {real:,} real contract-days"
+        )
+    if scenario is not None:
+        out["Stress scenario"] = scenario.describe()
+    return out
+
+
+def run_backtest(config: BacktestConfig, market=None, progress: bool = False) -> BacktestRun:
+    """Run ``config``'s strategy (and the 60/40 benchmark unless switched off)."""
+    from ..data.market import load_market
+    from ..data.synthetic_futures import build_price_book
+    from .metrics import compute_metrics
+    from .scenarios import ScenarioError, parse_scenario, shock_market, with_date
+
+    cls = _strategy_class(config.strategy)
+    _check_params(cls, config.params, "config")
+    _check_broker(config.broker, "config")
+    if market is None:
+        try:
+            market = load_market(config.data_dir)
+        except (FileNotFoundError, KeyError) as exc:
+            raise UserError(str(exc).strip("'\"")) from None
+    symbols = _symbols_for(cls, config.params)
+    missing = [s for s in symbols if s not in market.closes.columns]
+    if missing:
+        raise UserError(
+            f"unknown symbol {missing[0]!r}: the data ({market.source}) has {', '.join(market.closes.columns)}"
+        )
+    start, end = _window(config, market, symbols + (["IVV", "AGG"] if config.benchmark else []))
+    try:
+        scenario = parse_scenario(config.scenario)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+    if scenario is not None:
+        scenario = with_date(scenario, start, end)
+        market = shock_market(market, scenario)
+    roots = _roots_for(cls, config.params)
+    book = None
+    if roots:
+        book = build_price_book(market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
+    result = _run_one(config.strategy, config.params, config, market, book, start, end, scenario, progress)
+    benchmark = None
+    if config.benchmark:
+        from ..strategies.benchmarks import SixtyForty
+
+        benchmark = _run_one("SixtyForty", {}, config, market, None, start, end, scenario, progress,
+                             expense_ratio=SixtyForty.params.expense_ratio)
+    risk_free = market.short_rate()
+    metrics = compute_metrics(result, risk_free=risk_free)
+    bench_metrics = compute_metrics(benchmark, risk_free=risk_free) if benchmark is not None else None
+    return BacktestRun(config, result, benchmark, metrics, bench_metrics)

@@ -1,0 +1,106 @@
+"""Stress scenarios: change the market (or the exchange's margin) on a day and watch the margin
+machinery work — calls, forced liquidation and what they cost.
+
+* ``rate_shock``: every Treasury yield jumps by ``shift_bp`` basis points on ``date`` (and stays
+  there), and the equity fund drops by ``equity_shock`` (a fraction) the same day.  Futures prices
+  are synthesized from the shocked curve, so the ladder loses roughly duration × shift.
+* ``margin_hike``: from ``date`` the exchange multiplies every maintenance (and so initial) margin
+  by ``factor``, as CME does in volatile markets.
+
+``date`` defaults to the middle of the backtest period.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .calendar import as_date
+
+SCENARIOS = {
+    "rate_shock": "all Treasury yields jump by shift_bp (default +300) on date; equities fall by equity_shock (default -0.10)",
+    "margin_hike": "exchange margins are multiplied by factor (default 4) from date",
+}
+
+
+class ScenarioError(ValueError):
+    """An unknown scenario or a bad scenario setting."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    kind: str
+    date: dt.date | None = None
+    shift_bp: float = 300.0  # basis points, rate_shock
+    equity_shock: float = -0.10  # fraction, rate_shock
+    factor: float = 4.0  # margin multiplier, margin_hike
+
+    def describe(self) -> str:
+        day = self.date.isoformat() if self.date else "mid-period"
+        if self.kind == "rate_shock":
+            return f"rate shock: yields {self.shift_bp:+.0f} bp and equities {self.equity_shock:+.0%} on {day}"
+        return f"margin hike: exchange margins x{self.factor:g} from {day}"
+
+
+def parse_scenario(spec: dict | str | None) -> Scenario | None:
+    """From a config table (``{kind=..., date=..., ...}``) or a bare name."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        spec = {"kind": spec}
+    spec = dict(spec)
+    kind = spec.pop("kind", None)
+    if kind not in SCENARIOS:
+        raise ScenarioError(f"unknown scenario {kind!r}; choose one of: {', '.join(SCENARIOS)}")
+    fields = {f.name for f in dataclasses.fields(Scenario)} - {"kind"}
+    for key in spec:
+        if key not in fields:
+            raise ScenarioError(f"scenario: unknown key {key!r}; known: {', '.join(sorted(fields))}")
+    if "date" in spec:
+        spec["date"] = as_date(spec["date"])
+    for key in ("shift_bp", "equity_shock", "factor"):
+        if key in spec and not isinstance(spec[key], (int, float)):
+            raise ScenarioError(f"scenario: {key} must be a number, got {spec[key]!r}")
+    if spec.get("factor", 1.0) <= 0:
+        raise ScenarioError("scenario: factor must be positive")
+    return Scenario(kind=kind, **spec)
+
+
+def with_date(scenario: Scenario, start: dt.date, end: dt.date) -> Scenario:
+    """The scenario with its date filled in (middle of ``start``..``end``) when missing."""
+    if scenario.date is not None:
+        return scenario
+    return dataclasses.replace(scenario, date=start + (end - start) / 2)
+
+
+def shock_market(market, scenario: Scenario):
+    """A copy of ``market`` (MarketData) with the rate shock applied from ``scenario.date``."""
+    if scenario.kind != "rate_shock":
+        return market
+    day = pd.Timestamp(scenario.date)
+    yields = market.yields.copy()
+    yields.loc[yields.index >= day] += scenario.shift_bp / 100.0  # yields are in percent
+    closes = market.closes.copy()
+    closes.loc[closes.index >= day] *= 1.0 + scenario.equity_shock
+    return dataclasses.replace(market, yields=yields, closes=closes)
+
+
+def hiked_margin_model(day: dt.date, factor: float, **kwargs):
+    """A :class:`~ecore.engine.margin.MarginModel` whose requirements are ``factor`` times the
+    usual from ``day`` on (the exchange raising margins in a volatile market)."""
+    from .margin import MarginModel
+
+    class HikedMarginModel(MarginModel):
+        def quote(self, root, on):
+            q = super().quote(root, on)
+            if as_date(on) < day:
+                return q
+            return dataclasses.replace(
+                q, maintenance=q.maintenance * factor, initial=q.initial * factor,
+                basis=f"{q.basis} x{factor:g} (margin_hike scenario)",
+            )
+
+    return HikedMarginModel(**kwargs)

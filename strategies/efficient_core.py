@@ -1,0 +1,317 @@
+"""The 90/60 "efficient core" strategy: equity shares plus a rolled, duration-matched ladder of
+Treasury futures.
+
+For every dollar of NAV, ``equity_weight`` (0.90) buys shares of the equity fund and
+``futures_notional`` (0.60) of Treasury futures notional sits on the remaining cash as collateral.
+The ladder's weights are re-solved at every rebalance so that its duration matches the target
+(the U.S. Aggregate index's duration by default).  Each leg rolls to the next quarterly contract
+``roll_offset`` business days before first notice day.  The portfolio rebalances each quarter
+(on the roll, to save trades) and whenever an asset class drifts more than ``drift_band`` from
+target; with ``bonds_first`` the futures sleeve is adjusted and shares are traded only when the
+equity weight itself is outside the band, because selling shares realises gains.
+
+Decisions use the day's closing prices; orders fill at the next trading day's settlement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import backtrader as bt
+
+from ..engine.calendar import treasury_calendar
+from ..engine.contracts import Contract, spec
+from ..engine.ladder import DEFAULT_TEMPLATE, LadderError, LegQuote, aggregate_index_duration, build_ladder
+from ..engine.rolls import RollRule
+
+
+class PortfolioRecorder:
+    """Per-day records and events kept by a strategy, for reports (plain lists of dicts)."""
+
+    def __init__(self):
+        self.days: list[dict] = []
+        self.events: list[dict] = []
+        self.trades: list[dict] = []
+
+    def event(self, day: dt.date, kind: str, detail: str) -> None:
+        self.events.append({"date": day, "kind": kind, "detail": detail})
+
+
+class AllocationStrategy(bt.Strategy):
+    """Shared machinery: order bookkeeping, trade and event records, share sizing."""
+
+    params = dict(
+        price_book=None,  # ecore.data.price_book.FuturesPriceBook, for contract prices and durations
+    )
+
+    def __init__(self):
+        self.record = PortfolioRecorder()
+        self._pending: set[int] = set()
+        self._calendar = treasury_calendar()
+
+    # ----- helpers ------------------------------------------------------------------------------
+    def today(self) -> dt.date:
+        return self.datas[0].datetime.date(0)
+
+    def close_of(self, name: str) -> float:
+        return float(self.getdatabyname(name).close[0])
+
+    def shares_held(self, name: str) -> float:
+        return float(self.getposition(self.getdatabyname(name)).size)
+
+    def order_shares(self, name: str, delta: int, kind: str) -> None:
+        if delta == 0:
+            return
+        data = self.getdatabyname(name)
+        o = self.buy(data=data, size=delta, kind=kind) if delta > 0 else self.sell(data=data, size=-delta, kind=kind)
+        if o is not None:
+            self._pending.add(o.ref)
+
+    def order_contract(self, root: str, code: str, delta: int, kind: str) -> None:
+        if delta == 0:
+            return
+        data = self.getdatabyname(root)
+        if delta > 0:
+            o = self.buy(data=data, size=delta, contract=code, kind=kind)
+        else:
+            o = self.sell(data=data, size=-delta, contract=code, kind=kind)
+        if o is not None:
+            self._pending.add(o.ref)
+
+    # ----- backtrader notifications ---------------------------------------------------------------
+    def notify_order(self, order):
+        if order.status in (order.Submitted, order.Accepted, order.Partial):
+            return
+        self._pending.discard(order.ref)
+        info = order.info
+        instrument = info.get("contract") or order.data._name
+        day = self.today()
+        if order.status == order.Completed:
+            mult = spec(Contract.parse(instrument).root).multiplier if _is_contract(instrument) else 1
+            size = float(order.executed.size)
+            price = float(order.executed.price)
+            kind = "forced" if info.get("forced") else info.get("kind", "trade")
+            self.record.trades.append(
+                {"date": day, "instrument": instrument, "size": size, "price": price,
+                 "value": size * price * mult, "commission": float(order.executed.comm), "kind": kind}
+            )
+            if info.get("forced"):
+                self.record.event(day, "forced_liquidation", f"{instrument} {size:+g} at {price:g}: {info.get('reason', '')}".strip())
+        elif order.status in (order.Margin, order.Rejected):
+            reason = info.get("reason", order.getstatusname())
+            self.record.event(day, "rejection", f"{instrument} {order.size:+g}: {reason}")
+        elif order.status in (order.Canceled, order.Expired):
+            self.record.event(day, "rejection", f"{instrument} {order.size:+g}: {order.getstatusname()}")
+
+
+def _is_contract(name: str) -> bool:
+    try:
+        Contract.parse(name)
+        return True
+    except ValueError:
+        return False
+
+
+class EfficientCore(AllocationStrategy):
+    """90/60: equity shares plus a duration-matched Treasury futures ladder on cash collateral."""
+
+    params = dict(
+        equity="IVV",  # the equity fund's data name: IVV/SPY (U.S.), EFA (intl.), EEM (emerging)
+        equity_weight=0.90,  # fraction of NAV in shares
+        futures_notional=0.60,  # futures notional as a fraction of NAV
+        scale=1.0,  # fraction of NAV this core runs on (CorePlus runs it on two thirds)
+        ladder=DEFAULT_TEMPLATE,  # template notional weights per root
+        target_duration="agg",  # "agg" (dated Aggregate-index table) or years
+        roll_offset=5,  # business days before first notice day
+        roll_spread_days=1,  # roll in this many daily slices ending on the roll day
+        rebalance="roll",  # "roll" (quarterly, on the roll), "quarter" (first day of a quarter), "none"
+        drift_band=0.05,  # absolute weight drift that triggers a rebalance
+        bonds_first=True,  # adjust futures first; trade shares only when equity is out of band
+        include_unlaunched=False,  # trade products before their launch date (synthetic prices)
+    )
+
+    def __init__(self):
+        super().__init__()
+        self.roll_rule = RollRule(offset=self.p.roll_offset, spread_days=self.p.roll_spread_days)
+        self._started = False
+        self._last_quarter = None
+        self.ladder = None  # the last solved Ladder, for reports
+
+    # ----- what the portfolio holds -------------------------------------------------------------
+    def futures_positions(self) -> dict[str, int]:
+        """Signed contracts by code, from the broker (positions are per contract)."""
+        return {c: int(n) for c, n in self.broker.contract_positions().items() if n}
+
+    def _quote(self, code: str, day: dt.date) -> LegQuote | None:
+        book = self.p.price_book
+        price = book.settle(code, day)
+        if price is None:
+            return None
+        duration = book.value(code, day, "duration")
+        if duration is None or not math.isfinite(float(duration)):
+            return None
+        return LegQuote(root=Contract.parse(code).root, contract=code, price=price, duration=float(duration))
+
+    def target_duration(self, day: dt.date) -> float:
+        t = self.p.target_duration
+        return aggregate_index_duration(day) if t == "agg" else float(t)
+
+    def _roots_today(self, day: dt.date) -> dict[str, float]:
+        """Template weights of the roots that can be traded on ``day``."""
+        return {
+            r: w for r, w in self.p.ladder.items()
+            if w > 0 and (self.p.include_unlaunched or spec(r).launched <= day)
+        }
+
+    def futures_notional_value(self, day: dt.date) -> tuple[float, float]:
+        """(notional dollars, notional-weighted duration in years) of the held futures."""
+        notional = 0.0
+        dollar_duration = 0.0
+        for code, n in self.futures_positions().items():
+            q = self._quote(code, day)
+            if q is None:
+                last = self.p.price_book.last_settle(code, day)
+                if last is None:
+                    continue
+                q = LegQuote(Contract.parse(code).root, code, last[1], float("nan"))
+            value = n * q.price * spec(q.root).multiplier
+            notional += value
+            if math.isfinite(q.duration):
+                dollar_duration += value * q.duration
+        return notional, (dollar_duration / notional if notional else float("nan"))
+
+    # ----- the daily decision -------------------------------------------------------------------
+    def next(self):
+        day = self.today()
+        nav = self.broker.getvalue()
+        notional, duration = self.futures_notional_value(day)
+        equity_value = self.shares_held(self.p.equity) * self.close_of(self.p.equity)
+        self.record.days.append(
+            {"date": day, "ladder_duration": duration, "futures_notional_signed": notional,
+             "equity_weight": equity_value / nav if nav else float("nan"),
+             "futures_weight": notional / nav if nav else float("nan")}
+        )
+        if self._pending:
+            return  # yesterday's orders have not all filled: decide again tomorrow
+        fill_day = self._calendar.next_business_day(day)
+        rolling = self._rolls_due(fill_day)
+        reason = self._rebalance_reason(day, nav, equity_value, notional, rolling)
+        if reason:
+            self._rebalance(day, fill_day, nav, equity_value, reason)
+        elif rolling:
+            self._roll(day, fill_day, rolling)
+
+    def _rolls_due(self, fill_day: dt.date) -> dict[str, tuple[str, str, int]]:
+        """Legs to move to the next contract by ``fill_day``: root -> (old code, new code, size)."""
+        due = {}
+        for code, n in self.futures_positions().items():
+            c = Contract.parse(code)
+            if fill_day >= self.roll_rule.roll_window(c)[0]:
+                target = self.roll_rule.held(c.root, fill_day)
+                due[c.root] = (code, (target if target > c else c.next()).code, n)
+        return due
+
+    def _rebalance_reason(self, day, nav, equity_value, notional, rolling) -> str | None:
+        if not self._started:
+            return "initial allocation"
+        scale = self.p.scale
+        eq_w = equity_value / nav
+        fut_w = notional / nav
+        if abs(eq_w - self.p.equity_weight * scale) > self.p.drift_band:
+            return f"equity weight {eq_w:.1%} drifted from {self.p.equity_weight * scale:.1%}"
+        if abs(fut_w - self.p.futures_notional * scale) > self.p.drift_band and self._ladder_would_change(day, nav):
+            return f"futures weight {fut_w:.1%} drifted from {self.p.futures_notional * scale:.1%}"
+        if self.p.rebalance == "roll" and rolling and self._final_roll_slice(rolling):
+            return "quarterly rebalance on the roll"
+        if self.p.rebalance == "quarter":
+            quarter = (day.year, (day.month - 1) // 3)
+            changed = self._last_quarter is not None and quarter != self._last_quarter
+            self._last_quarter = quarter
+            if changed:
+                return "quarterly rebalance"
+        return None
+
+    def _ladder_would_change(self, day, nav) -> bool:
+        """Whether re-solving the ladder changes any contract count.  A small account whose
+        ladder cannot get closer to target (whole contracts) must not rebalance every day."""
+        ladder = self._solve_ladder(day, self._calendar.next_business_day(day), nav)
+        if ladder is None:
+            return False
+        held = self.futures_positions()
+        return any(held.get(code, 0) != n for code, n in ladder.counts.items())
+
+    def _final_roll_slice(self, rolling) -> bool:
+        fill_day = self._calendar.next_business_day(self.today())
+        for old, _new, _n in rolling.values():
+            if fill_day >= self.roll_rule.roll_day(Contract.parse(old)):
+                return True
+        return False
+
+    def _roll(self, day, fill_day, rolling) -> None:
+        """Move each leg (or a slice of it) from its contract to the next, as two real trades."""
+        for root, (old, new, n) in rolling.items():
+            window = self.roll_rule.roll_window(Contract.parse(old))
+            remaining_slices = sum(1 for d in window if d >= fill_day)
+            move = n if remaining_slices <= 1 else int(round(n / remaining_slices))
+            if move == 0:
+                continue
+            self.order_contract(root, old, -move, "roll")
+            self.order_contract(root, new, move, "roll")
+            self.record.event(day, "roll", f"{old} -> {new}: {move:+d} contracts")
+
+    def _solve_ladder(self, day, fill_day, nav):
+        """The duration-matched ladder for the contracts to hold on ``fill_day``, priced at
+        ``day``'s settlements; None (with an event) when it cannot be built."""
+        scale = self.p.scale
+        quotes = {}
+        for root in self._roots_today(day):
+            target_contract = self.roll_rule.held(root, fill_day)
+            q = self._quote(target_contract.code, day)
+            if q is not None:
+                quotes[root] = q
+        try:
+            return build_ladder(
+                quotes, self._roots_today(day), self.target_duration(day),
+                self.p.futures_notional * scale * nav,
+            )
+        except LadderError as exc:
+            self.record.event(day, "rejection", f"ladder not built: {exc}")
+            return None
+
+    def _rebalance(self, day, fill_day, nav, equity_value, reason) -> None:
+        scale = self.p.scale
+        ladder = self._solve_ladder(day, fill_day, nav)
+        if ladder is None:
+            return
+        self.ladder = ladder
+        held = self.futures_positions()
+        by_root_held: dict[str, dict[str, int]] = {}
+        for code, n in held.items():
+            by_root_held.setdefault(Contract.parse(code).root, {})[code] = n
+        for root in set(by_root_held) | set(ladder.contracts):
+            target_code = ladder.contracts.get(root)
+            target_n = ladder.counts.get(target_code, 0) if target_code else 0
+            for code, n in by_root_held.get(root, {}).items():
+                if code != target_code:
+                    kind = "roll" if target_code else "rebalance"
+                    self.order_contract(root, code, -n, kind)
+                    if target_code:
+                        self.record.event(day, "roll", f"{code} -> {target_code}: {n:+d} out, {target_n:+d} in")
+            have = by_root_held.get(root, {}).get(target_code, 0) if target_code else 0
+            if target_code:
+                self.order_contract(root, target_code, target_n - have, "rebalance")
+        # Shares: always on the first allocation; afterwards only when the equity weight itself
+        # is out of band (bonds first), or on every rebalance when bonds_first is off.
+        target_eq = self.p.equity_weight * scale
+        eq_w = equity_value / nav
+        if not self._started or not self.p.bonds_first or abs(eq_w - target_eq) > self.p.drift_band:
+            price = self.close_of(self.p.equity)
+            target_shares = math.floor(target_eq * nav / price)
+            self.order_shares(self.p.equity, target_shares - int(self.shares_held(self.p.equity)), "rebalance")
+        self._started = True
+        self.record.event(
+            day, "rebalance",
+            f"{reason}; ladder duration {ladder.duration:.2f}y vs target {ladder.target_duration:.2f}y, "
+            f"notional ${ladder.notional:,.0f} vs ${ladder.target_notional:,.0f}",
+        )
