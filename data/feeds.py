@@ -1,0 +1,181 @@
+"""backtrader feeds for futures roots and equity closes, built from pandas.
+
+* :class:`RootFeed` - one feed per futures root (data name = root, e.g. ``"ZN"``), whatever the
+  number of years: lines ``close`` (settle of the contract held under a
+  :class:`~ecore.engine.rolls.RollRule`), ``held`` (its contract month as a number, 202503),
+  ``next_close`` (settle of the contract it rolls into) and ``next`` (202506); ``open``, ``high``
+  and ``low`` equal ``close``, ``volume`` and ``openinterest`` are 0.  Read the extra lines as
+  ``data.lines.held[0]``, ``data.lines.next[0]`` (``data.next`` is backtrader's own method, so
+  the ``next`` line is only reachable through ``data.lines``; ``data.held[0]`` and
+  ``data.next_close[0]`` work directly).  :func:`contract_of` turns a month number back into
+  a :class:`~ecore.engine.contracts.Contract`.
+* :class:`CloseFeed` - one feed per equity symbol (data name = symbol): ``close`` = dividend-
+  adjusted close, ``open``/``high``/``low`` = close, volume 0.
+
+:func:`make_feeds` builds them all on one common date index (the union of the futures days and
+the equity trading days in the window).  A day on which an instrument has no price of its own
+(a bond-market holiday on which shares trade, or the reverse) repeats its last price.  Each feed
+starts on the first day it has data: a root whose prices begin later (or a fund listed later)
+simply has no bars before then.  backtrader calls a strategy's ``prenext`` - not ``next`` - until
+every feed has delivered a bar, so a backtest whose window starts before some feed's data begins
+effectively starts on the latest of the feeds' first days, unless the strategy handles
+``prenext`` itself.  Feeds end on the last day every requested series has data (or ``end``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+
+from ..engine.calendar import as_date
+from ..engine.contracts import Contract, spec
+from ..engine.rolls import RollRule
+from .price_book import FuturesPriceBook
+
+
+class RootFeed(bt.feeds.PandasData):
+    """One futures root: the held contract's settle plus the held and next contract months."""
+
+    lines = ("held", "next_close", "next")
+    params = (
+        ("datetime", None),
+        ("open", "open"), ("high", "high"), ("low", "low"), ("close", "close"),
+        ("volume", "volume"), ("openinterest", "openinterest"),
+        ("held", "held"), ("next_close", "next_close"), ("next", "next"),
+        ("timeframe", bt.TimeFrame.Days),
+    )
+
+
+class CloseFeed(bt.feeds.PandasData):
+    """One equity or ETF symbol from its adjusted closes."""
+
+    params = (
+        ("datetime", None),
+        ("open", "open"), ("high", "high"), ("low", "low"), ("close", "close"),
+        ("volume", "volume"), ("openinterest", "openinterest"),
+        ("timeframe", bt.TimeFrame.Days),
+    )
+
+
+def month_number(contract: Contract) -> int:
+    return contract.year * 100 + contract.month
+
+
+def contract_of(root: str, number) -> Contract:
+    """``contract_of("ZN", 202503)`` → ``Contract("ZN", 2025, 3)``."""
+    n = int(number)
+    return Contract(spec(root).root, n // 100, n % 100)
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def held_contracts(root: str, days: np.ndarray, rule: RollRule) -> list[Contract]:
+    """``rule.held(root, day)`` for every day of a sorted ``datetime64[D]`` array, vectorized:
+    the held contract is the first one whose roll day is after the day."""
+    if len(days) == 0:
+        return []
+    first = rule.held(root, days[0].astype(dt.date))
+    contracts = [first]
+    rolls = [np.datetime64(rule.roll_day(first), "D")]
+    while rolls[-1] <= days[-1]:
+        contracts.append(contracts[-1].next())
+        rolls.append(np.datetime64(rule.roll_day(contracts[-1]), "D"))
+    idx = np.searchsorted(np.array(rolls), days, side="right")
+    return [contracts[i] for i in idx]
+
+
+def _asof(book: FuturesPriceBook, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Settle of contract ``codes[i]`` on ``days[i]`` or, failing that, its last earlier settle."""
+    out = np.full(len(days), np.nan)
+    for code in pd.unique(codes):
+        if code not in book:
+            continue
+        mask = codes == code
+        s = book.series(code)
+        sd = s.index.to_numpy().astype("datetime64[D]")
+        sv = s.to_numpy(dtype=float)
+        i = np.searchsorted(sd, days[mask], side="right") - 1
+        vals = np.where(i >= 0, sv[np.maximum(i, 0)], np.nan)
+        out[mask] = vals
+    return out
+
+
+def root_frame(book: FuturesPriceBook, root: str, index: pd.DatetimeIndex, rule: RollRule) -> pd.DataFrame:
+    """The RootFeed's table on ``index``, trimmed to start on the first day with a price."""
+    days = index.to_numpy().astype("datetime64[D]")
+    held = held_contracts(root, days, rule)
+    held_codes = np.array([c.code for c in held])
+    next_codes = np.array([c.next().code for c in held])
+    close = _asof(book, held_codes, days)
+    next_close = _asof(book, next_codes, days)
+    frame = pd.DataFrame({
+        "open": close, "high": close, "low": close, "close": close,
+        "volume": 0.0, "openinterest": 0.0,
+        "held": np.array([month_number(c) for c in held], dtype=float),
+        "next_close": next_close,
+        "next": np.array([month_number(c.next()) for c in held], dtype=float),
+    }, index=index)
+    valid = np.flatnonzero(np.isfinite(close))
+    if len(valid) == 0:
+        return frame.iloc[0:0]
+    return frame.iloc[valid[0]:]
+
+
+def close_frame(closes: pd.Series, index: pd.DatetimeIndex) -> pd.DataFrame:
+    s = closes.dropna()
+    v = s.reindex(index, method="ffill") if len(s) else pd.Series(np.nan, index=index)
+    v = v[v.index >= s.index[0]] if len(s) else v.iloc[0:0]
+    return pd.DataFrame({"open": v, "high": v, "low": v, "close": v, "volume": 0.0, "openinterest": 0.0},
+                        index=v.index)
+
+
+def make_feeds(market, book: FuturesPriceBook, roots=(), symbols=(), start=None, end=None,
+               roll_rule: RollRule | None = None) -> dict[str, bt.feeds.PandasData]:
+    """RootFeeds for ``roots`` and CloseFeeds for ``symbols`` on one common date index.
+
+    Returns ``{name: feed}`` in the order roots then symbols; add them with
+    ``for name, feed in feeds.items(): cerebro.adddata(feed, name=name)``.
+    """
+    rule = roll_rule or RollRule()
+    roots = [spec(r).root for r in roots]
+    symbols = [s.upper() for s in symbols]
+    missing = [s for s in symbols if s not in market.closes.columns]
+    if missing:
+        raise KeyError(f"no closes for {', '.join(missing)} in {market.source or 'the market data'} "
+                       f"(have: {', '.join(market.closes.columns)})")
+    f = book.frame
+    code_root = {c.code: c.root for c in book.contracts()}
+    roots_of_rows = f["contract"].map(code_root)
+    parts: list[pd.DatetimeIndex] = []
+    lasts: list[pd.Timestamp] = []
+    for root in roots:
+        d = pd.DatetimeIndex(f.loc[(roots_of_rows == root).to_numpy(), "date"].unique())
+        if len(d) == 0:
+            raise KeyError(f"the price book has no {root} contracts")
+        parts.append(d)
+        lasts.append(d.max())
+    for s in symbols:
+        d = market.closes[s].dropna().index
+        parts.append(pd.DatetimeIndex(d))
+        lasts.append(d.max())
+    if not parts:
+        return {}
+    index = parts[0]
+    for p in parts[1:]:
+        index = index.union(p)
+    lo = pd.Timestamp(as_date(start)) if start is not None else index[0]
+    hi = pd.Timestamp(as_date(end)) if end is not None else min(lasts)
+    index = index[(index >= lo) & (index <= hi)].sort_values()
+    index = pd.DatetimeIndex(index.astype("datetime64[ns]"), name="date")
+    feeds: dict[str, bt.feeds.PandasData] = {}
+    for root in roots:
+        frame = root_frame(book, root, index, rule)
+        feeds[root] = RootFeed(dataname=frame, name=root)
+    for s in symbols:
+        frame = close_frame(market.closes[s], index)
+        feeds[s] = CloseFeed(dataname=frame, name=s)
+    return feeds
