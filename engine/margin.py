@@ -1,0 +1,399 @@
+"""Margin requirements of Treasury futures as data: a dated schedule plus a volatility fallback.
+
+Facts and method from ``shared/reference/treasury-futures.md`` section 3:
+
+* **Maintenance** (dollars per contract) comes from a dated schedule of exchange margins
+  (:class:`MarginSchedule`; the bundled ``margin_schedule.csv`` holds the published points of
+  section 3.2, each with its source; a user file can replace it).  A schedule row applies from its
+  date until the next row for the same root, for at most ``max_age_days`` (365 by default).
+* Where no schedule row applies, the **volatility fallback** of section 3.3:
+  ``maintenance = k x q99(|daily settlement change| x multiplier)`` over the trailing
+  ``window`` (250) trading days, using only data up to and including that day (no look-ahead),
+  roll days excluded.  Its price history is either a :class:`~ecore.data.price_book.FuturesPriceBook`
+  (the front contract's *own* day-to-day change is used, so no roll jump ever enters) or a mapping
+  ``root -> Series`` of daily settlement changes in points with roll days set to NaN
+  (see :func:`continuous_changes` for a stitched continuous series).
+* Roots without a schedule row and without history (TN, Z3N, TWE, UB before their data exist)
+  are **scaled by DV01** from a reference root (section 3.3 / 2.4, 2026-04-17 curve):
+  TN = ZN x 89/64, Z3N = ZN x 56/64, TWE = ZB x 145/127, UB = ZB x 169/127.
+* As a last resort an expired ("stale") schedule row is used; with nothing at all a
+  :class:`MarginError` says what to supply.
+* **Initial** = ratio x maintenance.  The ratio is dated: 1.35 before 2012 (CME "spec" initial,
+  advisories 08-380 and 10-469) and 1.10 from 2016 (HRP initial, advisory 16-247).  Nothing was
+  found for 2012-2015: the default keeps **1.35 through 2015-12-31**, the last documented value and
+  the conservative choice (more margin).  Pass ``initial_ratio`` (a number, or ``(date, ratio)``
+  steps) to change it.
+* A **broker multiplier** (Interactive Brokers and others ask more than the exchange minimum)
+  scales maintenance and initial alike; default 1.0.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .calendar import as_date
+from .contracts import SPECS, Contract, spec
+
+BUNDLED_SCHEDULE = "margin_schedule.csv"
+
+# Initial / maintenance, dated steps: (first day, ratio).  See the module docstring.
+DEFAULT_INITIAL_RATIO: tuple[tuple[dt.date, float], ...] = (
+    (dt.date(1900, 1, 1), 1.35),
+    (dt.date(2016, 1, 1), 1.10),
+)
+
+# DV01 per contract on the 2026-04-17 curve (reference section 0 / 2.4), and the reference root a
+# root without data is scaled from (section 3.3: "scale ZN/ZB by DV01 ratio").
+DV01_2026 = {"ZT": 36.0, "Z3N": 56.0, "ZF": 42.0, "ZN": 64.0, "TN": 89.0, "TWE": 145.0, "ZB": 127.0, "UB": 169.0}
+DV01_SCALE_FROM = {"TN": "ZN", "Z3N": "ZN", "TWE": "ZB", "UB": "ZB"}
+
+
+class MarginError(ValueError):
+    """No margin can be determined, or margin input is malformed."""
+
+
+class MarginScheduleError(MarginError):
+    """A malformed margin schedule file; the message names the file and the row."""
+
+
+@dataclass(frozen=True)
+class SchedulePoint:
+    date: dt.date
+    root: str
+    maintenance: float
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class MarginQuote:
+    """One root's requirement on one day, with how it was obtained."""
+
+    root: str
+    day: dt.date
+    maintenance: float  # dollars per contract, broker multiplier included
+    initial: float
+    ratio: float
+    basis: str  # "schedule", "volatility", "dv01 from ZN", "schedule (stale)", "constant"
+    source: str = ""
+
+
+# ----------------------------------------------------------------------------------------------
+class MarginSchedule:
+    """Dated exchange maintenance margins per root (dollars per contract)."""
+
+    def __init__(self, points: Iterable[SchedulePoint], max_age_days: int | None = 365, name: str = "<schedule>"):
+        self.name = name
+        self.max_age_days = max_age_days
+        by_root: dict[str, list[SchedulePoint]] = {}
+        for p in sorted(points, key=lambda p: (p.root, p.date)):
+            by_root.setdefault(p.root, []).append(p)
+        self._by_root = by_root
+        self._days = {r: np.array([np.datetime64(p.date, "D") for p in ps]) for r, ps in by_root.items()}
+
+    # ---- construction ------------------------------------------------------------------------
+    @classmethod
+    def bundled(cls, max_age_days: int | None = 365) -> "MarginSchedule":
+        ref = resources.files("ecore.engine").joinpath(BUNDLED_SCHEDULE)
+        with resources.as_file(ref) as path:
+            return cls.from_csv(path, max_age_days=max_age_days)
+
+    @classmethod
+    def from_csv(cls, path, max_age_days: int | None = 365) -> "MarginSchedule":
+        """Read ``date,root,maintenance[,source]``; '#' lines are comments.  Fails loudly on a bad row."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise MarginScheduleError(f"cannot read margin schedule {path}: {exc}") from exc
+        lines = [(i + 1, line) for i, line in enumerate(text.splitlines()) if line.strip() and not line.lstrip().startswith("#")]
+        if not lines:
+            raise MarginScheduleError(f"{path}: empty margin schedule (no header, no rows)")
+        reader = csv.reader([line for _, line in lines])
+        rows = list(reader)
+        header = [h.strip().lower() for h in rows[0]]
+        for col in ("date", "root", "maintenance"):
+            if col not in header:
+                raise MarginScheduleError(
+                    f"{path}, line {lines[0][0]}: header lacks column {col!r} (need date, root, maintenance[, source])"
+                )
+        ix = {h: header.index(h) for h in header}
+        points = []
+        for (lineno, _), row in zip(lines[1:], rows[1:]):
+            where = f"{path}, line {lineno}"
+            cells = {h: (row[i].strip() if i < len(row) else "") for h, i in ix.items()}
+            points.append(_parse_point(cells, where))
+        return cls(points, max_age_days=max_age_days, name=str(path))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, max_age_days: int | None = 365, name: str = "<frame>") -> "MarginSchedule":
+        points = []
+        for i, rec in enumerate(frame.to_dict("records")):
+            cells = {k: ("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)) for k, v in rec.items()}
+            if "date" in rec and not isinstance(rec["date"], str) and rec["date"] is not None:
+                cells["date"] = as_date(rec["date"]).isoformat()
+            points.append(_parse_point(cells, f"{name}, row {i}"))
+        return cls(points, max_age_days=max_age_days, name=name)
+
+    # ---- look-up -----------------------------------------------------------------------------
+    def roots(self) -> list[str]:
+        return sorted(self._by_root)
+
+    def lookup(self, root: str, day, allow_stale: bool = False) -> tuple[SchedulePoint, bool] | None:
+        """The row in force for ``root`` on ``day`` and whether it is stale (older than max age)."""
+        pts = self._by_root.get(root)
+        if not pts:
+            return None
+        d = as_date(day)
+        i = int(np.searchsorted(self._days[root], np.datetime64(d, "D"), side="right")) - 1
+        if i < 0:
+            return None
+        p = pts[i]
+        stale = self.max_age_days is not None and (d - p.date).days > self.max_age_days
+        if stale and not allow_stale:
+            return None
+        return p, stale
+
+    def frame(self) -> pd.DataFrame:
+        """All rows as a DataFrame ``date, root, maintenance, source``."""
+        return pd.DataFrame(
+            [{"date": p.date, "root": p.root, "maintenance": p.maintenance, "source": p.source}
+             for ps in self._by_root.values() for p in ps],
+            columns=["date", "root", "maintenance", "source"],
+        )
+
+
+def _parse_point(cells: Mapping[str, str], where: str) -> SchedulePoint:
+    raw_date = cells.get("date", "")
+    try:
+        day = dt.date.fromisoformat(raw_date.strip())
+    except ValueError:
+        raise MarginScheduleError(f"{where}: unparseable date {raw_date!r} (expected YYYY-MM-DD)") from None
+    root = cells.get("root", "").strip().upper()
+    if root not in SPECS:
+        raise MarginScheduleError(f"{where}: unknown root {cells.get('root', '')!r}; known roots: {', '.join(SPECS)}")
+    raw = cells.get("maintenance", "").strip().replace(",", "").lstrip("$")
+    if not raw:
+        raise MarginScheduleError(f"{where}: missing maintenance amount for {root}")
+    try:
+        amount = float(raw)
+    except ValueError:
+        raise MarginScheduleError(f"{where}: maintenance {cells.get('maintenance')!r} is not a number") from None
+    if not math.isfinite(amount) or amount <= 0:
+        raise MarginScheduleError(f"{where}: maintenance must be a positive amount of dollars, got {raw!r}")
+    return SchedulePoint(day, root, amount, cells.get("source", "").strip())
+
+
+# ----------------------------------------------------------------------------------------------
+def front_settlement_changes(book, root: str) -> pd.Series:
+    """Daily settlement change (points) of the front contract of ``root`` in a price book.
+
+    The front contract on a day is the nearest-expiring one not yet in its delivery month (its
+    first intention day is after the day) that has a price that day; its change is measured
+    against its *own* previous price, so a roll never shows up as a jump.
+    """
+    contracts = [c for c in book.contracts(root)]
+    if not contracts:
+        return pd.Series(dtype=float, name=root)
+    cols = {}
+    for c in contracts:
+        s = book.series(c)
+        d = s.diff()
+        fid = pd.Timestamp(c.first_intention_day())
+        d[d.index >= fid] = np.nan
+        cols[c.code] = d
+    wide = pd.DataFrame(cols)  # columns in expiry order (book.contracts sorts)
+    front = wide.bfill(axis=1).iloc[:, 0]
+    front.name = root
+    return front
+
+
+def continuous_changes(close: pd.Series, volume: pd.Series | None = None, volume_jump: float = 10.0,
+                       root: str | None = None) -> pd.Series:
+    """Day-to-day changes of a stitched front-month series with roll days set to NaN.
+
+    Roll days are detected as the days the front contract switches: volume changes more than
+    ``volume_jump``-fold from the previous day (the stitched series moves from the expiring
+    contract, whose volume collapses in the delivery month, to the next one).  Without volume,
+    when ``root`` is given, the switch is taken as each quarterly contract's last trading day and
+    the next trading day in the series (both excluded).
+    """
+    close = close.sort_index()
+    d = close.diff()
+    roll = pd.Series(False, index=close.index)
+    if volume is not None:
+        v = volume.reindex(close.index).astype(float)
+        ratio = v / v.shift(1)
+        roll |= (ratio > volume_jump) | (ratio < 1.0 / volume_jump)
+    elif root is not None:
+        idx = close.index
+        for y in range(idx[0].year, idx[-1].year + 1):
+            for m in spec(root).months:
+                try:
+                    ltd = pd.Timestamp(Contract(root, y, m).last_trading_day())
+                except Exception:  # calendar range
+                    continue
+                j = idx.searchsorted(ltd)
+                for k in (j, j + 1):
+                    if 0 <= k < len(idx):
+                        roll.iloc[k] = True
+    d[roll] = np.nan
+    return d
+
+
+# ----------------------------------------------------------------------------------------------
+class MarginModel:
+    """Maintenance and initial margin per contract of a root on a day (dollars).
+
+    ``schedule``: a :class:`MarginSchedule`, a path to a CSV, ``None`` for the bundled schedule or
+    ``False`` for none.  ``history``: a FuturesPriceBook, or ``{root: Series of daily settlement
+    changes in points, NaN on roll days}``, for the volatility fallback.  ``constant``:
+    ``{root: maintenance}`` taking precedence over everything (tests, what-if runs).
+    """
+
+    def __init__(self, schedule=None, history=None, initial_ratio=None, broker_multiplier: float = 1.0,
+                 k: float = 1.0, window: int = 250, quantile: float = 0.99, min_observations: int = 60,
+                 max_age_days: int | None = 365, constant: Mapping[str, float] | None = None,
+                 dv01: Mapping[str, float] | None = None, scale_from: Mapping[str, str] | None = None):
+        if schedule is None:
+            schedule = MarginSchedule.bundled(max_age_days=max_age_days)
+        elif schedule is False:
+            schedule = MarginSchedule([], name="<none>")
+        elif not isinstance(schedule, MarginSchedule):
+            schedule = MarginSchedule.from_csv(schedule, max_age_days=max_age_days)
+        self.schedule = schedule
+        if broker_multiplier <= 0 or k <= 0:
+            raise MarginError("broker_multiplier and k must be positive")
+        self.broker_multiplier = float(broker_multiplier)
+        self.k = float(k)
+        self.window = int(window)
+        self.quantile = float(quantile)
+        self.min_observations = int(min_observations)
+        if initial_ratio is None:
+            steps = DEFAULT_INITIAL_RATIO
+        elif isinstance(initial_ratio, (int, float)):
+            steps = ((dt.date(1900, 1, 1), float(initial_ratio)),)
+        else:
+            steps = tuple(sorted((as_date(d), float(r)) for d, r in initial_ratio))
+        if any(r < 1.0 for _, r in steps):
+            raise MarginError("initial margin ratio must be at least 1.0 (initial >= maintenance)")
+        self._ratio_steps = steps
+        self._history_source = history
+        self._q: dict[str, pd.Series] = {}
+        self.constant = {spec(r).root: float(v) for r, v in (constant or {}).items()}
+        self.dv01 = dict(DV01_2026 if dv01 is None else dv01)
+        self.scale_from = dict(DV01_SCALE_FROM if scale_from is None else scale_from)
+        self._cache: dict[tuple[str, dt.date], MarginQuote] = {}
+
+    @classmethod
+    def fixed(cls, maintenance: Mapping[str, float], initial_ratio: float = 1.10,
+              broker_multiplier: float = 1.0) -> "MarginModel":
+        """Constant maintenance per root (e.g. ``{"ZN": 3200}``) and one initial ratio."""
+        return cls(schedule=False, constant=maintenance, initial_ratio=initial_ratio,
+                   broker_multiplier=broker_multiplier)
+
+    # ---- pieces ------------------------------------------------------------------------------
+    def initial_ratio(self, day) -> float:
+        d = as_date(day)
+        r = self._ratio_steps[0][1]
+        for start, ratio in self._ratio_steps:
+            if d >= start:
+                r = ratio
+        return r
+
+    def _quantile_series(self, root: str) -> pd.Series | None:
+        if root in self._q:
+            return self._q[root]
+        src = self._history_source
+        changes = None
+        if src is None:
+            changes = None
+        elif isinstance(src, Mapping):
+            changes = src.get(root)
+        elif hasattr(src, "contracts") and hasattr(src, "series"):
+            changes = front_settlement_changes(src, root)
+            if changes.dropna().empty:
+                changes = None
+        q = None
+        if changes is not None and len(changes):
+            s = pd.Series(changes, dtype=float).sort_index().abs() * spec(root).multiplier
+            s.index = pd.DatetimeIndex(s.index).normalize()
+            q = s.rolling(self.window, min_periods=self.min_observations).quantile(self.quantile).dropna()
+            if q.empty:
+                q = None
+        self._q[root] = q
+        return q
+
+    def volatility_maintenance(self, root: str, day) -> float | None:
+        """k x q99 of |daily change| x multiplier over the trailing window up to ``day`` (exchange level)."""
+        q = self._quantile_series(spec(root).root)
+        if q is None:
+            return None
+        ts = pd.Timestamp(as_date(day))
+        i = int(q.index.searchsorted(ts, side="right")) - 1
+        if i < 0:
+            return None
+        return self.k * float(q.iloc[i])
+
+    def _exchange(self, root: str, day: dt.date, depth: int = 0) -> tuple[float, str, str]:
+        if root in self.constant:
+            return self.constant[root], "constant", ""
+        hit = self.schedule.lookup(root, day)
+        if hit is not None:
+            p, _ = hit
+            return p.maintenance, "schedule", p.source
+        v = self.volatility_maintenance(root, day)
+        if v is not None:
+            return v, "volatility", f"k={self.k:g} x q{self.quantile:g} over {self.window} days"
+        ref = self.scale_from.get(root)
+        if ref is not None and depth == 0:
+            try:
+                m, basis, _ = self._exchange(ref, day, depth + 1)
+            except MarginError:
+                m = None
+            if m is not None:
+                factor = self.dv01[root] / self.dv01[ref]
+                return m * factor, f"dv01 from {ref}", f"{ref} {basis} x {self.dv01[root]:g}/{self.dv01[ref]:g}"
+        hit = self.schedule.lookup(root, day, allow_stale=True)
+        if hit is not None:
+            p, _ = hit
+            return p.maintenance, "schedule (stale)", p.source
+        raise MarginError(
+            f"no margin for {root} on {day.isoformat()}: no schedule row in force, no price history "
+            "for the volatility fallback; pass MarginModel(history=price_book) or a schedule file"
+        )
+
+    def quote(self, root, day) -> MarginQuote:
+        root = spec(root).root if not isinstance(root, Contract) else root.root
+        d = as_date(day)
+        key = (root, d)
+        q = self._cache.get(key)
+        if q is None:
+            m, basis, source = self._exchange(root, d)
+            m *= self.broker_multiplier
+            ratio = self.initial_ratio(d)
+            q = MarginQuote(root, d, m, m * ratio, ratio, basis, source)
+            self._cache[key] = q
+        return q
+
+    def maintenance(self, root, day) -> float:
+        """Maintenance margin, dollars per contract (broker multiplier included)."""
+        return self.quote(root, day).maintenance
+
+    def initial(self, root, day) -> float:
+        """Initial margin, dollars per contract (ratio x maintenance)."""
+        return self.quote(root, day).initial
+
+
+__all__ = [
+    "MarginError", "MarginScheduleError", "SchedulePoint", "MarginQuote", "MarginSchedule", "MarginModel",
+    "front_settlement_changes", "continuous_changes", "DEFAULT_INITIAL_RATIO", "DV01_2026", "DV01_SCALE_FROM",
+]
