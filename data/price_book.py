@@ -76,6 +76,7 @@ class FuturesPriceBook:
             self._series[codes[a]] = _Series(days[a:b], settles[a:b])
             self._rows[codes[a]] = (int(a), int(b))
         self._contracts = {code: Contract.parse(code) for code in self._series}
+        self._columns: dict[str, np.ndarray] = {}
 
     @classmethod
     def empty(cls) -> "FuturesPriceBook":
@@ -130,7 +131,11 @@ class FuturesPriceBook:
         x = np.datetime64(as_date(day), "D")
         i = int(np.searchsorted(s.days, x))
         if i < len(s.days) and s.days[i] == x:
-            return self._frame[column].iat[self._rows[code][0] + i]
+            values = self._columns.get(column)
+            if values is None:
+                # Looked up every day of a backtest: one numpy array per column, made once.
+                values = self._columns[column] = self._frame[column].to_numpy()
+            return values[self._rows[code][0] + i]
         return None
 
     def series(self, contract, column: str = "settle") -> pd.Series:

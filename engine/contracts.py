@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 
 from .calendar import TreasuryCalendar, as_date, treasury_calendar
 
@@ -366,10 +367,14 @@ class Contract:
 
     def first_delivery_day(self, calendar: TreasuryCalendar | None = None) -> dt.date:
         """First business day of the contract month."""
+        if calendar is None:
+            return self._default_dates()["first_delivery_day"]
         return self._cal(calendar).first_business_day_of_month(self.year, self.month)
 
     def first_notice_day(self, calendar: TreasuryCalendar | None = None) -> dt.date:
         """Last business day of the month before the contract month."""
+        if calendar is None:
+            return self._default_dates()["first_notice_day"]
         cal = self._cal(calendar)
         return cal.previous_business_day(dt.date(self.year, self.month, 1))
 
@@ -378,10 +383,14 @@ class Contract:
 
         From this day longs can be assigned delivery; the broker never holds a contract into it.
         """
+        if calendar is None:
+            return self._default_dates()["first_intention_day"]
         cal = self._cal(calendar)
         return cal.add_business_days(self.first_delivery_day(cal), -2)
 
     def last_trading_day(self, calendar: TreasuryCalendar | None = None) -> dt.date:
+        if calendar is None:
+            return self._default_dates()["last_trading_day"]
         cal = self._cal(calendar)
         last_bd = cal.last_business_day_of_month(self.year, self.month)
         if self.spec.ltd_rule == LTD_LAST_BUSINESS_DAY:
@@ -389,6 +398,8 @@ class Contract:
         return cal.add_business_days(last_bd, -7)
 
     def last_delivery_day(self, calendar: TreasuryCalendar | None = None) -> dt.date:
+        if calendar is None:
+            return self._default_dates()["last_delivery_day"]
         cal = self._cal(calendar)
         if self.spec.last_delivery_rule == LDD_THIRD_AFTER_LTD:
             return cal.add_business_days(self.last_trading_day(cal), 3)
@@ -403,8 +414,14 @@ class Contract:
             c = c.previous()
         return cal.next_business_day(c.last_trading_day(cal))
 
+    def _default_dates(self) -> dict[str, dt.date]:
+        return _default_key_dates(self.root, self.year, self.month)
+
     def key_dates(self, calendar: TreasuryCalendar | None = None) -> dict[str, dt.date]:
-        cal = self._cal(calendar)
+        """First intention, first notice, first delivery, last trading and last delivery day."""
+        if calendar is None:
+            return dict(self._default_dates())
+        cal = calendar
         return {
             "first_intention_day": self.first_intention_day(cal),
             "first_notice_day": self.first_notice_day(cal),
@@ -417,6 +434,13 @@ class Contract:
         """Whether the product traded at all on ``on`` (default: this contract's last trading day)."""
         day = as_date(on) if on is not None else self.last_trading_day()
         return day >= self.spec.launched
+
+
+@lru_cache(maxsize=None)
+def _default_key_dates(root: str, year: int, month: int) -> dict[str, dt.date]:
+    """Key dates on the default calendar, computed once per contract (looked up daily by the
+    broker and strategies)."""
+    return Contract(root, year, month).key_dates(treasury_calendar())
 
 
 def parse_contract(text: str, reference: dt.date | None = None) -> Contract:
