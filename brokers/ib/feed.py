@@ -1,0 +1,132 @@
+"""``IBDailyFeed``: a live daily-bar backtrader feed for one instrument, from IB.
+
+On start it asks IB for the last ``history_days`` daily bars (``reqHistoricalData``, 1 day,
+TRADES, regular hours) and replays them: all but the newest with status DELAYED (warm-up; the
+broker sends no order on them), the newest with status LIVE (the bar the strategy decides on).
+Then:
+
+* ``once=True``: it ends as soon as ``should_stop()`` says the run is over (the broker is idle,
+  i.e. the day's orders are filled, rejected or cancelled), or after ``once_timeout`` seconds;
+* ``once=False``: every day at ``schedule`` (a ``datetime.time`` in ``timezone``) it asks IB for
+  the last few bars again and delivers any newer than the last one, as LIVE bars; between
+  checks it keeps the IB connection serviced so fills and notifications flow.
+
+Prices are IB's decimals (points for futures, dollars for shares).
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import logging
+import time
+from zoneinfo import ZoneInfo
+
+import backtrader as bt
+
+from .session import IBSession
+
+log = logging.getLogger(__name__)
+
+
+def next_run(now: dt.datetime, at: dt.time) -> dt.datetime:
+    """The first weekday ``at`` o'clock strictly after ``now`` (same time zone as ``now``)."""
+    candidate = now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+    if candidate <= now:
+        candidate += dt.timedelta(days=1)
+    while candidate.weekday() >= 5:
+        candidate += dt.timedelta(days=1)
+    return candidate
+
+
+class IBDailyFeed(bt.feed.DataBase):
+    """Daily bars of ``instrument`` (a futures code or a ticker) from an ``IBSession``."""
+
+    params = (
+        ("session", None),
+        ("instrument", ""),
+        ("history_days", 30),
+        ("once", True),
+        ("once_timeout", 60.0),  # seconds to wait for the day's orders in --once mode
+        ("should_stop", None),  # callable -> bool
+        ("schedule", dt.time(17, 0)),  # after CBOT's settlement and the stock close
+        ("timezone", "America/New_York"),
+        ("poll", 0.05),  # seconds between checks while waiting
+        ("clock", None),  # callable(tz) -> aware datetime; default: the wall clock
+    )
+
+    def __init__(self):
+        if not isinstance(self.p.session, IBSession):
+            raise ValueError("session: an IBSession is required")
+        if not self.p.instrument:
+            raise ValueError("instrument: a futures code or ticker is required")
+        self._queue: collections.deque = collections.deque()
+        self._last_day: dt.date | None = None
+        self._backfilled_at: float | None = None
+        self._next_check: dt.datetime | None = None
+
+    def islive(self):
+        return True
+
+    def haslivedata(self):
+        return bool(self._queue)
+
+    def start(self):
+        super().start()
+        self.p.session.ensure_connected()
+        self._contract = self.p.session.contracts.qualify(self.p.session.ib, self.p.instrument)
+        bars = self._fetch(f"{int(self.p.history_days)} D")
+        self._queue.extend(bars)
+        self.put_notification(self.DELAYED)
+        self._next_check = next_run(self._now(), self.p.schedule)
+
+    def _now(self) -> dt.datetime:
+        tz = ZoneInfo(self.p.timezone)
+        return self.p.clock(tz) if self.p.clock is not None else dt.datetime.now(tz)
+
+    def _fetch(self, duration: str) -> list:
+        bars = self.p.session.ib.reqHistoricalData(
+            self._contract, endDateTime="", durationStr=duration, barSizeSetting="1 day",
+            whatToShow="TRADES", useRTH=True, formatDate=1)
+        out = []
+        for bar in bars:
+            day = bar.date if isinstance(bar.date, dt.date) else dt.date.fromisoformat(str(bar.date)[:10])
+            if isinstance(day, dt.datetime):
+                day = day.date()
+            if self._last_day is None or day > self._last_day:
+                out.append((day, bar.open, bar.high, bar.low, bar.close, bar.volume))
+        return out
+
+    def _load(self):
+        if self._queue:
+            day, o, h, lo, c, v = self._queue.popleft()
+            if not self._queue and self._laststatus != self.LIVE:
+                self.put_notification(self.LIVE)
+            self._last_day = day
+            self.lines.datetime[0] = bt.date2num(dt.datetime.combine(day, dt.time(0)))
+            self.lines.open[0], self.lines.high[0] = o, h
+            self.lines.low[0], self.lines.close[0] = lo, c
+            self.lines.volume[0], self.lines.openinterest[0] = v, 0.0
+            return True
+        if self._backfilled_at is None:
+            self._backfilled_at = time.monotonic()
+        if self.p.should_stop is not None and self.p.should_stop():
+            return False
+        if self.p.once:
+            if time.monotonic() - self._backfilled_at > self.p.once_timeout:
+                log.warning("%s: orders still working after %.0f s; stopping",
+                            self.p.instrument, self.p.once_timeout)
+                return False
+        else:
+            now = self._now()
+            if now >= self._next_check:
+                try:
+                    self.p.session.ensure_connected()
+                    self._queue.extend(self._fetch("5 D"))
+                    self._next_check = next_run(now, self.p.schedule)
+                except (ConnectionError, TimeoutError) as exc:
+                    log.error("%s: daily bar request failed (%r); retrying", self.p.instrument, exc)
+                if self._queue:
+                    return self._load()
+        self.p.session.pump(self.p.poll)
+        return None

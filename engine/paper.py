@@ -1,0 +1,275 @@
+"""`ecore paper`: run a backtrader strategy against an Interactive Brokers *paper* account.
+
+Configuration is a TOML file (flags override the connection settings)::
+
+    [ib]
+    host = "127.0.0.1"
+    port = 7497                 # TWS paper; IB Gateway paper is 4002
+    client_id = 17
+    account = ""                # optional; must start with DU (paper)
+    client = ""                 # optional: "ib_async" or "ib_insync" (default: ib_async if installed)
+    futures_exchange = "CBOT"   # "ECBOT" accepted
+    journal = "paper-journal.sqlite"
+    kill_file = "STOP"          # create this file to cancel open orders and stop
+
+    [limits]                    # all optional
+    max_order_quantity = 50
+    max_order_notional = 5000000
+    max_daily_quantity = 200
+    max_daily_notional = 20000000
+
+    [strategy]
+    class = "package.module.StrategyClass"
+    instruments = ["SPY", "ZNM25"]   # one daily feed each, named as written;
+                                     # or a table { ZN = "ZNM25" } to name a feed by its root
+    params = { }                      # keyword arguments for the strategy
+    primary_exchanges = { SPY = "ARCA" }
+
+    [schedule]
+    time = "17:00"              # daily check in long-running mode
+    timezone = "America/New_York"
+    history_days = 30
+
+There is no flag to trade a live account: a non-``DU`` account stops the command.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib
+import logging
+import sys
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class PaperConfig:
+    """Everything ``ecore paper`` needs; built by ``load_config`` or directly in tests."""
+
+    strategy: str
+    instruments: tuple[str, ...]  # "SPY", "ZNM25", or "ZN=ZNM25" (feed "ZN" trading ZNM25)
+    host: str = "127.0.0.1"
+    port: int = 7497
+    client_id: int = 1
+    account: str = ""
+    client: str | None = None
+    futures_exchange: str = "CBOT"
+    journal: Path = Path("paper-journal.sqlite")
+    kill_file: Path | None = None
+    limits: dict = dataclasses.field(default_factory=dict)
+    strategy_params: dict = dataclasses.field(default_factory=dict)
+    primary_exchanges: dict = dataclasses.field(default_factory=dict)
+    schedule: dt.time = dt.time(17, 0)
+    timezone: str = "America/New_York"
+    history_days: int = 30
+
+    def __post_init__(self):
+        if not self.instruments:
+            raise ValueError("strategy.instruments: list at least one futures code or ticker")
+        if not isinstance(self.history_days, int) or self.history_days < 1:
+            raise ValueError(f"schedule.history_days: {self.history_days!r} must be >= 1")
+
+
+def _get(table: dict, key: str, types_, where: str, default=None):
+    value = table.get(key, default)
+    if value is not None and not isinstance(value, types_):
+        raise ValueError(f"{where}.{key}: {value!r} has the wrong type")
+    return value
+
+
+def _instruments(value) -> tuple[str, ...]:
+    """A list of instruments, or a table ``{feed name = instrument}`` as ``"name=instrument"``."""
+    if isinstance(value, dict):
+        return tuple(f"{name}={inst}" for name, inst in value.items())
+    return tuple(value)
+
+
+def feed_names(config: PaperConfig) -> list[tuple[str, str]]:
+    """``[(feed name, instrument)]``: ``"ZN=ZNM25"`` names the feed of ZNM25 "ZN"."""
+    out = []
+    for item in config.instruments:
+        name, _, instrument = str(item).partition("=")
+        out.append((name.strip(), (instrument or name).strip()))
+    return out
+
+
+def load_config(path: str | Path) -> PaperConfig:
+    """Read the TOML configuration; errors name the offending field."""
+    path = Path(path)
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    known = {"ib", "limits", "strategy", "schedule"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ValueError(f"{path}: unknown section(s) {sorted(unknown)}; expected {sorted(known)}")
+    ib = raw.get("ib", {})
+    strat = raw.get("strategy", {})
+    sched = raw.get("schedule", {})
+    if "class" not in strat:
+        raise ValueError("strategy.class: missing (dotted path of a backtrader Strategy)")
+    at = _get(sched, "time", str, "schedule", "17:00")
+    try:
+        schedule = dt.time.fromisoformat(at)
+    except ValueError:
+        raise ValueError(f"schedule.time: {at!r} is not HH:MM") from None
+    base = path.parent
+    journal = Path(_get(ib, "journal", str, "ib", "paper-journal.sqlite"))
+    kill = _get(ib, "kill_file", str, "ib")
+    return PaperConfig(
+        strategy=_get(strat, "class", str, "strategy"),
+        instruments=_instruments(_get(strat, "instruments", (list, dict), "strategy", [])),
+        host=_get(ib, "host", str, "ib", "127.0.0.1"),
+        port=_get(ib, "port", int, "ib", 7497),
+        client_id=_get(ib, "client_id", int, "ib", 1),
+        account=_get(ib, "account", str, "ib", ""),
+        client=_get(ib, "client", str, "ib") or None,
+        futures_exchange=_get(ib, "futures_exchange", str, "ib", "CBOT"),
+        journal=journal if journal.is_absolute() else base / journal,
+        kill_file=None if not kill else (Path(kill) if Path(kill).is_absolute() else base / kill),
+        limits=dict(raw.get("limits", {})),
+        strategy_params=dict(_get(strat, "params", dict, "strategy", {})),
+        primary_exchanges=dict(_get(strat, "primary_exchanges", dict, "strategy", {})),
+        schedule=schedule,
+        timezone=_get(sched, "timezone", str, "schedule", "America/New_York"),
+        history_days=_get(sched, "history_days", int, "schedule", 30),
+    )
+
+
+def strategy_class(dotted: str):
+    """Import ``package.module.Class``."""
+    module_name, _, cls_name = dotted.rpartition(".")
+    if not module_name:
+        raise ValueError(f"strategy.class: {dotted!r} is not a dotted path module.Class")
+    try:
+        return getattr(importlib.import_module(module_name), cls_name)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"strategy.class: cannot import {dotted!r} ({exc})") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class PaperRun:
+    """What a run did: the broker (orders, dry-run intents), the strategy, the session, and
+    IB's positions (``{instrument: size}``) and account values as the run ended."""
+
+    broker: object
+    strategy: object
+    session: object
+    positions: dict
+    account: object
+
+
+def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
+              kill_switch=None, once_timeout: float = 60.0, clock=None) -> PaperRun:
+    """Connect, replay recent bars, let the strategy trade the live bar; see module docstring.
+
+    ``clock(tz)`` replaces the wall clock of the daily schedule (tests).
+    """
+    import backtrader as bt
+
+    from ..brokers.ib.broker import IBBroker
+    from ..brokers.ib.client import client_library
+    from ..brokers.ib.contracts import ContractBook
+    from ..brokers.ib.feed import IBDailyFeed
+    from ..brokers.ib.journal import Journal
+    from ..brokers.ib.safety import KillSwitch, SafetyLimits
+    from ..brokers.ib.session import ConnectionSettings, IBSession
+
+    known_limits = {f.name for f in dataclasses.fields(SafetyLimits)}
+    for key in config.limits:
+        if key not in known_limits:
+            raise ValueError(f"limits.{key}: unknown limit; expected one of {sorted(known_limits)}")
+    limits = SafetyLimits(**config.limits)
+    lib = client_library(config.client)
+    settings = ConnectionSettings(config.host, config.port, config.client_id, config.account,
+                                  readonly=dry_run)
+    journal = Journal(config.journal)
+    session = IBSession(settings, journal, lib,
+                        ContractBook(lib, config.primary_exchanges, config.futures_exchange),
+                        limits)
+    if kill_switch is None:
+        kill_switch = KillSwitch(config.kill_file)
+    cls = strategy_class(config.strategy)
+    try:
+        session.connect()
+        broker = IBBroker(session, dry_run=dry_run, kill_switch=kill_switch)
+        cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
+        cerebro.setbroker(broker)
+
+        def should_stop() -> bool:
+            # Wait for the notifications too: cerebro delivers them only while feeds run.
+            return broker.stopped or (once and broker.idle() and not broker.notifs)
+
+        for name, instrument in feed_names(config):
+            feed = IBDailyFeed(session=session, instrument=instrument,
+                               history_days=config.history_days, once=once,
+                               once_timeout=once_timeout, should_stop=should_stop,
+                               schedule=config.schedule, timezone=config.timezone,
+                               clock=clock)
+            cerebro.adddata(feed, name=name)
+        cerebro.addstrategy(cls, **config.strategy_params)
+        strategies = cerebro.run()
+        session.pump(0.05)
+        positions = {k: v[0] for k, v in session.positions().items()}
+        return PaperRun(broker, strategies[0], session, positions, session.account_state())
+    finally:
+        session.disconnect()
+        journal.close()
+
+
+def _run(args) -> int:
+    from .cli import UserError
+
+    config = load_config(args.config)
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port),
+                                   ("client_id", args.client_id), ("client", args.client))
+                 if v is not None}
+    config = dataclasses.replace(config, **overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from ..brokers.ib.contracts import ContractMismatch, UnknownContract
+    from ..brokers.ib.safety import KillSwitch
+    from ..brokers.ib.session import PaperAccountRequired
+
+    kill = KillSwitch(config.kill_file)
+    kill.install()
+    try:
+        result = run_paper(config, dry_run=args.dry_run, once=args.once or args.dry_run,
+                           kill_switch=kill)
+    except (PaperAccountRequired, ContractMismatch, UnknownContract) as exc:
+        raise UserError(str(exc)) from None
+    except (ConnectionError, OSError, TimeoutError) as exc:
+        raise UserError(f"cannot reach TWS/IB Gateway at {config.host}:{config.port} ({exc!r})") from None
+    if args.dry_run:
+        intents = result.broker.dry_run_intents
+        print(f"dry run: {len(intents)} order(s) computed, none sent")
+        for i in intents:
+            price = f" @ {i.limit_price:g}" if i.limit_price is not None else ""
+            print(f"  {i.action} {i.quantity:g} {i.instrument} {i.order_type}{price}"
+                  f"  notional ${i.notional:,.0f}  ref {i.order_ref}")
+    for reason in result.broker.refused:
+        print(f"refused: {reason}", file=sys.stderr)
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "paper", help="trade a strategy on an Interactive Brokers paper account (DU...)",
+        description="Run a backtrader strategy against TWS / IB Gateway on a paper account. "
+        "Refuses live accounts.")
+    p.add_argument("--config", required=True, help="TOML configuration file")
+    p.add_argument("--host", help="TWS/Gateway host (default from config, else 127.0.0.1)")
+    p.add_argument("--port", type=int, help="7497 = TWS paper, 4002 = IB Gateway paper")
+    p.add_argument("--client-id", type=int, dest="client_id", help="API client id")
+    p.add_argument("--client", choices=["ib_async", "ib_insync"], help="client library")
+    p.add_argument("--dry-run", action="store_true",
+                   help="compute and print the orders, send nothing (implies --once)")
+    p.add_argument("--once", action="store_true",
+                   help="one rebalance/roll check, wait for its orders, exit (for cron)")
+    p.set_defaults(func=_run)

@@ -1,0 +1,110 @@
+"""Shared pieces of the Interactive Brokers tests: a small strategy and a runner."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import backtrader as bt
+import pytest
+
+from ecore.engine.paper import PaperConfig, run_paper
+from fake_ib_gateway import FakeGateway
+
+CLIENTS = ["ib_insync", "ib_async"]
+
+# Daily bars ending on 2025-03-13: the live bar the strategies decide on.
+DAYS = ["20250310", "20250311", "20250312", "20250313"]
+LIVE_DAY = dt.date(2025, 3, 13)
+
+
+def bars(close: float) -> list:
+    return [(d, close, close + 0.5, close - 0.5, close, 1000) for d in DAYS]
+
+
+def zn_gateway(gateway):
+    """The gateway's instruments for most tests: ZNH25, ZNM25 and SPY, with daily bars."""
+    gateway.znh = gateway.add_future("ZN", "202503", "20250320", price=110.5, bars=bars(110.5))
+    gateway.znm = gateway.add_future("ZN", "202506", "20250618", price=110.0, bars=bars(110.0))
+    gateway.spy = gateway.add_stock("SPY", price=560.0, bars=bars(560.0))
+    return gateway
+
+
+@pytest.fixture
+def gateway():
+    """A started fake gateway holding ZNH25, ZNM25 and SPY (import this fixture to use it)."""
+    gw = zn_gateway(FakeGateway())
+    gw.start()
+    yield gw
+    gw.stop()
+    assert gw.errors == [], "the fake gateway failed to handle a message"
+
+
+class TargetPositions(bt.Strategy):
+    """On the live bar, order each feed to its target size (``targets``: {feed name: size}).
+
+    ``limit`` (optional) = {feed name: limit price}. Records every order notification.
+    """
+
+    params = (("targets", {}), ("limit", {}), ("intent", None))
+
+    def __init__(self):
+        self.notes = []  # (instrument, status name, executed size, info reason)
+        self.live_bars = 0
+
+    def notify_order(self, order):
+        self.notes.append((order.data._name, order.getstatusname(), order.executed.size,
+                           order.info.get("reason", "")))
+
+    def next(self):
+        if self.data._laststatus != self.data.LIVE:
+            return
+        self.live_bars += 1
+        for d in self.datas:
+            if d._name not in self.p.targets:
+                continue
+            kwargs = {}
+            if self.p.intent:
+                kwargs["intent"] = self.p.intent
+            if d._name in self.p.limit:
+                kwargs.update(exectype=bt.Order.Limit, price=self.p.limit[d._name])
+            self.order_target_size(data=d, target=self.p.targets[d._name], **kwargs)
+
+
+def config(gateway, lib_name: str, tmp_path, instruments, targets, **kw) -> PaperConfig:
+    params = {"targets": targets} if targets is not None else {}
+    params.update(kw.pop("params", {}))
+    return PaperConfig(
+        strategy=kw.pop("strategy", "ib_helpers.TargetPositions"), instruments=tuple(instruments),
+        port=gateway.port, client_id=kw.pop("client_id", 7), client=lib_name,
+        journal=tmp_path / "journal.sqlite", kill_file=tmp_path / "STOP",
+        strategy_params=params, history_days=len(DAYS), **kw)
+
+
+def run(gateway, lib_name, tmp_path, instruments, targets, **kw):
+    """One ``--once`` paper run against the fake gateway."""
+    run_kw = {k: kw.pop(k) for k in ("dry_run", "kill_switch", "once_timeout", "once", "clock")
+              if k in kw}
+    run_kw.setdefault("once_timeout", 10.0)
+    return run_paper(config(gateway, lib_name, tmp_path, instruments, targets, **kw), **run_kw)
+
+
+class RollSpread(bt.Strategy):
+    """On the live bar, roll ``size`` contracts with one calendar-spread order (on the last feed)."""
+
+    params = (("spread", ("ZNH25", "ZNM25")), ("size", 3), ("limit", None))
+
+    def __init__(self):
+        self.notes = []
+
+    def notify_order(self, order):
+        self.notes.append((order.data._name, order.getstatusname(), order.executed.size,
+                           order.info.get("reason", "")))
+
+    def next(self):
+        if self.data._laststatus != self.data.LIVE:
+            return
+        kwargs = {}
+        if self.p.limit is not None:
+            kwargs.update(exectype=bt.Order.Limit, price=self.p.limit)
+        self.buy(data=self.datas[-1], size=self.p.size,
+                 spread=self.p.spread, **kwargs)

@@ -1,0 +1,129 @@
+"""The SQLite order journal and the safety limits."""
+
+import datetime as dt
+import signal
+
+import pytest
+
+from ecore.brokers.ib.feed import next_run
+from ecore.brokers.ib.journal import ExecutionReport, Journal, OrderIntent
+from ecore.brokers.ib.safety import KillSwitch, LimitBreach, SafetyLimits
+
+DAY = dt.date(2025, 3, 13)
+
+
+def intent(ref="r1", qty=3, notional=330_000.0, day=DAY):
+    return OrderIntent(ref, day, "ZNM25", "BUY", qty, notional=notional)
+
+
+def test_same_wish_on_the_same_day_gives_the_same_order_ref():
+    assert OrderIntent.ref_for(DAY, "ZNM25", "BUY", 3) == "ecore-20250313-ZNM25-BUY-3"
+    assert OrderIntent.ref_for(DAY, "ZNM25", "BUY", 3, "roll") == "ecore-20250313-ZNM25-BUY-3-roll"
+
+
+def test_intent_is_stored_once(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    assert j.add_intent(intent())
+    assert not j.add_intent(intent())
+    assert j.entry("r1").status == "pending"
+
+
+def test_intent_survives_reopening_the_journal(tmp_path):
+    Journal(tmp_path / "j.sqlite").add_intent(intent())
+    entry = Journal(tmp_path / "j.sqlite").entry("r1")
+    assert (entry.intent, entry.status) == (intent(), "pending")
+
+
+def test_execution_reported_twice_is_recorded_once(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    j.add_intent(intent())
+    ex = ExecutionReport("e1", "r1", "ZNM25", "BOT", 2.0, 110.0, "t", 4.5)
+    assert j.record_execution(ex)
+    assert not j.record_execution(ex)
+    assert j.filled("r1") == 2.0
+
+
+def test_unknown_status_is_an_error_naming_the_field(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    j.add_intent(intent())
+    with pytest.raises(ValueError, match="status: 'done'"):
+        j.mark("r1", "done")
+
+
+def test_marking_an_unknown_intent_is_an_error(tmp_path):
+    with pytest.raises(KeyError, match="order_ref: 'nope'"):
+        Journal(tmp_path / "j.sqlite").mark("nope", "sent")
+
+
+@pytest.mark.parametrize("field, kwargs", [
+    ("action", dict(action="HOLD")),
+    ("quantity", dict(quantity=0)),
+    ("order_type", dict(order_type="STP")),
+    ("limit_price", dict(order_type="LMT")),
+    ("order_ref", dict(order_ref="")),
+])
+def test_bad_intent_is_an_error_naming_the_field(field, kwargs):
+    args = dict(order_ref="r", day=DAY, instrument="ZNM25", action="BUY", quantity=1)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=f"^{field}:"):
+        OrderIntent(**args)
+
+
+def test_order_size_limit_refuses_a_larger_order(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    with pytest.raises(LimitBreach, match="quantity 3 exceeds max_order_quantity 2"):
+        SafetyLimits(max_order_quantity=2).check(intent(), j)
+
+
+def test_order_notional_limit_refuses_a_larger_order(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    with pytest.raises(LimitBreach, match="exceeds max_order_notional"):
+        SafetyLimits(max_order_notional=100_000).check(intent(), j)
+
+
+def test_daily_limits_count_the_days_journalled_orders_only(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    j.add_intent(intent("a", qty=8))
+    j.add_intent(intent("old", qty=50, day=DAY - dt.timedelta(days=1)))
+    limits = SafetyLimits(max_daily_quantity=10)
+    limits.check(intent("b", qty=2), j)
+    with pytest.raises(LimitBreach, match="day's quantity 11 would exceed max_daily_quantity 10"):
+        limits.check(intent("c", qty=3), j)
+
+
+def test_refused_and_lost_intents_do_not_use_the_days_budget(tmp_path):
+    j = Journal(tmp_path / "j.sqlite")
+    j.add_intent(intent("a", qty=8))
+    j.mark("a", "refused")
+    SafetyLimits(max_daily_quantity=10).check(intent("b", qty=9), j)
+
+
+def test_limit_that_is_not_positive_is_an_error_naming_it():
+    with pytest.raises(ValueError, match="max_daily_notional: -1"):
+        SafetyLimits(max_daily_notional=-1)
+
+
+def test_kill_switch_trips_when_its_file_appears(tmp_path):
+    kill = KillSwitch(tmp_path / "STOP", signum=None)
+    assert not kill.tripped
+    (tmp_path / "STOP").touch()
+    assert kill.tripped
+
+
+def test_kill_switch_trips_on_its_signal(tmp_path):
+    kill = KillSwitch(None, signum=signal.SIGUSR1)
+    previous = signal.getsignal(signal.SIGUSR1)
+    kill.install()
+    try:
+        signal.raise_signal(signal.SIGUSR1)
+        assert kill.tripped
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+
+
+def test_daily_schedule_runs_next_at_the_set_time_skipping_weekends():
+    tz = dt.timezone.utc
+    friday_evening = dt.datetime(2025, 3, 14, 18, 0, tzinfo=tz)
+    assert next_run(friday_evening, dt.time(17, 0)) == dt.datetime(2025, 3, 17, 17, 0, tzinfo=tz)
+    thursday_noon = dt.datetime(2025, 3, 13, 12, 0, tzinfo=tz)
+    assert next_run(thursday_noon, dt.time(17, 0)) == dt.datetime(2025, 3, 13, 17, 0, tzinfo=tz)

@@ -1,0 +1,150 @@
+"""`ecore paper`: paper accounts only, --dry-run sends nothing, configuration errors name the
+field. Runs the real command line against the fake gateway."""
+
+import textwrap
+
+import pytest
+
+from ecore.brokers.ib.session import ConnectionSettings, PaperAccountRequired
+from ecore.engine.cli import main
+from ecore.engine.paper import load_config
+from fake_ib_gateway import FakeGateway
+from ib_helpers import CLIENTS, gateway, run, zn_gateway  # noqa: F401  (gateway is a fixture)
+
+
+def write_config(tmp_path, port, lib_name, extra=""):
+    cfg = tmp_path / "paper.toml"
+    cfg.write_text(textwrap.dedent(f"""
+        [ib]
+        port = {port}
+        client_id = 9
+        client = "{lib_name}"
+        journal = "journal.sqlite"
+        [strategy]
+        class = "ib_helpers.TargetPositions"
+        instruments = ["SPY", "ZNM25"]
+        params = {{ targets = {{ ZNM25 = 3, SPY = 200 }} }}
+        [schedule]
+        history_days = 4
+    """) + textwrap.dedent(extra))
+    return cfg
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_dry_run_prints_the_orders_and_sends_nothing(gateway, lib_name, tmp_path, capsys):
+    cfg = write_config(tmp_path, gateway.port, lib_name)
+    status = main(["paper", "--config", str(cfg), "--dry-run"])
+
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "dry run: 2 order(s) computed, none sent" in out
+    assert "BUY 3 ZNM25 MKT" in out and "BUY 200 SPY MKT" in out
+    assert gateway.placed == []
+    assert not any(m[0] in ("3", "4", "58") for m in gateway.received)
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_live_account_is_refused_and_nothing_is_sent(lib_name, tmp_path, capsys):
+    live = zn_gateway(FakeGateway(account="U7654321"))
+    live.start()
+    try:
+        cfg = write_config(tmp_path, live.port, lib_name)
+        status = main(["paper", "--config", str(cfg), "--once"])
+    finally:
+        live.stop()
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "'U7654321' is not a paper account" in err
+    assert live.placed == []
+    assert not any(m[0] in ("3", "20") for m in live.received)
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_live_account_among_several_must_not_be_chosen(lib_name, tmp_path):
+    both = zn_gateway(FakeGateway(accounts=["DU1111111", "U2222222"]))
+    both.start()
+    try:
+        with pytest.raises(PaperAccountRequired, match="several accounts"):
+            run(both, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 1})
+    finally:
+        both.stop()
+    assert both.placed == []
+
+
+def test_configured_live_account_is_refused_before_connecting():
+    with pytest.raises(PaperAccountRequired, match="account: 'U1234567'"):
+        ConnectionSettings(account="U1234567")
+
+
+def test_paper_command_has_no_flag_to_allow_live_accounts():
+    import argparse
+
+    from ecore.engine.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    flags = {s for a in sub.choices["paper"]._actions for s in a.option_strings}
+    assert flags == {"-h", "--help", "--config", "--host", "--port", "--client-id", "--client",
+                     "--dry-run", "--once"}
+
+
+def test_config_with_a_wrong_type_names_the_field(tmp_path):
+    cfg = write_config(tmp_path, "\"7497\"", "ib_async")
+    with pytest.raises(ValueError, match=r"ib\.port: '7497' has the wrong type"):
+        load_config(cfg)
+
+
+def test_config_without_strategy_class_names_the_field(tmp_path):
+    cfg = tmp_path / "paper.toml"
+    cfg.write_text("[strategy]\ninstruments = ['SPY']\n")
+    with pytest.raises(ValueError, match=r"strategy\.class: missing"):
+        load_config(cfg)
+
+
+def test_unknown_limit_is_an_error_naming_it(gateway, tmp_path):
+    with pytest.raises(ValueError, match=r"limits\.max_lots: unknown limit"):
+        run(gateway, "ib_async", tmp_path, ["ZNM25"], {"ZNM25": 1}, limits={"max_lots": 3})
+
+
+def test_flags_override_the_configured_connection(gateway, tmp_path, capsys):
+    cfg = write_config(tmp_path, 1, "ib_async")  # port 1: nothing listens there
+    status = main(["paper", "--config", str(cfg), "--port", str(gateway.port), "--dry-run"])
+    assert status == 0
+    assert any(m[0] == "71" and m[2] == "9" for m in gateway.received)  # startApi, client 9
+
+
+def test_config_relative_paths_are_relative_to_the_config_file(tmp_path):
+    cfg = write_config(tmp_path, 7497, "ib_async", extra="")
+    config = load_config(cfg)
+    assert config.journal == tmp_path / "journal.sqlite"
+    assert (config.port, config.client_id, config.instruments) == (7497, 9, ("SPY", "ZNM25"))
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_dry_run_reports_orders_the_limits_would_refuse(gateway, lib_name, tmp_path, capsys):
+    cfg = write_config(tmp_path, gateway.port, lib_name, extra="""
+        [limits]
+        max_order_quantity = 100
+    """)
+    status = main(["paper", "--config", str(cfg), "--dry-run"])
+
+    captured = capsys.readouterr()
+    assert status == 0
+    assert "dry run: 1 order(s) computed, none sent" in captured.out
+    assert "quantity 200 exceeds max_order_quantity 100" in captured.err
+    assert gateway.placed == []
+
+
+def test_contract_disagreeing_with_our_table_stops_the_command(tmp_path, capsys):
+    wrong = FakeGateway()
+    wrong.add_stock("SPY")
+    wrong.add_future("ZN", "202506", "20250617")  # our table: 2025-06-18
+    wrong.start()
+    try:
+        cfg = write_config(tmp_path, wrong.port, "ib_async")
+        status = main(["paper", "--config", str(cfg), "--once"])
+    finally:
+        wrong.stop()
+    assert status == 2
+    assert "ZNM25: IB last trading day 20250617 != ours 20250618" in capsys.readouterr().err
+    assert wrong.placed == []
