@@ -40,7 +40,7 @@ One trading day (one call of :meth:`MarginBroker.next`), in this order:
 8. the day's state (NAV, margin, excess, calls open, counters) is recorded.
 
 NAV = cash + market value of shares; futures carry no market value (their P&L has moved cash).
-Equity for margin = NAV.  Positions are kept per contract: a roll is two real trades and the
+Equity for margin = cash plus ``share_collateral`` (default 0) times the shares' value.  Positions are kept per contract: a roll is two real trades and the
 spread between two contracts is never booked as profit.  No calendar-spread margin credit is
 given (conservative).
 """
@@ -177,6 +177,12 @@ class MarginBroker(bt.BrokerBase):
         ("liquidation_policy", "largest_requirement"),  # or "all", or a callable
         ("delivery_guard", True),
         ("share_buys_need_cash", True),
+        # Fraction of the shares' market value that counts as equity for futures margin.  0 (the
+        # default) is how a fund runs the 90/60 structure: the futures account at the clearing
+        # broker holds cash collateral and the shares sit with the custodian, so losses on the
+        # futures must be covered from cash (selling shares to raise it).  1 counts shares in
+        # full, like a single brokerage account that sweeps excess equity between segments.
+        ("share_collateral", 0.0),
     )
 
     def __init__(self):
@@ -254,6 +260,12 @@ class MarginBroker(bt.BrokerBase):
 
     def getcash(self):
         return self._journal.cash
+
+    def margin_equity(self) -> float:
+        """Equity that backs futures margin (dollars): cash plus ``share_collateral`` times the
+        shares' market value."""
+        j = self._journal
+        return j.cash + self.p.share_collateral * j.shares_value
 
     get_cash = getcash
     cash = property(getcash)
@@ -676,7 +688,7 @@ class MarginBroker(bt.BrokerBase):
             sizes = {k: p.size for k, p in self._fut.items()}
             sizes[c.code] = new
             _, im_after = self._requirements(day, sizes)
-            equity_after = self._journal.nav + vm - comm
+            equity_after = self.margin_equity() + vm - comm
             if equity_after < im_after:
                 self._reject(order, (
                     f"margin: equity after the trade ${equity_after:,.2f} < initial margin "
@@ -737,7 +749,8 @@ class MarginBroker(bt.BrokerBase):
                              f"${size * fill + comm:,.2f}, cash is ${self._journal.cash:,.2f}", status="margin")
                 return
             _, im = self._requirements(day)
-            equity_after = self._journal.nav - size * (fill - close) - comm
+            # Cash pays fill and commission; the shares count at their close, times share_collateral.
+            equity_after = self.margin_equity() - size * fill - comm + self.p.share_collateral * size * close
             if equity_after < im:
                 self._reject(order, f"margin: equity after the trade ${equity_after:,.2f} < initial margin ${im:,.2f}",
                              status="margin")
@@ -841,7 +854,7 @@ class MarginBroker(bt.BrokerBase):
 
     # 7. margin calls
     def _margin(self, day: dt.date):
-        nav = self._journal.nav
+        nav = self.margin_equity()
         mm, im = self._requirements(day)
         for call in self._calls:
             if not call.open:
@@ -854,7 +867,7 @@ class MarginBroker(bt.BrokerBase):
             elif day >= call.deadline:
                 self._liquidate(call, day)
                 call.status, call.closed = "liquidated", day
-                nav = self._journal.nav
+                nav = self.margin_equity()
                 mm, im = self._requirements(day)
         if not any(c.open for c in self._calls) and mm > 0 and nav < mm:
             deadline = self._cal.add_business_days(day, int(self.p.call_deadline_days))
@@ -891,7 +904,7 @@ class MarginBroker(bt.BrokerBase):
             per_contract = self._costs.futures_fee(1) + self._costs.futures_slippage_ticks * tick * c.spec.multiplier
             while sizes[code]:
                 _, im = self._requirements(day, sizes)
-                if self._journal.nav - costs >= im:
+                if self.margin_equity() - costs >= im:
                     return plan
                 step = -1 if sizes[code] > 0 else 1
                 sizes[code] += step
@@ -918,10 +931,12 @@ class MarginBroker(bt.BrokerBase):
         notional = sum(abs(fp.size) * fp.contract.spec.multiplier * (fp.mark or 0.0)
                        for fp in self._fut.values() if fp.size)
         nav = j.nav
+        equity = self.margin_equity()
         self._states.append({
             "date": day, "nav": nav, "cash": j.cash, "shares_value": j.shares_value,
             "futures_notional": notional, "initial_margin": im, "maintenance_margin": mm,
-            "excess_liquidity": nav - mm, "margin_to_equity": im / nav if nav > 0 else float("inf"),
+            "margin_equity": equity, "excess_liquidity": equity - mm,
+            "margin_to_equity": im / equity if equity > 0 else float("inf"),
             "margin_calls_open": sum(1 for c in self._calls if c.open),
             "contracts": sum(abs(fp.size) for fp in self._fut.values()),
             "margin_calls_issued": self._counters["margin_calls"],

@@ -15,6 +15,9 @@ import sys
 # that ``ecore --help`` stays fast.
 COMMAND_MODULES = [
     "ecore.engine.contract_report",
+    "ecore.engine.paper",
+    "ecore.engine.backtest_cli",
+    "ecore.data.commands",
 ]
 
 

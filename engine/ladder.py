@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -107,18 +108,13 @@ def build_ladder(
         raise LadderError("none of the ladder's roots has a price on this day")
     durations = {r: quotes[r].duration for r in roots}
     weights = solve_weights({r: template[r] for r in roots}, durations, target_duration)
-    counts: dict[str, int] = {}
-    contracts: dict[str, str] = {}
-    notional = 0.0
-    dollar_duration = 0.0
-    for r in roots:
-        q = quotes[r]
-        per_contract = q.price * spec(r).multiplier
-        n = int(round(weights[r] * target_notional / per_contract))
-        counts[q.contract] = n
-        contracts[r] = q.contract
-        notional += n * per_contract
-        dollar_duration += n * per_contract * q.duration
+    per_contract = {r: quotes[r].price * spec(r).multiplier for r in roots}
+    ideal = {r: weights[r] * target_notional / per_contract[r] for r in roots}
+    chosen = _round_counts(roots, ideal, per_contract, durations, target_duration, target_notional)
+    counts = {quotes[r].contract: chosen[r] for r in roots}
+    contracts = {r: quotes[r].contract for r in roots}
+    notional = sum(chosen[r] * per_contract[r] for r in roots)
+    dollar_duration = sum(chosen[r] * per_contract[r] * durations[r] for r in roots)
     solved = sum(weights[r] * durations[r] for r in roots)
     duration = dollar_duration / notional if notional else 0.0
     return Ladder(
@@ -126,6 +122,33 @@ def build_ladder(
         counts=counts, contracts=contracts, solved_duration=float(solved), duration=float(duration),
         notional=float(notional),
     )
+
+
+# How much a year of duration error weighs against a 1% notional error when choosing roundings.
+_DURATION_TOLERANCE = 0.1  # years
+_NOTIONAL_TOLERANCE = 0.01  # fraction of target notional
+
+
+def _round_counts(roots, ideal, per_contract, durations, target_duration, target_notional) -> dict[str, int]:
+    """Whole contract counts near ``ideal``: each leg rounded down or up, choosing the
+    combination whose duration and notional come closest to target (rounding every leg to the
+    nearest count independently can leave a large duration error when long legs are few
+    contracts).  Exhaustive over 2^legs combinations, at most 256 for the eight roots."""
+    import itertools
+
+    lows = {r: math.floor(ideal[r]) for r in roots}
+    best, best_cost = None, float("inf")
+    for ups in itertools.product((0, 1), repeat=len(roots)):
+        counts = {r: lows[r] + u for r, u in zip(roots, ups)}
+        notional = sum(counts[r] * per_contract[r] for r in roots)
+        if notional <= 0:
+            continue
+        duration = sum(counts[r] * per_contract[r] * durations[r] for r in roots) / notional
+        cost = ((duration - target_duration) / _DURATION_TOLERANCE) ** 2 + (
+            (notional - target_notional) / (target_notional * _NOTIONAL_TOLERANCE)) ** 2
+        if cost < best_cost:
+            best, best_cost = counts, cost
+    return best if best is not None else {r: int(round(ideal[r])) for r in roots}
 
 
 @lru_cache(maxsize=1)

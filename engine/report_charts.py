@@ -44,12 +44,17 @@ def _event_markers(result: BacktestResult, kind: str, line: pd.Series, fmt: str)
     if events.empty:
         return None
     label, symbol, colour = EVENT_STYLE[kind]
-    dates = pd.DatetimeIndex(events["date"])
+    # Several events on one day (a roll moves every leg) make one marker listing them all.
+    per_day = (
+        events.assign(date=pd.to_datetime(events["date"]), detail=events["detail"].fillna("").astype(str))
+        .groupby("date", sort=True)["detail"].agg("<br>".join)
+    )
+    dates = pd.DatetimeIndex(per_day.index)
     y = line.reindex(line.index.union(dates)).ffill().bfill().reindex(dates)
     return go.Scatter(
         x=dates, y=y.to_numpy(), mode="markers", name=f"{label} ({len(events)})",
         marker=dict(symbol=symbol, size=9, color=colour, line=dict(width=1.5, color=colour)),
-        text=events["detail"].fillna("").astype(str).to_numpy(),
+        text=per_day.to_numpy(),
         hovertemplate=f"{label}: %{{text}}<br>%{{y:{fmt}}}<extra></extra>",
     )
 

@@ -32,7 +32,7 @@ DAILY_COLUMNS = (
 #: notional traded), ``commission`` in dollars (positive = paid).
 TRADE_COLUMNS = ("date", "instrument", "size", "price", "value", "commission", "kind")
 #: Why a trade happened.
-TRADE_KINDS = frozenset({"trade", "roll", "rebalance", "forced"})
+TRADE_KINDS = frozenset({"trade", "roll", "rebalance", "forced", "margin_call"})
 #: Columns of ``journal``, the broker's cash journal: ``amount`` in dollars (positive = cash in),
 #: ``balance`` the cash balance after the entry. Kinds include fill, commission, slippage,
 #: variation_margin, interest, fee, margin_call, forced_liquidation, deposit.

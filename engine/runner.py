@@ -389,7 +389,12 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     book = None
     if roots:
         book = build_price_book(market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
-    result = _run_one(config.strategy, config.params, config, market, book, start, end, scenario, progress)
+    params = dict(config.params)
+    if scenario is not None and "meet_margin_calls" in {k for k, _ in cls.params._getitems()}:
+        # A stress scenario is there to show forced liquidation and its cost, unless the user
+        # asked the strategy to meet calls.
+        params.setdefault("meet_margin_calls", False)
+    result = _run_one(config.strategy, params, config, market, book, start, end, scenario, progress)
     benchmark = None
     if config.benchmark:
         from ..strategies.benchmarks import SixtyForty

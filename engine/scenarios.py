@@ -7,6 +7,11 @@ machinery work — calls, forced liquidation and what they cost.
 * ``margin_hike``: from ``date`` the exchange multiplies every maintenance (and so initial) margin
   by ``factor``, as CME does in volatile markets.
 
+The defaults are deliberately severe: Treasury futures margins are about 1% of notional, so a
+90/60 portfolio's 10% cash covers a 300 bp shock or a fourfold margin rise without a call.  A
+one-day +500 bp shock, or margins 25 times higher, exhaust the cash and show the call, the
+forced sale and what they cost.  Set ``shift_bp`` / ``factor`` to explore where it breaks.
+
 ``date`` defaults to the middle of the backtest period.
 """
 
@@ -21,8 +26,8 @@ import pandas as pd
 from .calendar import as_date
 
 SCENARIOS = {
-    "rate_shock": "all Treasury yields jump by shift_bp (default +300) on date; equities fall by equity_shock (default -0.10)",
-    "margin_hike": "exchange margins are multiplied by factor (default 4) from date",
+    "rate_shock": "all Treasury yields jump by shift_bp (default +500) on date; equities fall by equity_shock (default -0.10)",
+    "margin_hike": "exchange margins are multiplied by factor (default 25) from date",
 }
 
 
@@ -34,9 +39,9 @@ class ScenarioError(ValueError):
 class Scenario:
     kind: str
     date: dt.date | None = None
-    shift_bp: float = 300.0  # basis points, rate_shock
+    shift_bp: float = 500.0  # basis points, rate_shock
     equity_shock: float = -0.10  # fraction, rate_shock
-    factor: float = 4.0  # margin multiplier, margin_hike
+    factor: float = 25.0  # margin multiplier, margin_hike
 
     def describe(self) -> str:
         day = self.date.isoformat() if self.date else "mid-period"

@@ -105,6 +105,11 @@ class AllocationStrategy(bt.Strategy):
             self.record.event(day, "rejection", f"{instrument} {order.size:+g}: {order.getstatusname()}")
 
 
+def exceeds_band(weight: float, target: float, band: float) -> bool:
+    """Whether an asset class's weight (fraction of NAV) has drifted more than ``band`` from target."""
+    return abs(weight - target) > band
+
+
 def _is_contract(name: str) -> bool:
     try:
         Contract.parse(name)
@@ -129,6 +134,7 @@ class EfficientCore(AllocationStrategy):
         drift_band=0.05,  # absolute weight drift that triggers a rebalance
         bonds_first=True,  # adjust futures first; trade shares only when equity is out of band
         include_unlaunched=False,  # trade products before their launch date (synthetic prices)
+        meet_margin_calls=True,  # sell shares to raise the cash a margin call asks for
     )
 
     def __init__(self):
@@ -181,6 +187,17 @@ class EfficientCore(AllocationStrategy):
                 dollar_duration += value * q.duration
         return notional, (dollar_duration / notional if notional else float("nan"))
 
+    def notify_margin_call(self, call):
+        """Raise the called cash by selling shares (with 1% to spare for the price move before
+        the sale fills); without ``meet_margin_calls`` the broker liquidates futures at the
+        deadline."""
+        if not self.p.meet_margin_calls:
+            return
+        price = self.close_of(self.p.equity)
+        shares = min(int(self.shares_held(self.p.equity)), math.ceil(call.amount * 1.01 / price))
+        if shares > 0:
+            self.order_shares(self.p.equity, -shares, "margin_call")
+
     # ----- the daily decision -------------------------------------------------------------------
     def next(self):
         day = self.today()
@@ -218,9 +235,9 @@ class EfficientCore(AllocationStrategy):
         scale = self.p.scale
         eq_w = equity_value / nav
         fut_w = notional / nav
-        if abs(eq_w - self.p.equity_weight * scale) > self.p.drift_band:
+        if exceeds_band(eq_w, self.p.equity_weight * scale, self.p.drift_band):
             return f"equity weight {eq_w:.1%} drifted from {self.p.equity_weight * scale:.1%}"
-        if abs(fut_w - self.p.futures_notional * scale) > self.p.drift_band and self._ladder_would_change(day, nav):
+        if exceeds_band(fut_w, self.p.futures_notional * scale, self.p.drift_band) and self._ladder_would_change(day, nav):
             return f"futures weight {fut_w:.1%} drifted from {self.p.futures_notional * scale:.1%}"
         if self.p.rebalance == "roll" and rolling and self._final_roll_slice(rolling):
             return "quarterly rebalance on the roll"

@@ -1,0 +1,74 @@
+"""`ecore backtest` as users run it."""
+
+import json
+import subprocess
+
+import pandas as pd
+import pytest
+
+OUTPUTS = {"report.html", "metrics.json", "daily.csv", "trades.csv", "journal.csv", "benchmark_daily.csv"}
+
+
+def ecore(*args, cwd):
+    return subprocess.run(["ecore", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+@pytest.mark.slow
+def test_backtest_with_no_arguments_writes_every_output(tmp_path):
+    r = ecore("backtest", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = tmp_path / "ecore-out"
+    assert {p.name for p in out.iterdir()} == OUTPUTS
+    assert "EfficientCore" in r.stdout and "SixtyForty" in r.stdout and "CAGR" in r.stdout
+    daily = pd.read_csv(out / "daily.csv")
+    for col in ("date", "nav", "cash", "shares_value", "futures_notional", "initial_margin",
+                "maintenance_margin", "excess_liquidity", "ladder_duration"):
+        assert col in daily.columns
+    assert daily["date"].iloc[0] <= "2003-09-30" and daily["date"].iloc[-1] >= "2026-04-17"
+    journal = pd.read_csv(out / "journal.csv")
+    assert list(journal.columns[:5]) == ["date", "kind", "instrument", "amount", "balance"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["strategy"]["rolls"] > 80  # four roots from 2003, six from 2016, every quarter
+
+
+def test_a_short_backtest_writes_its_outputs_where_asked(tmp_path):
+    r = ecore("backtest", "--start", "2021-01-04", "--end", "2021-06-30", "--out", "res", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert {p.name for p in (tmp_path / "res").iterdir()} == OUTPUTS
+
+
+@pytest.mark.parametrize(
+    "args,config,words",
+    [
+        ((), 'strategy = "EfficientCore"\nstart = "2021-01-04"\nend = "2021-03-31"\nleverage = 2\n', "unknown key 'leverage'"),
+        ((), '[params]\nequity_wieght = 0.9\n', "unknown parameter 'equity_wieght'"),
+        ((), '[params]\nequity = "QQQ"\n', "unknown symbol 'QQQ'"),
+        (("--start", "1990-01-02"), None, "start 1990-01-02 is outside the data"),
+        (("--end", "2031-01-02"), None, "end 2031-01-02 is outside the data"),
+        (("--strategy", "NinetySixty"), None, "unknown strategy 'NinetySixty'"),
+        (("--scenario", "meteor"), None, "unknown scenario 'meteor'"),
+    ],
+)
+def test_bad_input_is_a_one_line_error_and_nothing_is_written(tmp_path, args, config, words):
+    extra = []
+    if config is not None:
+        (tmp_path / "run.toml").write_text(config)
+        extra = ["--config", "run.toml"]
+    r = ecore("backtest", *args, *extra, "--out", "res", "--quiet", cwd=tmp_path)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], r.stderr
+    assert not (tmp_path / "res").exists()
+
+
+def test_config_file_sets_strategy_dates_and_params(tmp_path):
+    (tmp_path / "run.toml").write_text(
+        'strategy = "EfficientCore"\nstart = "2021-01-04"\nend = "2021-03-31"\ncash = 20000000\n'
+        "benchmark = false\n[params]\nfutures_notional = 0.5\ntarget_duration = 5.0\n"
+    )
+    r = ecore("backtest", "--config", "run.toml", "--out", "res", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    daily = pd.read_csv(tmp_path / "res" / "daily.csv")
+    assert daily["nav"].iloc[0] == 20_000_000
+    assert daily["futures_weight"].iloc[5:].between(0.45, 0.55).all()
+    assert not (tmp_path / "res" / "benchmark_daily.csv").exists()

@@ -1,0 +1,103 @@
+"""EfficientCore on the bundled data: rolls, rebalancing rules and the ladder, checked by hand."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from ecore.engine.contracts import Contract
+from ecore.engine.ladder import aggregate_index_duration
+from ecore.engine.rolls import RollRule
+from ecore.engine.runner import BacktestConfig, run_backtest
+from ecore.strategies.efficient_core import exceeds_band
+
+
+@pytest.fixture(scope="module")
+def spring_2021():
+    """April-June 2021: the June contracts roll around Memorial Day (2021-05-31)."""
+    return run_backtest(BacktestConfig(start=dt.date(2021, 4, 1), end=dt.date(2021, 6, 30), benchmark=False)).result
+
+
+@pytest.fixture(scope="module")
+def ntsx_window():
+    """The NTSX validation window, 2018-08-02 to 2022-03-31."""
+    return run_backtest(BacktestConfig(start=dt.date(2018, 8, 2), end=dt.date(2022, 3, 31), benchmark=False)).result
+
+
+def test_every_leg_rolls_five_business_days_before_first_notice_with_a_holiday(spring_2021):
+    # June 2021 contracts: first notice Fri 2021-05-28 (Memorial Day is Monday the 31st), so the
+    # roll trades settle five business days earlier, Fri 2021-05-21.
+    rolls = spring_2021.trades[spring_2021.trades["kind"] == "roll"]
+    assert set(pd.to_datetime(rolls["date"]).dt.date) == {dt.date(2021, 5, 21)}
+    for root in ("ZT", "ZF", "ZN", "TN", "ZB", "UB"):
+        sold = rolls[(rolls["instrument"] == f"{root}M21") & (rolls["size"] < 0)]
+        assert len(sold) == 1, root
+    assert RollRule().roll_day(Contract.parse("ZNM21")) == dt.date(2021, 5, 21)
+
+
+def test_new_contracts_are_bought_on_the_roll_day(spring_2021):
+    t = spring_2021.trades
+    bought = t[(pd.to_datetime(t["date"]).dt.date == dt.date(2021, 5, 21)) & (t["size"] > 0)]
+    assert {i[:-3] for i in bought["instrument"]} <= {"ZT", "ZF", "ZN", "TN", "ZB", "UB"}
+    assert all(i.endswith("U21") for i in bought["instrument"])
+
+
+def test_no_contract_is_held_into_first_intention_day(ntsx_window):
+    held = ntsx_window.trades.groupby("instrument")["date"].max()
+    for code, last_trade in held.items():
+        if code[-3] in "HMUZ" and code[:-3] in ("ZT", "ZF", "ZN", "TN", "ZB", "UB"):
+            assert pd.Timestamp(last_trade).date() < Contract.parse(code).first_intention_day()
+
+
+def test_a_six_point_drift_triggers_a_rebalance_and_four_points_do_not():
+    assert exceeds_band(0.96, 0.90, 0.05)
+    assert exceeds_band(0.54, 0.60, 0.05)
+    assert not exceeds_band(0.94, 0.90, 0.05)
+    assert not exceeds_band(0.56, 0.60, 0.05)
+
+
+def test_drift_rebalances_happen_when_the_weights_leave_the_band(ntsx_window):
+    drift = ntsx_window.events[ntsx_window.events["detail"].str.contains("drifted", na=False)]
+    assert len(drift) >= 1
+    daily = ntsx_window.daily.set_index("date")
+    for _, e in drift.iterrows():
+        row = daily.loc[pd.Timestamp(e["date"])]
+        assert abs(row["equity_weight"] - 0.90) > 0.05 or abs(row["futures_weight"] - 0.60) > 0.05
+
+
+def test_bonds_first_trades_no_shares_when_futures_restore_the_targets(ntsx_window):
+    futures_drift = ntsx_window.events[ntsx_window.events["detail"].str.startswith("futures weight", na=False)]
+    assert len(futures_drift) >= 1
+    trades = ntsx_window.trades
+    share_days = set(pd.to_datetime(trades.loc[trades["instrument"] == "IVV", "date"]).dt.date)
+    from ecore.engine.calendar import treasury_calendar
+
+    for day in pd.to_datetime(futures_drift["date"]).dt.date:
+        assert treasury_calendar().next_business_day(day) not in share_days
+
+
+def test_without_bonds_first_every_rebalance_trades_shares():
+    r = run_backtest(BacktestConfig(start=dt.date(2021, 4, 1), end=dt.date(2021, 6, 30), benchmark=False,
+                                    params={"bonds_first": False})).result
+    share_trades = r.trades[r.trades["instrument"] == "IVV"]
+    assert len(share_trades) >= 2  # the initial buy and the quarterly rebalance on the roll
+
+
+def test_ladder_duration_is_within_a_quarter_year_of_the_aggregate_index(ntsx_window):
+    daily = ntsx_window.daily.dropna(subset=["ladder_duration"]).set_index("date")
+    rebalance_fills = pd.to_datetime(ntsx_window.trades.loc[ntsx_window.trades["kind"] == "rebalance", "date"]).unique()
+    for day in rebalance_fills:
+        got = daily.loc[day, "ladder_duration"]
+        assert abs(got - aggregate_index_duration(day)) <= 0.25, (day, got)
+
+
+def test_futures_notional_stays_near_sixty_percent(ntsx_window):
+    w = ntsx_window.daily["futures_weight"].iloc[5:]
+    assert w.between(0.50, 0.70).all()
+    assert abs(w.mean() - 0.60) < 0.02
+
+
+def test_equity_fund_is_a_parameter():
+    r = run_backtest(BacktestConfig(start=dt.date(2021, 4, 1), end=dt.date(2021, 5, 1), benchmark=False,
+                                    params={"equity": "EFA"})).result
+    assert set(r.trades.loc[~r.trades["instrument"].str[-3:].str.match(r"[HMUZ]\d\d"), "instrument"]) == {"EFA"}
