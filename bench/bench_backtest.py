@@ -55,10 +55,12 @@ def main():
         _run_one("EfficientCore", {}, config, market, book, start, end, None, False)
 
     def plain_run():
+        # The same frames (same feeds, same days), read by backtrader's stock PandasData.
         feeds = make_feeds(market, book, roots=roots, symbols=["IVV"], start=start, end=end, roll_rule=RollRule())
         cerebro = bt.Cerebro(stdstats=False, preload=True, runonce=False)
         for name, feed in feeds.items():
-            cerebro.adddata(feed, name=name)
+            cerebro.adddata(bt.feeds.PandasData(dataname=feed.p.dataname[
+                ["open", "high", "low", "close", "volume", "openinterest"]]), name=name)
         cerebro.addstrategy(BuyAndHold)
         cerebro.run()
 

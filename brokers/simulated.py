@@ -48,6 +48,7 @@ given (conservative).
 from __future__ import annotations
 
 import collections
+import functools
 import datetime as dt
 import logging
 import math
@@ -69,6 +70,12 @@ from .costs import CostModel
 log = logging.getLogger(__name__)
 
 LIQUIDATION_POLICIES = ("largest_requirement", "all")
+
+
+@functools.lru_cache(maxsize=None)
+def _guard_day_of(c: Contract) -> dt.date:
+    # Checked for every held contract every day; the answer never changes.
+    return treasury_calendar().previous_business_day(c.first_intention_day())
 
 
 class DeliveryWarning(UserWarning):
@@ -194,6 +201,7 @@ class MarginBroker(bt.BrokerBase):
     def _reset(self):
         self._journal = J.Journal(self.startingcash)
         self._fut: dict[str, FuturesPosition] = {}
+        self._req_memo: dict = {}
         self._shares: dict[str, SharePosition] = {}
         self.pending: list[Order] = []
         self.orders: list[Order] = []
@@ -603,6 +611,17 @@ class MarginBroker(bt.BrokerBase):
     # margin requirements of the current (or hypothetical) positions
     def _requirements(self, day: dt.date, sizes: dict[str, int] | None = None) -> tuple[float, float]:
         sizes = {c: fp.size for c, fp in self._fut.items()} if sizes is None else sizes
+        # Asked several times a day for the same positions: remember the day's answers.
+        key = (day, tuple(sorted((c, q) for c, q in sizes.items() if q)))
+        hit = self._req_memo.get(key)
+        if hit is not None:
+            return hit
+        if self._req_memo and next(iter(self._req_memo))[0] != day:
+            self._req_memo.clear()
+        self._req_memo[key] = result = self._requirements_uncached(day, sizes)
+        return result
+
+    def _requirements_uncached(self, day: dt.date, sizes: dict[str, int]) -> tuple[float, float]:
         mm = im = 0.0
         for code, q in sizes.items():
             if q:
@@ -806,7 +825,7 @@ class MarginBroker(bt.BrokerBase):
     # 3 and 6. delivery guard
     def _guard_day(self, c: Contract) -> dt.date:
         """The last business day a contract may be held: the day before its first intention day."""
-        return self._cal.previous_business_day(c.first_intention_day())
+        return _guard_day_of(c)
 
     def _guard(self, day: dt.date):
         for code, fp in list(self._fut.items()):
@@ -926,6 +945,10 @@ class MarginBroker(bt.BrokerBase):
 
     # 8. record
     def _record(self, day: dt.date):
+        # Flat contracts are forgotten at the end of the day, so that daily loops cover only
+        # what is held (a 25-year backtest trades hundreds of contracts).
+        for code in [c for c, fp in self._fut.items() if not fp.size]:
+            del self._fut[code]
         j = self._journal
         mm, im = self._requirements(day)
         notional = sum(abs(fp.size) * fp.contract.spec.multiplier * (fp.mark or 0.0)

@@ -77,6 +77,7 @@ class FuturesPriceBook:
             self._rows[codes[a]] = (int(a), int(b))
         self._contracts = {code: Contract.parse(code) for code in self._series}
         self._columns: dict[str, np.ndarray] = {}
+        self._row_index: dict | None = None
 
     @classmethod
     def empty(cls) -> "FuturesPriceBook":
@@ -100,16 +101,22 @@ class FuturesPriceBook:
     def __contains__(self, contract) -> bool:
         return _code(contract) in self._series
 
+    def _row(self, code: str, day) -> int | None:
+        """Row number of (code, day), through a dict built on first use (the broker and the
+        strategies ask for every held contract on every day)."""
+        if self._row_index is None:
+            f = self._frame
+            days = f["date"].to_numpy().astype("datetime64[D]").astype(object)
+            self._row_index = dict(zip(zip(f["contract"].to_numpy(), days), range(len(f))))
+            self._settles = f["settle"].to_numpy(dtype=float)
+        if type(day) is not dt.date:
+            day = as_date(day)
+        return self._row_index.get((code, day))
+
     def settle(self, contract, day) -> float | None:
         """Settlement price (points) of ``contract`` on ``day``; None when there is none."""
-        s = self._series.get(_code(contract))
-        if s is None:
-            return None
-        x = np.datetime64(as_date(day), "D")
-        i = int(np.searchsorted(s.days, x))
-        if i < len(s.days) and s.days[i] == x:
-            return float(s.settle[i])
-        return None
+        i = self._row(_code(contract), day)
+        return None if i is None else float(self._settles[i])
 
     def last_settle(self, contract, day) -> tuple[dt.date, float] | None:
         """The latest (date, settle) of ``contract`` on or before ``day``."""
@@ -124,19 +131,16 @@ class FuturesPriceBook:
 
     def value(self, contract, day, column: str):
         """Any column's value for (contract, day), or None."""
-        code = _code(contract)
-        s = self._series.get(code)
-        if s is None or column not in self._frame.columns:
+        if column not in self._frame.columns:
             return None
-        x = np.datetime64(as_date(day), "D")
-        i = int(np.searchsorted(s.days, x))
-        if i < len(s.days) and s.days[i] == x:
-            values = self._columns.get(column)
-            if values is None:
-                # Looked up every day of a backtest: one numpy array per column, made once.
-                values = self._columns[column] = self._frame[column].to_numpy()
-            return values[self._rows[code][0] + i]
-        return None
+        i = self._row(_code(contract), day)
+        if i is None:
+            return None
+        values = self._columns.get(column)
+        if values is None:
+            # Looked up every day of a backtest: one numpy array per column, made once.
+            values = self._columns[column] = self._frame[column].to_numpy()
+        return values[i]
 
     def series(self, contract, column: str = "settle") -> pd.Series:
         """One contract's column indexed by date."""

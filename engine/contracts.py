@@ -256,6 +256,12 @@ class Contract:
 
         One-digit years are resolved near ``reference`` (default today).
         """
+        if reference is None and isinstance(text, str):
+            return _parse_cached(text)
+        return cls._parse(text, reference)
+
+    @classmethod
+    def _parse(cls, text: str, reference: dt.date | None = None) -> "Contract":
         if not isinstance(text, str) or not text.strip():
             raise ContractError(f"empty contract code {text!r}")
         raw = text
@@ -434,6 +440,12 @@ class Contract:
         """Whether the product traded at all on ``on`` (default: this contract's last trading day)."""
         day = as_date(on) if on is not None else self.last_trading_day()
         return day >= self.spec.launched
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> Contract:
+    # Codes are parsed on every order and every day of a backtest; Contract is immutable.
+    return Contract._parse(text)
 
 
 @lru_cache(maxsize=None)

@@ -288,6 +288,7 @@ class MarginModel:
         self._ratio_steps = steps
         self._history_source = history
         self._q: dict[str, pd.Series] = {}
+        self._q_arrays: dict[str, tuple] = {}
         self.constant = {spec(r).root: float(v) for r, v in (constant or {}).items()}
         self.dv01 = dict(DV01_2026 if dv01 is None else dv01)
         self.scale_from = dict(DV01_SCALE_FROM if scale_from is None else scale_from)
@@ -334,14 +335,21 @@ class MarginModel:
 
     def volatility_maintenance(self, root: str, day) -> float | None:
         """k x q99 of |daily change| x multiplier over the trailing window up to ``day`` (exchange level)."""
-        q = self._quantile_series(spec(root).root)
-        if q is None:
+        root = spec(root).root
+        arrays = self._q_arrays.get(root)
+        if arrays is None:
+            q = self._quantile_series(root)
+            # Asked once per root and day of a backtest: search numpy arrays, not the Series.
+            arrays = (None, None) if q is None else (
+                q.index.to_numpy().astype("datetime64[D]"), q.to_numpy(dtype=float))
+            self._q_arrays[root] = arrays
+        days, values = arrays
+        if days is None:
             return None
-        ts = pd.Timestamp(as_date(day))
-        i = int(q.index.searchsorted(ts, side="right")) - 1
+        i = int(np.searchsorted(days, np.datetime64(as_date(day), "D"), side="right")) - 1
         if i < 0:
             return None
-        return self.k * float(q.iloc[i])
+        return self.k * float(values[i])
 
     def _exchange(self, root: str, day: dt.date, depth: int = 0) -> tuple[float, str, str]:
         if root in self.constant:

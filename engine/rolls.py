@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .calendar import as_date, treasury_calendar
 from .contracts import Contract, nearest_listed
@@ -41,22 +42,32 @@ class RollRule:
     def roll_day(self, contract: Contract) -> dt.date:
         """The last day ``contract`` is held: its whole position is in the next contract by that
         day's settlement."""
-        return treasury_calendar().add_business_days(contract.first_notice_day(), -self.offset)
+        return _roll_window(self, contract)[-1]
 
     def roll_window(self, contract: Contract) -> list[dt.date]:
         """The business days on which slices of the roll out of ``contract`` trade, oldest first."""
-        last = self.roll_day(contract)
-        cal = treasury_calendar()
-        return [cal.add_business_days(last, -k) for k in range(self.spread_days - 1, 0, -1)] + [last]
+        return list(_roll_window(self, contract))
 
     def held(self, root: str, on) -> Contract:
         """The contract a position in ``root`` is in at the close of ``on`` under this rule."""
-        day = as_date(on)
-        c = nearest_listed(root, day)
-        while self.roll_day(c) <= day:
-            c = c.next()
-        return c
+        return _held(self, root, as_date(on))
 
     def next(self, root: str, on) -> Contract:
         """The contract the position in ``root`` rolls into next."""
         return self.held(root, on).next()
+
+
+@lru_cache(maxsize=None)
+def _roll_window(rule: RollRule, contract: Contract) -> tuple[dt.date, ...]:
+    # Asked for every held contract on every day of a backtest: computed once per contract.
+    cal = treasury_calendar()
+    last = cal.add_business_days(contract.first_notice_day(), -rule.offset)
+    return tuple(cal.add_business_days(last, -k) for k in range(rule.spread_days - 1, 0, -1)) + (last,)
+
+
+@lru_cache(maxsize=65536)
+def _held(rule: RollRule, root: str, day: dt.date) -> Contract:
+    c = nearest_listed(root, day)
+    while rule.roll_day(c) <= day:
+        c = c.next()
+    return c
