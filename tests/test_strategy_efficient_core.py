@@ -101,3 +101,15 @@ def test_equity_fund_is_a_parameter():
     r = run_backtest(BacktestConfig(start=dt.date(2021, 4, 1), end=dt.date(2021, 5, 1), benchmark=False,
                                     params={"equity": "EFA"})).result
     assert set(r.trades.loc[~r.trades["instrument"].str[-3:].str.match(r"[HMUZ]\d\d"), "instrument"]) == {"EFA"}
+
+
+def test_a_roll_spread_over_three_days_moves_a_slice_each_day():
+    r = run_backtest(BacktestConfig(start=dt.date(2021, 4, 1), end=dt.date(2021, 6, 30), benchmark=False,
+                                    params={"roll_spread_days": 3})).result
+    rolls = r.trades[(r.trades["kind"] == "roll") & (r.trades["instrument"] == "ZNM21")]
+    # The three business days ending on the roll day, 2021-05-19, 20 and 21.
+    assert sorted(pd.to_datetime(rolls["date"]).dt.date.unique()) == [
+        dt.date(2021, 5, 19), dt.date(2021, 5, 20), dt.date(2021, 5, 21)]
+    assert (rolls["size"] < 0).all()
+    # Bought at the start, sold in three slices: nothing left in the June contract.
+    assert r.trades.loc[r.trades["instrument"] == "ZNM21", "size"].sum() == 0
