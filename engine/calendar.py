@@ -158,3 +158,17 @@ def treasury_calendar() -> TreasuryCalendar:
 def as_date(value) -> dt.date:
     """Coerce a ``date``, ``datetime``, pandas ``Timestamp``, ``datetime64`` or ISO string to a date."""
     return _as_date(value)
+
+
+def in_force(steps, day):
+    """The value of a dated step schedule on ``day``.
+
+    ``steps`` are ``(first day, value)`` pairs, oldest first; before the first step its value
+    applies.  Used for tick sizes and margin ratios that exchanges change from a given day.
+    """
+    d = _as_date(day)
+    current = steps[0][1]
+    for start, value in steps:
+        if d >= start:
+            current = value
+    return current

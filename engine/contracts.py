@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 
-from .calendar import TreasuryCalendar, as_date, treasury_calendar
+from .calendar import TreasuryCalendar, as_date, in_force, treasury_calendar
 
 MONTH_CODES = {"F": 1, "G": 2, "H": 3, "J": 4, "K": 5, "M": 6, "N": 7, "Q": 8, "U": 9, "V": 10, "X": 11, "Z": 12}
 MONTH_LETTERS = {v: k for k, v in MONTH_CODES.items()}
@@ -70,12 +70,7 @@ class ContractSpec:
         """Minimum outright price increment (points) in force on ``on`` (today's when None)."""
         if on is None:
             return self.tick_history[-1][1]
-        on = as_date(on)
-        current = self.tick_history[0][1]
-        for start, tick in self.tick_history:
-            if on >= start:
-                current = tick
-        return current
+        return in_force(self.tick_history, on)
 
     def tick_value(self, on: dt.date | None = None) -> float:
         """Dollars per tick per contract."""

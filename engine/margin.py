@@ -40,7 +40,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .calendar import as_date
+from .calendar import as_date, in_force
 from .contracts import SPECS, Contract, spec
 
 BUNDLED_SCHEDULE = "margin_schedule.csv"
@@ -303,12 +303,8 @@ class MarginModel:
 
     # ---- pieces ------------------------------------------------------------------------------
     def initial_ratio(self, day) -> float:
-        d = as_date(day)
-        r = self._ratio_steps[0][1]
-        for start, ratio in self._ratio_steps:
-            if d >= start:
-                r = ratio
-        return r
+        """Initial / maintenance ratio in force on ``day``."""
+        return in_force(self._ratio_steps, day)
 
     def _quantile_series(self, root: str) -> pd.Series | None:
         if root in self._q:
