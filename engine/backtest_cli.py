@@ -67,7 +67,7 @@ def run_command(args) -> int:
         config = config_from_mapping(merged, source="command line")
     run = run_backtest(config, progress=not args.quiet)
     results = [run.result] + ([run.benchmark] if run.benchmark is not None else [])
-    print(summary_table(results))
-    written = write_outputs(args.out, run.result, run.benchmark)
+    print(summary_table(results, risk_free=run.risk_free))
+    written = write_outputs(args.out, run.result, run.benchmark, risk_free=run.risk_free)
     print(f"\nwrote {len(written)} files to {args.out}/: {', '.join(p.name for p in written)}")
     return 0

@@ -64,6 +64,7 @@ class BacktestRun:
     benchmark: object | None
     metrics: dict
     benchmark_metrics: dict | None
+    risk_free: object = None  # pandas Series of decimal annual short rates the metrics used
 
 
 def _strategy_class(name: str):
@@ -404,4 +405,4 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     risk_free = market.short_rate()
     metrics = compute_metrics(result, risk_free=risk_free)
     bench_metrics = compute_metrics(benchmark, risk_free=risk_free) if benchmark is not None else None
-    return BacktestRun(config, result, benchmark, metrics, bench_metrics)
+    return BacktestRun(config, result, benchmark, metrics, bench_metrics, risk_free)

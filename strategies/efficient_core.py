@@ -174,18 +174,22 @@ class EfficientCore(AllocationStrategy):
         """(notional dollars, notional-weighted duration in years) of the held futures."""
         notional = 0.0
         dollar_duration = 0.0
+        weighted = 0.0  # notional of the legs whose duration is known
         for code, n in self.futures_positions().items():
             q = self._quote(code, day)
             if q is None:
+                # A day the Treasury market is shut (Columbus Day...): the last settlement and
+                # duration stand.
                 last = self.p.price_book.last_settle(code, day)
                 if last is None:
                     continue
-                q = LegQuote(Contract.parse(code).root, code, last[1], float("nan"))
+                q = self._quote(code, last[0]) or LegQuote(Contract.parse(code).root, code, last[1], float("nan"))
             value = n * q.price * spec(q.root).multiplier
             notional += value
             if math.isfinite(q.duration):
                 dollar_duration += value * q.duration
-        return notional, (dollar_duration / notional if notional else float("nan"))
+                weighted += value
+        return notional, (dollar_duration / weighted if weighted else float("nan"))
 
     def notify_margin_call(self, call):
         """Raise the called cash by selling shares (with 1% to spare for the price move before

@@ -113,3 +113,10 @@ def test_a_roll_spread_over_three_days_moves_a_slice_each_day():
     assert (rolls["size"] < 0).all()
     # Bought at the start, sold in three slices: nothing left in the June contract.
     assert r.trades.loc[r.trades["instrument"] == "ZNM21", "size"].sum() == 0
+
+
+def test_ladder_duration_is_reported_on_days_the_treasury_market_is_shut(ntsx_window):
+    # Columbus Day 2018-10-08: shares trade, Treasuries do not; the last durations stand.
+    daily = ntsx_window.daily.set_index("date")
+    assert daily.loc["2018-10-08", "ladder_duration"] == pytest.approx(daily.loc["2018-10-05", "ladder_duration"])
+    assert (daily["ladder_duration"].iloc[1:] > 4).all()
