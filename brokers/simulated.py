@@ -61,7 +61,7 @@ from backtrader.comminfo import CommInfoBase
 from backtrader.order import BuyOrder, Order, SellOrder
 from backtrader.position import Position
 
-from ..engine.calendar import treasury_calendar
+from ..engine.calendar import as_date, treasury_calendar
 from ..engine.contracts import Contract, ContractError, spec
 from ..engine.margin import MarginModel
 from . import journal as J
@@ -268,6 +268,12 @@ class MarginBroker(bt.BrokerBase):
 
     def getcash(self):
         return self._journal.cash
+
+    def requirements(self, sizes: dict[str, int] | None = None, day=None) -> tuple[float, float]:
+        """(maintenance, initial) margin in dollars of ``sizes`` (``{code: contracts}``; default
+        the positions held) on ``day`` (default the current bar's day)."""
+        day = as_date(day) if day is not None else (self._today or self._day_from_datas())
+        return self._requirements(day, sizes)
 
     def margin_equity(self) -> float:
         """Equity that backs futures margin (dollars): cash plus ``share_collateral`` times the

@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -53,6 +54,20 @@ class Ladder:
     solved_duration: float  # duration of the unrounded weights (years)
     duration: float  # duration of the rounded counts (years)
     notional: float  # dollars of the rounded counts
+    contract_values: dict[str, float] = field(default_factory=dict)  # dollars per contract, by code
+    durations: dict[str, float] = field(default_factory=dict)  # years, by code
+
+    def scaled(self, factor: float) -> "Ladder":
+        """The same ladder with every count cut to ``floor(count x factor)`` (0 <= factor <= 1),
+        e.g. to fit the margin an account can post; target, weights and solution are kept so the
+        shortfall shows in ``notional_error`` and ``duration_error``."""
+        if not 0 <= factor <= 1:
+            raise LadderError(f"a ladder can only be scaled down (factor {factor!r})")
+        counts = {c: int(math.copysign(math.floor(abs(n) * factor), n)) for c, n in self.counts.items()}
+        notional = sum(n * self.contract_values[c] for c, n in counts.items())
+        dd = sum(n * self.contract_values[c] * self.durations[c] for c, n in counts.items())
+        return dataclasses.replace(self, counts=counts, notional=float(notional),
+                                   duration=float(dd / notional) if notional else 0.0)
 
     @property
     def duration_error(self) -> float:
@@ -121,6 +136,8 @@ def build_ladder(
         target_duration=float(target_duration), target_notional=float(target_notional), weights=weights,
         counts=counts, contracts=contracts, solved_duration=float(solved), duration=float(duration),
         notional=float(notional),
+        contract_values={quotes[r].contract: per_contract[r] for r in roots},
+        durations={quotes[r].contract: durations[r] for r in roots},
     )
 
 

@@ -229,9 +229,10 @@ def render_report_html(result: BacktestResult, benchmark: BacktestResult | None 
     parts += ['<section id="margin"><h2>Cash and margin</h2>']
     if result.has_futures:
         parts += [
-            '<p class="note">Futures need collateral, not cash up front. Equity is the net asset '
-            "value; the broker requires the initial margin to open positions and the maintenance "
-            "margin to keep them. When equity falls below the maintenance requirement the broker "
+            '<p class="note">Futures need collateral, not cash up front. Margin equity is the '
+            "cash that backs the futures (plus any share value the broker counts, "
+            "<code>share_collateral</code>); the broker requires the initial margin to open "
+            "positions and the maintenance margin to keep them. When equity falls below the maintenance requirement the broker "
             "issues a margin call (marked), and if it is not met it sells positions (forced "
             f"liquidation). Largest initial margin: {fmt_pct(m['max_margin_to_nav'])} of NAV; "
             f"lowest excess liquidity: {fmt_dollars(m['min_excess_liquidity'])}.</p>",

@@ -89,11 +89,16 @@ def drawdown_figure(result: BacktestResult, benchmark: BacktestResult | None) ->
 
 
 def margin_figure(result: BacktestResult) -> go.Figure:
-    """Equity (NAV), cash, initial and maintenance margin requirement, excess liquidity; calls marked."""
+    """Equity backing the futures (margin equity, else NAV), cash, initial and maintenance margin
+    requirement, excess liquidity; calls marked."""
     d = result.daily.set_index("date")
     fig = go.Figure()
+    # The broker's margin equity is the cash of the futures account (plus any share value it
+    # counts); NAV would dwarf the requirements on the same axis.
+    equity_column = "margin_equity" if "margin_equity" in d.columns else "nav"
+    equity_label = "Margin equity" if equity_column == "margin_equity" else "Equity (NAV)"
     lines = (
-        ("nav", "Equity (NAV)", STRATEGY_COLOUR, "solid"),
+        (equity_column, equity_label, STRATEGY_COLOUR, "solid"),
         ("cash", "Cash", "#2e8b57", "solid"),
         ("initial_margin", "Initial margin requirement", "#e08a00", "solid"),
         ("maintenance_margin", "Maintenance margin requirement", "#c0392b", "dash"),
@@ -102,7 +107,7 @@ def margin_figure(result: BacktestResult) -> go.Figure:
     for column, label, colour, dash in lines:
         fig.add_trace(go.Scatter(x=d.index, y=d[column].astype(float).to_numpy(), name=label,
                                  line=dict(color=colour, width=1.5, dash=dash), hovertemplate="%{y:$,.0f}"))
-    equity = d["nav"].astype(float)
+    equity = d[equity_column].astype(float)
     for kind in ("margin_call", "forced_liquidation"):
         trace = _event_markers(result, kind, equity, "$,.0f")
         if trace is not None:

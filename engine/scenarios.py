@@ -9,7 +9,7 @@ machinery work — calls, forced liquidation and what they cost.
 
 The defaults are deliberately severe: Treasury futures margins are about 1% of notional, so a
 90/60 portfolio's 10% cash covers a 300 bp shock or a fourfold margin rise without a call.  A
-one-day +500 bp shock, or margins 25 times higher, exhaust the cash and show the call, the
+one-day +500 bp shock, or margins 50 times higher, exhaust the cash and show the call, the
 forced sale and what they cost.  Set ``shift_bp`` / ``factor`` to explore where it breaks.
 
 ``date`` defaults to the middle of the backtest period.
@@ -27,7 +27,7 @@ from .calendar import as_date
 
 SCENARIOS = {
     "rate_shock": "all Treasury yields jump by shift_bp (default +500) on date; equities fall by equity_shock (default -0.10)",
-    "margin_hike": "exchange margins are multiplied by factor (default 25) from date",
+    "margin_hike": "exchange margins are multiplied by factor (default 50) from date",
 }
 
 
@@ -41,7 +41,7 @@ class Scenario:
     date: dt.date | None = None
     shift_bp: float = 500.0  # basis points, rate_shock
     equity_shock: float = -0.10  # fraction, rate_shock
-    factor: float = 25.0  # margin multiplier, margin_hike
+    factor: float = 50.0  # margin multiplier, margin_hike
 
     def describe(self) -> str:
         day = self.date.isoformat() if self.date else "mid-period"

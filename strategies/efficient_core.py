@@ -54,6 +54,12 @@ class AllocationStrategy(bt.Strategy):
     def today(self) -> dt.date:
         return self.datas[0].datetime.date(0)
 
+    def replaying(self) -> bool:
+        """True while a live feed (paper trading) replays history: those bars only warm the
+        feeds up, and the broker refuses orders on them; decisions wait for the live bar.
+        Always False in a backtest."""
+        return any(d.islive() and d._laststatus != d.LIVE for d in self.datas)
+
     def close_of(self, name: str) -> float:
         return float(self.getdatabyname(name).close[0])
 
@@ -135,6 +141,7 @@ class EfficientCore(AllocationStrategy):
         bonds_first=True,  # adjust futures first; trade shares only when equity is out of band
         include_unlaunched=False,  # trade products before their launch date (synthetic prices)
         meet_margin_calls=True,  # sell shares to raise the cash a margin call asks for
+        margin_budget=0.8,  # at most this fraction of margin equity goes to initial margin
     )
 
     def __init__(self):
@@ -204,6 +211,12 @@ class EfficientCore(AllocationStrategy):
 
     # ----- the daily decision -------------------------------------------------------------------
     def next(self):
+        if self.replaying():
+            return
+        if not self._started and (self.futures_positions() or self.shares_held(self.p.equity)):
+            # A paper run starts each day on the account's holdings: not a first allocation,
+            # so it trades only on drift or a roll, as the backtest does after its first day.
+            self._started = True
         day = self.today()
         nav = self.broker.getvalue()
         notional, duration = self.futures_notional_value(day)
@@ -260,7 +273,12 @@ class EfficientCore(AllocationStrategy):
         if ladder is None:
             return False
         held = self.futures_positions()
-        return any(held.get(code, 0) != n for code, n in ladder.counts.items())
+        if all(held.get(code, 0) == n for code, n in ladder.counts.items()):
+            return False
+        # When margin caps the ladder, its target moves with margin equity every day: trade only
+        # when the reachable ladder is itself more than the band away from what is held.
+        held_notional, _ = self.futures_notional_value(day)
+        return abs(ladder.notional - held_notional) > self.p.drift_band * nav
 
     def _final_roll_slice(self, rolling) -> bool:
         fill_day = self._calendar.next_business_day(self.today())
@@ -292,13 +310,33 @@ class EfficientCore(AllocationStrategy):
             if q is not None:
                 quotes[root] = q
         try:
-            return build_ladder(
+            ladder = build_ladder(
                 quotes, self._roots_today(day), self.target_duration(day),
                 self.p.futures_notional * scale * nav,
             )
         except LadderError as exc:
             self.record.event(day, "rejection", f"ladder not built: {exc}")
             return None
+        return self._fit_to_margin(ladder, day)
+
+    def _fit_to_margin(self, ladder, day):
+        """Cut the ladder when its initial margin would exceed ``margin_budget`` of the equity that
+        backs futures (after margin hikes or heavy losses), instead of sending orders the broker
+        must refuse."""
+        broker = self.broker
+        if not hasattr(broker, "requirements") or not hasattr(broker, "margin_equity"):
+            return ladder
+        _, initial = broker.requirements(ladder.counts, day)
+        budget = self.p.margin_budget * broker.margin_equity()
+        if initial <= budget or initial <= 0:
+            return ladder
+        factor = max(budget, 0.0) / initial
+        cut = ladder.scaled(factor)
+        if cut.counts != getattr(self, "_last_cut", None):
+            self._last_cut = cut.counts
+            self.record.event(day, "margin_limit", f"ladder cut to {factor:.0%} of target: initial margin "
+                              f"${initial:,.0f} exceeds {self.p.margin_budget:.0%} of margin equity")
+        return cut
 
     def _rebalance(self, day, fill_day, nav, equity_value, reason) -> None:
         scale = self.p.scale
