@@ -42,3 +42,15 @@ def test_unknown_scenario_and_keys_are_named():
         parse_scenario("meteor")
     with pytest.raises(ScenarioError, match="unknown key 'shift'"):
         parse_scenario({"kind": "rate_shock", "shift": 100})
+
+
+def test_under_a_margin_hike_the_ladder_shrinks_to_fit_the_margin_it_can_post():
+    run = run_backtest(BacktestConfig(start=dt.date(2019, 10, 1), end=dt.date(2020, 6, 30), benchmark=False,
+                                      scenario={"kind": "margin_hike", "date": "2020-02-14", "factor": 25}))
+    events = run.result.events
+    assert (events["kind"] == "margin_limit").sum() >= 1
+    assert (events["kind"] == "rejection").sum() <= 2  # not a refused order every day
+    assert run.metrics["rebalances"] < 30
+    daily = run.result.daily.set_index("date")
+    after = daily.loc["2020-03-02":]
+    assert (after["initial_margin"] <= 0.8 * after["margin_equity"] + 1).mean() > 0.9
