@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # Each module defines ``add_parser(subparsers)``, which registers one sub-command and sets
@@ -18,6 +19,7 @@ COMMAND_MODULES = [
     "ecore.engine.paper",
     "ecore.engine.backtest_cli",
     "ecore.data.commands",
+    "ecore.engine.sweep.command",
 ]
 
 
@@ -44,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (UserError, ValueError, FileNotFoundError) as exc:
+        # Input errors (ours subclass ValueError and name the file, row or field) are one line;
+        # ECORE_DEBUG=1 shows the traceback when the line is not enough.
+        if os.environ.get("ECORE_DEBUG"):
+            raise
         print(f"ecore {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
