@@ -1,0 +1,24 @@
+"""Parameter sweeps: many backtests of one strategy, on this machine or on a Dask cluster.
+
+* :mod:`.space` — grid lists, stepped ranges and seeded random samples;
+* :mod:`.spec` — the TOML sweep file → :class:`SweepSpec`;
+* :mod:`.runs` — one run: the :class:`Backtester` interface and what a worker returns;
+* :mod:`.keys` — resume keys (parameters + data + code version);
+* :mod:`.store` — results streamed to ``runs.jsonl`` and the ranked Parquet/CSV table;
+* :mod:`.executors` — local process pool, Dask cluster;
+* :mod:`.driver` — :func:`run_sweep`;
+* :mod:`.report` — ``sweep.html``;
+* :mod:`.backtests` — the default backtester, over :func:`ecore.engine.runner.run_backtest`;
+* :mod:`.fast` — the vectorized 90/60 evaluation behind ``ecore sweep --fast``;
+* :mod:`.command` — ``ecore sweep``.
+"""
+
+from .driver import SweepInterrupted, SweepOutcome, plan_sweep, run_sweep
+from .executors import DaskCluster, LocalPool
+from .runs import Backtester, RunOutput
+from .spec import SweepFileError, SweepSpec, load_sweep, parse_sweep
+
+__all__ = [
+    "Backtester", "DaskCluster", "LocalPool", "RunOutput", "SweepFileError", "SweepInterrupted",
+    "SweepOutcome", "SweepSpec", "load_sweep", "parse_sweep", "plan_sweep", "run_sweep",
+]

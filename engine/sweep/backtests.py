@@ -1,0 +1,102 @@
+"""The default backtester of a sweep: a thin adapter over :func:`ecore.engine.runner.run_backtest`.
+
+Each worker loads the market data once (:func:`ecore.data.market.load_market`) and every run of
+that worker reuses them.  A run's metrics are those of ``metrics.json`` (with ``benchmark = true``
+the benchmark's metrics follow as ``benchmark.NAME``); its NAV path feeds the growth curves.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .keys import tree_fingerprint
+from .runs import Backtester, RunOutput
+from .spec import SweepSpec
+
+CODE_PATTERNS = ("*.py", "*.csv")
+
+
+def data_fingerprint(data_dir: Path | None) -> str:
+    """Hash of every file of the data folder (None = the bundled data set)."""
+    from ...data.market import BUNDLED_DIR
+
+    return tree_fingerprint(Path(data_dir) if data_dir else BUNDLED_DIR)
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """The package version plus a hash of the source and tables that decide a backtest's result:
+    ``ecore.engine`` (less the sweep package, which only schedules runs, but with this adapter),
+    ``ecore.strategies``, ``ecore.brokers`` and ``ecore.data`` (less the bundled data).
+
+    Computed once per process: the code a process imported does not change under it.
+    """
+    from ... import brokers, data, engine, strategies
+
+    try:
+        version = metadata.version("ecore")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    parts = [version]
+    for package in (engine, strategies, brokers, data):
+        root = Path(package.__file__).resolve().parent
+        parts.append(tree_fingerprint(root, CODE_PATTERNS, exclude=("sweep", "bundled")))
+    parts.append(tree_fingerprint(Path(__file__).resolve().parent, ("backtests.py", "runs.py")))
+    return "-".join(parts)
+
+
+def backtest_config(spec: SweepSpec, config: dict):
+    """A :class:`ecore.engine.runner.BacktestConfig` from a run's settings (``spec.run_config``);
+    unknown strategy parameters or broker settings raise an error naming them."""
+    from ..runner import config_from_mapping
+
+    mapping = {
+        "strategy": config["strategy"],
+        "params": config["params"],
+        "broker": config["broker"],
+        "benchmark": config["benchmark"],
+    }
+    for key in ("start", "end", "scenario"):
+        if config.get(key) is not None:
+            mapping[key] = config[key]
+    if config.get("cash") is not None:
+        mapping["cash"] = config["cash"]
+    out = config_from_mapping(mapping, source=spec.source)
+    if config.get("data_dir") is not None:
+        out = out.replace(data_dir=Path(config["data_dir"]))
+    return out
+
+
+class EventDrivenBacktester(Backtester):
+    """Runs each parameter set through the event-driven engine (backtrader + margin broker)."""
+
+    def identity(self, spec: SweepSpec) -> dict:
+        return {"data": data_fingerprint(spec.data_dir), "code": code_version()}
+
+    def validate(self, spec: SweepSpec) -> None:
+        """Before any run: the strategy exists and every parameter and setting name is known."""
+        points = spec.points()
+        backtest_config(spec, spec.run_config(points[0] if points else {}))
+
+    def load(self, spec: SweepSpec) -> Any:
+        """The market data; the runner and strategies are imported here too, so that a worker's
+        first run costs what the others cost."""
+        from ...data.market import load_market
+        from ...strategies import STRATEGIES  # noqa: F401
+        from .. import runner  # noqa: F401
+
+        return load_market(spec.data_dir)
+
+    def run(self, spec: SweepSpec, config: dict, market: Any) -> RunOutput:
+        from ..runner import run_backtest
+
+        run = run_backtest(backtest_config(spec, config), market=market)
+        metrics = dict(run.metrics)
+        if run.benchmark_metrics:
+            metrics["benchmark"] = dict(run.benchmark_metrics)
+        daily = run.result.daily
+        nav = daily.set_index("date")["nav"].astype(float)
+        return RunOutput(metrics, nav)

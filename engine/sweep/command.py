@@ -1,0 +1,93 @@
+"""``ecore sweep FILE``: run a parameter sweep and write the ranked table and ``sweep.html``."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+DEFAULT_OUT_ROOT = Path("ecore-out")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="run many backtests over a parameter space, ranked, with a heatmap and growth curves",
+        description="Run every parameter set of a sweep file (TOML: strategy, data, dates, [grid], "
+        "[range], [random]) on a local process pool or a Dask cluster. Results stream to "
+        "OUT/runs.jsonl as runs finish; rerunning resumes where an interrupted sweep stopped. "
+        "Writes OUT/results.parquet, OUT/results.csv (ranked) and OUT/sweep.html.",
+    )
+    p.add_argument("file", metavar="FILE", help="sweep file (TOML)")
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="run on the Dask scheduler at ADDRESS (tcp://host:8786), or 'local' for a "
+                   "Dask LocalCluster on this machine; default: a local process pool")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes for the local pool or --cluster local (default: one per CPU)")
+    p.add_argument("--fast", action="store_true",
+                   help="rank every parameter set with the vectorized 90/60 evaluation, then run only "
+                   "the best --top N event-driven")
+    p.add_argument("--top", type=int, metavar="N",
+                   help="best runs drawn as growth curves, and re-run event-driven after --fast "
+                   "(default: the file's 'top', else 5)")
+    p.add_argument("--out", metavar="DIR",
+                   help=f"output folder (default: {DEFAULT_OUT_ROOT}/sweep-<file name>)")
+    p.add_argument("--retry-failed", action="store_true", help="run failed runs again on resume")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_command)
+
+
+def run_command(args) -> int:
+    from ..cli import UserError
+    from .driver import SweepInterrupted, run_sweep
+    from .executors import DaskCluster, LocalPool
+    from .spec import load_sweep
+    from .store import StoreBusy
+
+    spec = load_sweep(args.file)
+    if args.top is not None:
+        if args.top < 1:
+            raise UserError(f"--top must be at least 1, got {args.top}")
+        spec = dataclasses.replace(spec, top=args.top)
+    out = Path(args.out) if args.out else DEFAULT_OUT_ROOT / f"sweep-{Path(args.file).stem}"
+    executor = DaskCluster(args.cluster, args.workers) if args.cluster else LocalPool(args.workers)
+    progress = not args.no_progress
+    try:
+        if args.fast:
+            from .fast import run_fast_sweep
+
+            outcome, fast_table = run_fast_sweep(spec, out, executor=executor, progress=progress,
+                                                 retry_failed=args.retry_failed)
+            print(f"fast path: {len(fast_table)} parameter sets ranked in "
+                  f"{fast_table.attrs.get('seconds', float('nan')):.1f} s → {out / 'fast.csv'}")
+        else:
+            outcome = run_sweep(spec, out, executor=executor, retry_failed=args.retry_failed,
+                                progress=progress)
+    except SweepInterrupted as exc:
+        print(f"ecore sweep: {exc}", file=sys.stderr)
+        return 130
+    except StoreBusy as exc:
+        raise UserError(str(exc)) from None
+    print(summary(outcome, spec, executor.describe()))
+    return 0
+
+
+def summary(outcome, spec, where: str) -> str:
+    """A few lines: counts, the best run, where the files are."""
+    from .store import DEFAULT_RANK_METRIC
+
+    metric = spec.rank_by or DEFAULT_RANK_METRIC
+    t = outcome.table
+    lines = [f"sweep: {len(t)} runs ({outcome.executed} executed now, {outcome.skipped} already done, "
+             f"{outcome.failed} failed) in {outcome.seconds:.1f} s on {where}"]
+    best = t[t["rank"].notna()].head(spec.top)
+    for _, row in best.iterrows():
+        params = ", ".join(f"{n}={row[n]}" for n in spec.parameter_names)
+        lines.append(f"  #{row['rank']}: {metric} = {row[metric]:.4g}  ({params})")
+    failed = t[t["status"] != "ok"]
+    if len(failed):
+        lines.append(f"  first failure: {failed.iloc[0]['error']}")
+    lines.append(f"results: {outcome.parquet}, {outcome.csv}")
+    if outcome.html:
+        lines.append(f"report: {outcome.html}")
+    return "\n".join(lines)

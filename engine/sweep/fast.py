@@ -1,0 +1,744 @@
+"""The fast path of a sweep: the 90/60 EfficientCore portfolio evaluated with numpy for many
+parameter sets at once, on the same data and under the same rules as the event-driven engine.
+
+The event-driven engine runs one backtest per process, day by day, through backtrader and the
+margin broker.  Here the day loop is kept (decisions depend on the path) but every quantity is a
+numpy vector over the K parameter sets, so one pass over 2005-2025 evaluates thousands of sets.
+
+Same data: the synthetic futures price book of :func:`ecore.data.synthetic_futures.build_price_book`,
+the day index of :func:`ecore.data.feeds.make_feeds`, the margin model of the runner, the
+bill rate of :meth:`MarketData.short_rate`.
+
+Same rules, in the order of ``MarginBroker.next`` then ``EfficientCore.next`` each day:
+
+1. interest on the previous close's cash, act/360 at the previous day's bill rate (a debit pays
+   the rate plus ``borrow_spread``);
+2. futures are marked to the day's settlement (variation margin in cash);
+3. yesterday's orders fill: futures at the settlement plus half a tick of slippage and the
+   commission (only on Treasury business days; otherwise they wait), risk-reducing orders first,
+   risk-adding futures orders refused when equity would fall below initial margin; shares at the
+   close plus 2 bp and the commission, a purchase refused if cash would go negative;
+4. NAV = cash + shares x close;
+5. the strategy decides on the close (unless orders are still pending): initial allocation,
+   equity weight outside ``drift_band``, futures weight outside the band when the re-solved
+   ladder differs, or the quarterly roll (``rebalance = "roll"``) or quarter start
+   (``"quarter"``) → rebalance: the ladder is re-solved (template reshaped to the target
+   duration, whole contracts by the same exhaustive rounding as :mod:`ecore.engine.ladder`, cut
+   so that its initial margin stays within ``margin_budget`` of margin equity) and shares are
+   traded only when the equity weight is out of band (``bonds_first``); a roll with no
+   rebalance moves each leg's contracts to the next quarterly contract.
+
+6. margin: equity for margin is cash plus ``share_collateral`` times the shares' value; an open
+   call is met when that equity is back at initial margin, else at its deadline futures are
+   liquidated (largest initial requirement first, one contract at a time, or all); a new call is
+   issued when equity is below maintenance, and the strategy sells shares for the called amount
+   (``meet_margin_calls``).
+
+Not modelled: roll spreads over several days (``roll_spread_days`` > 1), orders on limit prices,
+deposits, other strategies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: Strategy parameters the fast path evaluates as vectors (any value per parameter set).
+VECTOR_PARAMS = ("equity_weight", "futures_notional", "drift_band", "target_duration", "bonds_first",
+                 "scale", "rebalance", "meet_margin_calls", "margin_budget")
+#: Strategy parameters that change the data (one data build per distinct combination).
+DATA_PARAMS = ("equity", "ladder", "roll_offset", "include_unlaunched", "roll_spread_days")
+#: Broker settings the fast path models.
+BROKER_SETTINGS = ("costs", "borrow_spread", "margin_schedule", "initial_ratio", "margin_multiplier",
+                   "fallback_k", "share_collateral", "call_deadline_days", "liquidation_policy")
+#: Metrics of the fast table (same definitions as ``ecore.engine.metrics``).
+FAST_METRICS = ("total_return", "cagr", "annual_volatility", "sharpe", "sortino", "max_drawdown", "final_nav",
+                "margin_calls", "forced_liquidations", "refused_orders")
+BATCH = 1000  # parameter sets evaluated together (NAV paths: days x BATCH x 8 bytes)
+_DURATION_TOLERANCE = 0.1   # years, as ecore.engine.ladder
+_NOTIONAL_TOLERANCE = 0.01  # fraction of target notional, as ecore.engine.ladder
+
+
+class FastPathError(ValueError):
+    """A sweep the fast path cannot evaluate faithfully (names the setting)."""
+
+
+@dataclass(frozen=True)
+class FastData:
+    """Everything the fast path reads, as arrays over the backtest's days (index ``t``), the
+    ladder's roots (index ``r``) and the contracts that may be held (index ``c``).
+
+    Prices in points, money in dollars, durations in years, dates as ``datetime64[D]``.
+    """
+
+    days: np.ndarray            # [T] the strategy's days
+    close: np.ndarray           # [T] equity close (forward-filled over days it has none)
+    accrual: np.ndarray         # [T] (rate of the previous day, calendar days since it); row 0 unused
+    business: np.ndarray        # [T] Treasury business day (futures orders fill)
+    fill_ord: np.ndarray        # [T] ordinal of the next business day (the fill day of today's orders)
+    deadline_ord: np.ndarray    # [T] ordinal of the deadline of a margin call issued on the day
+    day_ord: np.ndarray         # [T] ordinal of the day
+    agg: np.ndarray             # [T] U.S. Aggregate duration of the day (target "agg")
+    quarter: np.ndarray         # [T] year * 4 + quarter index
+    roots: tuple[str, ...]      # [R]
+    template: np.ndarray        # [R] template notional weights
+    mult: np.ndarray            # [R] dollars per point
+    launched_ord: np.ndarray    # [R] ordinal of the product's launch
+    tick: np.ndarray            # [R, T] tick size in points
+    im: np.ndarray              # [R, T] initial margin per contract, dollars
+    mm: np.ndarray              # [R, T] maintenance margin per contract, dollars
+    codes: tuple[str, ...]      # [C]
+    code_root: np.ndarray       # [C]
+    code_month: np.ndarray      # [C] year * 12 + month, to order contracts
+    roll_ord: np.ndarray        # [C] ordinal of the contract's roll day
+    next_code: np.ndarray       # [C] index of the next quarterly contract (-1 if outside the set)
+    settle: np.ndarray          # [C, T] settlement on the day, NaN when the book has none
+    settle_ff: np.ndarray       # [C, T] last settlement on or before the day
+    duration: np.ndarray        # [C, T] modified duration on the day, NaN when none
+    target_code: np.ndarray     # [R, T] contract held on the fill day of the day's orders
+    risk_free: np.ndarray       # [T] daily risk-free return (bill rate / 252) for the metrics
+    cash: float                 # starting cash, dollars
+    costs: object               # ecore.brokers.costs.CostModel
+    borrow_spread: float
+    share_collateral: float     # fraction of the shares' value that counts as margin equity
+    liquidate_all: bool         # liquidation_policy "all" (else "largest_requirement")
+    include_unlaunched: bool
+
+    @classmethod
+    def build(cls, market, params: dict | None = None, start=None, end=None, cash: float | None = None,
+              broker: dict | None = None) -> "FastData":
+        """The arrays of one backtest window, for the data-shaping ``params`` (equity fund,
+        ladder template, roll offset); other parameters may vary freely in :func:`evaluate_many`."""
+        from ...brokers.costs import CostModel
+        from ...brokers.simulated import MarginBroker
+        from ...data.feeds import held_contracts, make_feeds
+        from ...data.synthetic_futures import build_price_book
+        from ...strategies import EfficientCore
+        from .. import runner
+        from ..calendar import treasury_calendar
+        from ..contracts import spec
+        from ..ladder import aggregate_index_duration
+        from ..rolls import RollRule
+
+        params = dict(params or {})
+        broker = dict(broker or {})
+        defaults = dict(EfficientCore.params._getitems())
+        p = {**defaults, **params}
+        if int(p["roll_spread_days"]) != 1:
+            raise FastPathError("roll_spread_days: the fast path models rolls in one day only (1)")
+        unknown = [k for k in broker if k not in BROKER_SETTINGS]
+        if unknown:
+            raise FastPathError(f"broker.{unknown[0]}: not modelled by the fast path "
+                                f"(it models {', '.join(BROKER_SETTINGS)})")
+        config = runner.BacktestConfig(strategy="EfficientCore", start=start, end=end, params=params,
+                                       broker=broker, benchmark=False,
+                                       **({} if cash is None else {"cash": float(cash)}))
+        symbol = str(p["equity"]).upper()
+        roots = tuple(r for r, w in p["ladder"].items() if w > 0)
+        first, last = runner._window(config, market, [symbol])
+        book = build_price_book(market, roots=list(roots), start=first - runner.HISTORY_BEFORE_START, end=last)
+        rule = RollRule(offset=int(p["roll_offset"]), spread_days=1)
+        feeds = make_feeds(market, book, roots=roots, symbols=[symbol], start=first, end=last, roll_rule=rule)
+        frames = {name: feed.p.dataname for name, feed in feeds.items()}
+        begin = max(f.index[0] for f in frames.values())  # backtrader's first next(): every feed has a bar
+        index = frames[symbol].index
+        index = index[index >= begin]
+        days = index.to_numpy().astype("datetime64[D]")
+        dates = [d.astype(dt.date) for d in days]
+        T = len(days)
+        close = frames[symbol]["close"].reindex(index).to_numpy(dtype=float)
+
+        cal = treasury_calendar()
+        short = market.short_rate().dropna().sort_index()
+        short.index = pd.DatetimeIndex(short.index).normalize()
+        pos = np.searchsorted(short.index.to_numpy().astype("datetime64[D]"), days, side="right") - 1
+        rate = np.where(pos >= 0, short.to_numpy()[np.maximum(pos, 0)], short.iloc[0])
+        accrual = np.zeros((T, 2))
+        accrual[1:, 0] = rate[:-1]
+        accrual[1:, 1] = np.diff(days).astype(int)
+        business = np.array([cal.is_business_day(d) for d in dates])
+        fill_days = [cal.next_business_day(d) for d in dates]
+        fill_ord = np.array([d.toordinal() for d in fill_days])
+        broker_defaults = dict(MarginBroker.params._getitems())
+        setting = lambda name: broker.get(name, broker_defaults[name])  # noqa: E731
+        deadline_days = int(setting("call_deadline_days"))
+        deadline_ord = np.array([cal.add_business_days(d, deadline_days).toordinal() for d in dates])
+        policy = setting("liquidation_policy")
+        if policy not in ("largest_requirement", "all"):
+            raise FastPathError(f"broker.liquidation_policy: the fast path models 'largest_requirement' "
+                                f"and 'all', not {policy!r}")
+        day_ord = np.array([d.toordinal() for d in dates])
+        agg = np.array([aggregate_index_duration(d) for d in dates])
+        quarter = np.array([d.year * 4 + (d.month - 1) // 3 for d in dates])
+        rf = short.reindex(short.index.union(index)).ffill().reindex(index).fillna(0.0).to_numpy() / 252.0
+
+        R = len(roots)
+        template = np.array([float(p["ladder"][r]) for r in roots])
+        mult = np.array([float(spec(r).multiplier) for r in roots])
+        launched_ord = np.array([spec(r).launched.toordinal() for r in roots])
+        tick = np.array([[float(spec(r).tick(d)) for d in dates] for r in roots]).reshape(R, T)
+        model = runner._margin_model(broker, book, None)
+        quotes = [[model.quote(r, d) for d in dates] for r in roots]
+        im = np.array([[q.initial for q in row] for row in quotes]).reshape(R, T)
+        mm = np.array([[q.maintenance for q in row] for row in quotes]).reshape(R, T)
+
+        # Contracts that may be held: those held on some fill day, and the next of each.
+        fill_array = np.array(fill_days, dtype="datetime64[D]")
+        targets = [held_contracts(r, fill_array, rule) for r in roots]
+        contracts = sorted({c for row in targets for c in row} | {c.next() for row in targets for c in row})
+        cindex = {c.code: i for i, c in enumerate(contracts)}
+        codes = tuple(c.code for c in contracts)
+        target_code = np.array([[cindex[c.code] for c in row] for row in targets], dtype=int).reshape(R, T)
+        code_root = np.array([roots.index(c.root) for c in contracts], dtype=int)
+        code_month = np.array([c.year * 12 + c.month for c in contracts], dtype=int)
+        roll_ord = np.array([rule.roll_day(c).toordinal() for c in contracts], dtype=int)
+        next_code = np.array([cindex.get(c.next().code, -1) for c in contracts], dtype=int)
+
+        f = book.frame
+        f = f[f["contract"].isin(codes)]
+        wide = f.pivot(index="date", columns="contract", values="settle").reindex(columns=list(codes))
+        wide.index = pd.DatetimeIndex(wide.index)
+        settle = wide.reindex(index).to_numpy(dtype=float).T
+        settle_ff = wide.ffill().reindex(wide.index.union(index)).ffill().reindex(index).to_numpy(dtype=float).T
+        if "duration" in f.columns:
+            dur = f.pivot(index="date", columns="contract", values="duration").reindex(columns=list(codes))
+            dur.index = pd.DatetimeIndex(dur.index)
+            duration = dur.reindex(index).to_numpy(dtype=float).T
+        else:
+            duration = np.full_like(settle, np.nan)
+
+        costs = broker.get("costs")
+        costs = runner._cost_model(costs, "broker") if costs is not None else CostModel()
+        start_cash = float(config.cash)
+        return cls(days=days, close=close, accrual=accrual, business=business, fill_ord=fill_ord,
+                   deadline_ord=deadline_ord,
+                   day_ord=day_ord, agg=agg, quarter=quarter, roots=roots, template=template, mult=mult,
+                   launched_ord=launched_ord, tick=tick, im=im, mm=mm, codes=codes, code_root=code_root,
+                   code_month=code_month, roll_ord=roll_ord, next_code=next_code, settle=settle,
+                   settle_ff=settle_ff, duration=duration, target_code=target_code, risk_free=rf,
+                   cash=start_cash, costs=costs, borrow_spread=float(setting("borrow_spread")),
+                   share_collateral=float(setting("share_collateral")), liquidate_all=policy == "all",
+                   include_unlaunched=bool(p["include_unlaunched"]))
+
+
+@dataclass
+class FastResult:
+    """NAV paths of K parameter sets: ``nav`` [T, K] dollars on ``days``; per set the number of
+    margin calls, of futures orders forced by liquidation, and of orders the broker refused."""
+
+    days: np.ndarray
+    nav: np.ndarray
+    margin_calls: np.ndarray
+    forced_liquidations: np.ndarray
+    refused_orders: np.ndarray
+
+    def nav_series(self, k: int) -> pd.Series:
+        return pd.Series(self.nav[:, k], index=pd.DatetimeIndex(self.days.astype("datetime64[ns]"), name="date"),
+                         name="nav")
+
+
+def _vector_params(sets: list[dict]) -> dict[str, np.ndarray]:
+    from ...strategies import EfficientCore
+
+    d = dict(EfficientCore.params._getitems())
+    out = {}
+    for name in ("equity_weight", "futures_notional", "drift_band", "scale", "margin_budget"):
+        out[name] = np.array([float(s.get(name, d[name])) for s in sets])
+    out["bonds_first"] = np.array([bool(s.get("bonds_first", d["bonds_first"])) for s in sets])
+    out["meet_margin_calls"] = np.array([bool(s.get("meet_margin_calls", d["meet_margin_calls"])) for s in sets])
+    reb = [s.get("rebalance", d["rebalance"]) for s in sets]
+    bad = [r for r in reb if r not in ("roll", "quarter", "none")]
+    if bad:
+        raise FastPathError(f"rebalance: unknown mode {bad[0]!r} (roll, quarter or none)")
+    out["on_roll"] = np.array([r == "roll" for r in reb])
+    out["on_quarter"] = np.array([r == "quarter" for r in reb])
+    td = [s.get("target_duration", d["target_duration"]) for s in sets]
+    out["agg_target"] = np.array([t == "agg" for t in td])
+    out["fixed_target"] = np.array([0.0 if t == "agg" else float(t) for t in td])
+    return out
+
+
+def _solve_ladders(durations: np.ndarray, per_contract: np.ndarray, template: np.ndarray,
+                   target_duration: np.ndarray, target_notional: np.ndarray) -> np.ndarray:
+    """Whole contract counts [K, L] of the ladder for K targets over L legs: the arithmetic of
+    :func:`ecore.engine.ladder.build_ladder`, in the same order of operations."""
+    K, L = len(target_duration), len(durations)
+    total = 0.0
+    for j in range(L):
+        total = total + template[j]
+    w0 = template / total
+    w = np.tile(w0, (K, 1))
+    if L > 1:
+        short, long_ = int(np.argmin(durations)), int(np.argmax(durations))
+        current = 0.0
+        for j in range(L):
+            current = current + w0[j] * durations[j]
+        slope = durations[long_] - durations[short]
+        if slope > 0:
+            x = (target_duration - current) / slope
+            x = np.minimum(np.maximum(x, -w0[long_]), w0[short])
+            w[:, short] = w0[short] - x
+            w[:, long_] = w0[long_] + x
+    ideal = w * target_notional[:, None] / per_contract[None, :]
+    lows = np.floor(ideal)
+    ups = np.array(list(itertools.product((0, 1), repeat=L)), dtype=float)  # [M, L], product order
+    counts = lows[:, None, :] + ups[None, :, :]                               # [K, M, L]
+    notional = np.zeros(counts.shape[:2])
+    dollar_duration = np.zeros(counts.shape[:2])
+    for j in range(L):
+        notional = notional + counts[:, :, j] * per_contract[j]
+        dollar_duration = dollar_duration + counts[:, :, j] * per_contract[j] * durations[j]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        duration = dollar_duration / notional
+        cost = ((duration - target_duration[:, None]) / _DURATION_TOLERANCE) ** 2 + (
+            (notional - target_notional[:, None]) / (target_notional[:, None] * _NOTIONAL_TOLERANCE)) ** 2
+    cost = np.where(notional > 0, cost, np.inf)
+    best = np.argmin(cost, axis=1)
+    chosen = counts[np.arange(K), best]
+    none = ~np.isfinite(cost[np.arange(K), best])
+    if none.any():
+        chosen[none] = np.round(ideal[none])
+    return chosen
+
+
+def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
+    """NAV paths of every parameter set in ``sets`` (dicts of :data:`VECTOR_PARAMS`; missing ones
+    take the strategy's defaults) over ``data``."""
+    v = _vector_params(sets)
+    K, T, R = len(sets), len(data.days), len(data.roots)
+    ew, fn, band, scale = v["equity_weight"], v["futures_notional"], v["drift_band"], v["scale"]
+    target_eq = ew * scale
+    target_fut = fn * scale
+    c = data.costs
+    slip = c.futures_slippage_ticks
+    bps = c.share_slippage_bps / 1e4
+
+    cash = np.full(K, data.cash)
+    shares = np.zeros(K)
+    cur = np.full((K, R), -1)          # contract index held per root (-1: none)
+    n = np.zeros((K, R))               # contracts held
+    mark = np.zeros((K, R))            # settlement last marked to
+    pa = np.zeros((K, R))              # pending: close the old contract (size)
+    pa_code = np.full((K, R), -1)
+    pb = np.zeros((K, R))              # pending: trade the target contract (size)
+    pb_code = np.full((K, R), -1)
+    ps = np.zeros(K)                   # pending: shares
+    started = np.zeros(K, dtype=bool)
+    last_q = np.full(K, -1)
+    nav_path = np.empty((T, K))
+    refused_orders = np.zeros(K, dtype=int)
+    calls = np.zeros(K, dtype=int)
+    forced = np.zeros(K, dtype=int)
+    call_open = np.zeros(K, dtype=bool)
+    call_deadline = np.zeros(K, dtype=int)
+    sc = data.share_collateral
+
+    def held_nav(t):
+        return cash + shares * data.close[t]
+
+    def margin_equity(t):
+        return cash + sc * shares * data.close[t]
+
+    def liquidate(k, t):
+        """Force-close set ``k``'s futures as ``MarginBroker._liquidation_plan`` does."""
+        held = [r for r in range(R) if cur[k, r] >= 0 and n[k, r] != 0]
+        if data.liquidate_all:
+            plan = {r: -n[k, r] for r in held}
+        else:
+            plan = {}
+            sizes = {r: n[k, r] for r in held}
+            spent = 0.0
+            equity = cash[k] + sc * shares[k] * data.close[t]
+            done = False
+            for r in sorted(held, key=lambda r: -data.im[r, t]):
+                per_contract = c.futures_commission + slip * data.tick[r, t] * data.mult[r]
+                while sizes[r] and not done:
+                    im_k = 0.0
+                    for q in held:
+                        im_k += abs(sizes[q]) * data.im[q, t]
+                    if equity - spent >= im_k:
+                        done = True
+                        break
+                    step = -1.0 if sizes[r] > 0 else 1.0
+                    sizes[r] += step
+                    plan[r] = plan.get(r, 0.0) + step
+                    spent += per_contract
+                if done:
+                    break
+        for r, q in plan.items():
+            if not q:
+                continue
+            px = data.settle[cur[k, r], t]
+            px = px if np.isfinite(px) else mark[k, r]
+            fill = px + math.copysign(slip * data.tick[r, t], q)
+            cash[k] += q * data.mult[r] * (px - fill) - c.futures_commission * abs(q)
+            n[k, r] += q
+            mark[k, r] = px
+            forced[k] += 1
+
+    def fill_future(mask, r, code, size, t, check):
+        """Fill ``size`` contracts of ``code`` (per set) for the sets in ``mask``; with ``check``
+        refuse those whose equity would fall below initial margin.  Returns the sets filled."""
+        nonlocal cash
+        px = data.settle[np.maximum(code, 0), t]
+        no_price = mask & ~np.isfinite(px)
+        refused_orders[no_price] += 1
+        mask = mask & np.isfinite(px)
+        tick = data.tick[r, t]
+        fill = px + np.sign(size) * slip * tick
+        comm = c.futures_commission * np.abs(size)
+        vm = size * data.mult[r] * (px - fill)
+        same = cur[:, r] == code
+        if check:
+            after = np.abs(n) * data.im[:, t][None, :]
+            new_n = np.where(same, n[:, r] + size, size)
+            im_after = after.sum(axis=1) - after[:, r] + np.abs(new_n) * data.im[r, t]
+            refused = mask & (margin_equity(t) + vm - comm < im_after)
+            refused_orders[refused] += 1
+            mask = mask & ~refused
+        cash = np.where(mask, cash + vm - comm, cash)
+        n[:, r] = np.where(mask, np.where(same, n[:, r] + size, size), n[:, r])
+        cur[:, r] = np.where(mask, code, cur[:, r])
+        mark[:, r] = np.where(mask, px, mark[:, r])
+        return mask
+
+    def fill_shares(mask, t):
+        nonlocal cash, shares
+        size = ps
+        px = data.close[t]
+        fill = np.where(size > 0, px * (1 + bps), px * (1 - bps))
+        a = np.abs(size)
+        fee = np.where((a > 0) & (c.share_commission != 0),
+                       np.maximum(c.share_commission * a, c.share_min_commission), 0.0)
+        if c.share_max_commission_pct:
+            fee = np.minimum(fee, c.share_max_commission_pct * a * fill)
+        buying = mask & (size > 0)
+        im_now = (np.abs(n) * data.im[:, t][None, :]).sum(axis=1)
+        refused = buying & ((cash - size * fill - fee < 0)
+                            | (margin_equity(t) - size * fill - fee + sc * size * px < im_now))
+        refused_orders[refused] += 1
+        ok = mask & ~refused
+        cash = np.where(ok, cash - size * fill - fee, cash)
+        shares = np.where(ok, shares + size, shares)
+
+    for t in range(T):
+        if t:
+            rate, gap = data.accrual[t]
+            cash = np.where(cash > 0, cash + cash * rate * gap / 360.0,
+                            cash + cash * (rate + data.borrow_spread) * gap / 360.0)
+            for r in range(R):
+                px = data.settle[np.maximum(cur[:, r], 0), t]
+                live = (cur[:, r] >= 0) & (n[:, r] != 0) & np.isfinite(px)
+                cash = np.where(live, cash + n[:, r] * data.mult[r] * (px - mark[:, r]), cash)
+                mark[:, r] = np.where(live, px, mark[:, r])
+            if data.business[t]:
+                # Risk-reducing orders first: closes of old contracts, then reductions.
+                for r in range(R):
+                    m = pa[:, r] != 0
+                    if m.any():
+                        fill_future(m, r, pa_code[:, r], pa[:, r], t, check=False)
+                        pa[m, r] = 0
+                for r in range(R):
+                    same = pb_code[:, r] == cur[:, r]
+                    new = n[:, r] + pb[:, r]
+                    m = (pb[:, r] != 0) & same & (n[:, r] != 0) & (np.abs(new) <= np.abs(n[:, r])) \
+                        & (n[:, r] * new >= 0)
+                    if m.any():
+                        fill_future(m, r, pb_code[:, r], pb[:, r], t, check=False)
+                        pb[m, r] = 0
+            sells = ps < 0
+            if sells.any():
+                fill_shares(sells, t)
+                ps[sells] = 0
+            if data.business[t]:
+                for r in range(R):
+                    m = pb[:, r] != 0
+                    if m.any():
+                        fill_future(m, r, pb_code[:, r], pb[:, r], t, check=True)
+                        pb[m, r] = 0
+            buys = ps > 0
+            if buys.any():
+                fill_shares(buys, t)
+                ps[buys] = 0
+            n[n == 0] = 0.0
+            cur[n == 0] = -1
+        # ----- margin: calls met, liquidated at their deadline, or issued -----
+        equity = margin_equity(t)
+        maint = (np.abs(n) * data.mm[:, t][None, :]).sum(axis=1)
+        init = (np.abs(n) * data.im[:, t][None, :]).sum(axis=1)
+        if call_open.any():
+            call_open &= ~(equity >= init)
+            due = call_open & (data.day_ord[t] >= call_deadline)
+            for k in np.flatnonzero(due):
+                liquidate(k, t)
+            if due.any():
+                call_open &= ~due
+                n[n == 0] = 0.0
+                cur[n == 0] = -1
+                equity = margin_equity(t)
+                maint = (np.abs(n) * data.mm[:, t][None, :]).sum(axis=1)
+                init = (np.abs(n) * data.im[:, t][None, :]).sum(axis=1)
+        issued = ~call_open & (maint > 0) & (equity < maint)
+        if issued.any():
+            call_open |= issued
+            call_deadline[issued] = data.deadline_ord[t]
+            calls[issued] += 1
+            amount = init - equity
+            sell = np.minimum(shares, np.ceil(amount * 1.01 / data.close[t]))
+            hook = issued & v["meet_margin_calls"] & (sell > 0)
+            ps[hook] = -sell[hook]
+        nav = held_nav(t)
+        nav_path[t] = nav
+
+        # ----- the strategy's decision on the close -----
+        free = ~((pa != 0).any(axis=1) | (pb != 0).any(axis=1) | (ps != 0))
+        if not free.any():
+            continue
+        price = data.settle_ff[np.maximum(cur, 0), t]
+        notional = np.where(cur >= 0, n * price * data.mult[None, :], 0.0).sum(axis=1)
+        eq_value = shares * data.close[t]
+        eq_w = eq_value / nav
+        fut_w = notional / nav
+        held_live = (cur >= 0) & (n != 0)
+        rolling = held_live & (data.fill_ord[t] >= data.roll_ord[np.maximum(cur, 0)])
+
+        # The ladder of the day, shared by every set: legs that are launched and have a quote.
+        legs = [r for r in range(R)
+                if (data.include_unlaunched or data.launched_ord[r] <= data.day_ord[t])
+                and np.isfinite(data.settle[data.target_code[r, t], t])
+                and np.isfinite(data.duration[data.target_code[r, t], t])]
+        target_dur = np.where(v["agg_target"], data.agg[t], v["fixed_target"])
+
+        def ladder_for(idx):
+            """Counts [len(idx), legs] and notional of the day's ladder, cut to the margin budget
+            (``EfficientCore._solve_ladder`` and ``_fit_to_margin``)."""
+            codes = data.target_code[legs, t]
+            per_contract = data.settle[codes, t] * data.mult[legs]
+            counts = _solve_ladders(data.duration[codes, t], per_contract, data.template[legs],
+                                    target_dur[idx], fn[idx] * scale[idx] * nav[idx])
+            initial = np.zeros(len(idx))
+            for j, r in enumerate(legs):
+                initial = initial + np.abs(counts[:, j]) * data.im[r, t]
+            budget = v["margin_budget"][idx] * margin_equity(t)[idx]
+            cut = (initial > budget) & (initial > 0)
+            if cut.any():
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    factor = np.maximum(budget, 0.0) / initial
+                scaled = np.sign(counts) * np.floor(np.abs(counts) * factor[:, None])
+                counts = np.where(cut[:, None], scaled, counts)
+            notional = np.zeros(len(idx))
+            for j in range(len(legs)):
+                notional = notional + counts[:, j] * per_contract[j]
+            return counts, notional
+
+        reason = free & ~started
+        reason |= free & started & (np.abs(eq_w - target_eq) > band)
+        check_fut = free & started & ~reason & (np.abs(fut_w - target_fut) > band)
+        if check_fut.any() and legs:
+            idx = np.flatnonzero(check_fut)
+            counts, ladder_notional = ladder_for(idx)
+            changes = np.zeros(len(idx), dtype=bool)
+            for j, r in enumerate(legs):
+                code = data.target_code[r, t]
+                have = np.where(cur[idx, r] == code, n[idx, r], 0.0)
+                changes |= have != counts[:, j]
+            # A ladder capped by margin moves with margin equity daily: trade only past the band.
+            changes &= np.abs(ladder_notional - notional[idx]) > band[idx] * nav[idx]
+            reason[idx[changes]] = True
+        reason |= free & started & v["on_roll"] & rolling.any(axis=1)
+        quarterly = free & started & ~reason & v["on_quarter"]
+        changed = quarterly & (last_q >= 0) & (data.quarter[t] != last_q)
+        last_q = np.where(quarterly, data.quarter[t], last_q)
+        reason |= changed
+
+        rebalance = reason if legs else np.zeros(K, dtype=bool)
+        if rebalance.any():
+            idx = np.flatnonzero(rebalance)
+            counts, _ = ladder_for(idx)
+            target_n = np.zeros((len(idx), R))
+            in_ladder = np.zeros(R, dtype=bool)
+            for j, r in enumerate(legs):
+                target_n[:, r] = counts[:, j]
+                in_ladder[r] = True
+            for r in range(R):
+                code = data.target_code[r, t]
+                live = held_live[idx, r]
+                close_old = live & ((cur[idx, r] != code) | (not in_ladder[r]))
+                pa[idx[close_old], r] = -n[idx[close_old], r]
+                pa_code[idx[close_old], r] = cur[idx[close_old], r]
+                if in_ladder[r]:
+                    have = np.where(live & (cur[idx, r] == code), n[idx, r], 0.0)
+                    delta = target_n[:, r] - have
+                    pb[idx, r] = delta
+                    pb_code[idx, r] = code
+            trade_eq = ~started[idx] | ~v["bonds_first"][idx] | (np.abs(eq_w[idx] - target_eq[idx]) > band[idx])
+            want = np.floor(target_eq[idx] * nav[idx] / data.close[t])
+            ps[idx] = np.where(trade_eq, want - shares[idx], 0.0)
+            started[idx] = True
+
+        # A reason to rebalance with no ladder to build (no quote today) trades nothing, not even a roll.
+        roll_only = free & ~reason & rolling.any(axis=1)
+        if roll_only.any():
+            idx = np.flatnonzero(roll_only)
+            for r in range(R):
+                m = rolling[idx, r]
+                if not m.any():
+                    continue
+                sel = idx[m]
+                old = cur[sel, r]
+                target = data.target_code[r, t]
+                new = np.where(data.code_month[target] > data.code_month[old], target, data.next_code[old])
+                pa[sel, r] = -n[sel, r]
+                pa_code[sel, r] = old
+                pb[sel, r] = n[sel, r]
+                pb_code[sel, r] = new
+    return FastResult(data.days, nav_path, calls, forced, refused_orders)
+
+
+def evaluate(market, params: dict | None = None, start=None, end=None) -> pd.Series:
+    """NAV path (dollars by date) of one EfficientCore parameter set, by the fast path."""
+    params = dict(params or {})
+    data_params = {k: v for k, v in params.items() if k in DATA_PARAMS}
+    data = FastData.build(market, data_params, start, end)
+    return evaluate_many(data, [params]).nav_series(0)
+
+
+def fast_metrics(result: FastResult, risk_free: np.ndarray) -> dict[str, np.ndarray]:
+    """Metrics of every NAV path, with ``ecore.engine.metrics``' definitions (empyrical, 252 days)."""
+    import empyrical as ep
+
+    nav = result.nav
+    returns = nav[1:] / nav[:-1] - 1.0
+    rf = risk_free[1:][:, None]
+    excess = returns - rf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = {
+            "total_return": nav[-1] / nav[0] - 1.0,
+            "final_nav": nav[-1].copy(),
+            "cagr": np.asarray(ep.annual_return(returns)),
+            "annual_volatility": np.asarray(ep.annual_volatility(returns)),
+            "sharpe": np.nanmean(excess, axis=0) / np.nanstd(excess, ddof=1, axis=0) * math.sqrt(252),
+            "sortino": np.asarray(ep.sortino_ratio(returns, required_return=rf)),
+            "max_drawdown": (nav / np.maximum.accumulate(nav, axis=0) - 1.0).min(axis=0),
+        }
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# `ecore sweep --fast`
+
+
+def _group_key(point: dict, spec) -> tuple:
+    config = spec.run_config(point)
+    data_params = {k: v for k, v in config["params"].items() if k in DATA_PARAMS}
+    return (repr(sorted(data_params.items())), repr(sorted(config["broker"].items())))
+
+
+def check_fast_spec(spec) -> None:
+    """Errors naming the setting when the fast path cannot evaluate this sweep faithfully."""
+    from .spec import SweepFileError
+
+    if spec.strategy != "EfficientCore":
+        raise SweepFileError(f"{spec.source}: key 'strategy': the fast path evaluates EfficientCore only, "
+                             f"not {spec.strategy}")
+    if spec.scenario is not None:
+        raise SweepFileError(f"{spec.source}: key 'scenario': not modelled by the fast path")
+    names = set(spec.params) | {n for n in spec.parameter_names if not n.startswith("broker.")}
+    unknown = sorted(n for n in names if n not in VECTOR_PARAMS + DATA_PARAMS)
+    if unknown:
+        raise SweepFileError(f"{spec.source}: key '{unknown[0]}': not a parameter of the fast path "
+                             f"({', '.join(VECTOR_PARAMS + DATA_PARAMS)})")
+    brokers = set(spec.broker) | {n[len("broker."):] for n in spec.parameter_names if n.startswith("broker.")}
+    bad = sorted(b for b in brokers if b not in BROKER_SETTINGS)
+    if bad:
+        raise SweepFileError(f"{spec.source}: key 'broker.{bad[0]}': not modelled by the fast path")
+
+
+def fast_table(spec, market=None, points: list[dict] | None = None) -> pd.DataFrame:
+    """Every parameter set of ``spec`` evaluated by the fast path, ranked like the sweep table.
+
+    Columns: ``rank``, the parameters, ``status``, ``error``, :data:`FAST_METRICS`.  A group of sets whose data cannot be built (an invalid roll offset, an
+    unknown fund) is failed rows with the error.  ``table.attrs["seconds"]``: wall time.
+    """
+    from ...data.market import load_market
+    from .store import DEFAULT_RANK_METRIC, build_table
+
+    started = time.perf_counter()
+    check_fast_spec(spec)
+    market = market if market is not None else load_market(spec.data_dir)
+    points = spec.points() if points is None else points
+    groups: dict[tuple, list[int]] = {}
+    for i, point in enumerate(points):
+        groups.setdefault(_group_key(point, spec), []).append(i)
+    rows: list[dict | None] = [None] * len(points)
+    for members in groups.values():
+        configs = [spec.run_config(points[i]) for i in members]
+        first = configs[0]
+        data_params = {k: v for k, v in first["params"].items() if k in DATA_PARAMS}
+        try:
+            data = FastData.build(market, data_params, first["start"], first["end"], first["cash"], first["broker"])
+        except Exception as exc:  # the whole group fails the same way
+            for i in members:
+                rows[i] = {"key": f"fast-{i}", "params": points[i], "status": "failed",
+                           "error": f"{type(exc).__name__}: {exc}", "metrics": {}}
+            continue
+        for lo in range(0, len(members), BATCH):  # bounded memory: NAV paths are days x sets
+            batch = members[lo:lo + BATCH]
+            result = evaluate_many(data, [configs[j]["params"] for j in range(lo, lo + len(batch))])
+            metrics = fast_metrics(result, data.risk_free)
+            for j, i in enumerate(batch):
+                m = {name: float(values[j]) for name, values in metrics.items()}
+                for name in ("margin_calls", "forced_liquidations", "refused_orders"):
+                    m[name] = int(getattr(result, name)[j])
+                rows[i] = {"key": f"fast-{i}", "params": points[i], "status": "ok", "error": None, "metrics": m}
+    rank_by = spec.rank_by or DEFAULT_RANK_METRIC
+    if rank_by not in FAST_METRICS:
+        from .spec import SweepFileError
+
+        raise SweepFileError(f"{spec.source}: key 'rank_by': the fast path computes "
+                             f"{', '.join(FAST_METRICS)}, not {rank_by!r}")
+    table = build_table(rows, spec.parameter_names, rank_by, spec.ascending)
+    table = table.drop(columns=["seconds", "worker", "key"])
+    table.attrs["seconds"] = time.perf_counter() - started
+    return table
+
+
+def run_fast_sweep(spec, out_dir, executor=None, progress: bool = True, retry_failed: bool = False):
+    """``ecore sweep --fast``: rank every parameter set with the fast path (``fast.parquet``,
+    ``fast.csv``), then run the best ``spec.top`` event-driven as a normal (resumable) sweep;
+    ``sweep.html`` draws the heatmap from every set and the growth curves of the re-run ones.
+    Returns (the event-driven :class:`~.driver.SweepOutcome`, the fast table)."""
+    from .driver import run_sweep
+
+    table = fast_table(spec)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    seconds = table.attrs["seconds"]
+    table.to_parquet(out / "fast.parquet", index=False)
+    table.to_csv(out / "fast.csv", index=False)
+    table.attrs["seconds"] = seconds
+    best = table[table["rank"].notna()].head(spec.top)
+    points = [{name: _plain(row[name]) for name in spec.parameter_names} for _, row in best.iterrows()]
+    if not points:
+        raise FastPathError("no parameter set could be evaluated by the fast path; see fast.csv")
+    outcome = run_sweep(spec, out, executor=executor, progress=progress, retry_failed=retry_failed,
+                        points=points, report=False)
+    from .report import write_report
+    from .store import ResultStore
+
+    with ResultStore(out) as store:  # the heatmap of every set (fast), the growth of the best (event-driven)
+        outcome.html = write_report(outcome.table, spec, store, out / "sweep.html", heatmap_table=table)
+    return outcome, table
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -1,0 +1,165 @@
+"""One run of a sweep: what a worker is given, what it sends back, and how it runs it.
+
+The sweep engine does not know how a backtest is run: it is handed a :class:`Backtester`, an
+object with three methods: ``identity`` (what the results depend on besides the parameters, for
+the resume key), ``load`` (market data, called once per worker process) and ``run`` (one backtest
+on the loaded data).  The default is
+:class:`ecore.engine.sweep.backtests.EventDrivenBacktester`, over ``ecore.engine.runner``; tests
+hand in small pure functions.  A backtester must be picklable (defined at module level): it is
+sent to every worker.
+
+Each worker process keeps the loaded market data in :data:`_LOADED`, keyed by the sweep's token,
+so data are loaded once per worker, not once per run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+import traceback
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .spec import SweepSpec
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """What a backtester's ``run`` returns: ``metrics`` (name → number or text, as in
+    ``metrics.json``) and ``nav`` (Series of net asset value in dollars indexed by date, or None).
+    """
+
+    metrics: dict
+    nav: pd.Series | None = None
+
+
+class Backtester(ABC):
+    """How a sweep runs one backtest: a subclass defines all three methods."""
+
+    @abstractmethod
+    def identity(self, spec: SweepSpec) -> dict:
+        """Fingerprints of what results depend on besides parameters: ``{"data": …, "code": …}``."""
+
+    @abstractmethod
+    def load(self, spec: SweepSpec) -> Any:
+        """Market data shared by every run of the sweep; called once in each worker process."""
+
+    @abstractmethod
+    def run(self, spec: SweepSpec, config: dict, market: Any) -> RunOutput:
+        """Run one backtest with ``config`` (see :meth:`SweepSpec.run_config`) on ``market``."""
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One parameter set to run; ``key`` is its resume key (see :mod:`.keys`)."""
+
+    key: str
+    params: dict
+
+
+@dataclass
+class RunRecord:
+    """The outcome of one run.
+
+    ``status`` is ``"ok"`` or ``"failed"``; ``error`` is ``"ExceptionType: message"`` for a
+    failed run; ``seconds`` is the wall time of the run in the worker (data loading excluded);
+    ``nav_dates``/``nav_values`` are the NAV path (days, dollars) or None.
+    """
+
+    key: str
+    params: dict
+    status: str
+    metrics: dict = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+    worker: str = ""
+    nav_dates: np.ndarray | None = None
+    nav_values: np.ndarray | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+_LOADED: dict[str, Any] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+class _LoadFailure:
+    """Stands in for market data whose loading raised, so that every run reports why."""
+
+    def __init__(self, exc: BaseException):
+        self.error = f"{type(exc).__name__}: {exc} (while loading market data)"
+
+
+def loaded_market(token: str, backtester: Backtester, spec: SweepSpec) -> Any:
+    """This process's market data for the sweep ``token``, loaded on first use."""
+    with _LOAD_LOCK:
+        if token not in _LOADED:
+            _LOADED.clear()  # a worker keeps one sweep's data at a time
+            try:
+                _LOADED[token] = backtester.load(spec)
+            except Exception as exc:  # reported by every run of this worker
+                _LOADED[token] = _LoadFailure(exc)
+        return _LOADED[token]
+
+
+def init_pool_worker(token: str, backtester: Backtester, spec: SweepSpec) -> None:
+    """Process-pool initializer: ignore Ctrl-C (the parent stops the pool), let SIGTERM end the
+    process (a handler inherited from the parent could turn it into an exception), load the data."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    loaded_market(token, backtester, spec)
+
+
+def execute(task: RunTask, token: str, backtester: Backtester, spec: SweepSpec) -> RunRecord:
+    """Run one task in this process; an exception becomes a failed record, never a crash."""
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    market = loaded_market(token, backtester, spec)
+    started = time.perf_counter()
+    if isinstance(market, _LoadFailure):
+        return RunRecord(task.key, task.params, "failed", error=market.error, worker=worker)
+    try:
+        out = backtester.run(spec, spec.run_config(task.params), market)
+        if not isinstance(out, RunOutput):
+            raise TypeError(f"backtester returned {type(out).__name__}, expected RunOutput")
+        metrics = {str(k): _plain(v) for k, v in out.metrics.items()}
+        dates = values = None
+        if out.nav is not None and len(out.nav):
+            dates = pd.DatetimeIndex(out.nav.index).values.astype("datetime64[D]")
+            values = np.asarray(out.nav.to_numpy(), dtype=float)
+    except Exception as exc:
+        last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+        where = f" [{os.path.basename(last[0].filename)}:{last[0].lineno}]" if last else ""
+        return RunRecord(task.key, task.params, "failed", error=f"{type(exc).__name__}: {exc}{where}",
+                         seconds=time.perf_counter() - started, worker=worker)
+    return RunRecord(task.key, task.params, "ok", metrics=metrics,
+                     seconds=time.perf_counter() - started, worker=worker,
+                     nav_dates=dates, nav_values=values)
+
+
+def _plain(value):
+    """Metric values as JSON-ready Python values (numpy numbers → float/int, dates → ISO text,
+    tables → dicts with text keys)."""
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
