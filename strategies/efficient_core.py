@@ -348,7 +348,13 @@ class EfficientCore(AllocationStrategy):
         by_root_held: dict[str, dict[str, int]] = {}
         for code, n in held.items():
             by_root_held.setdefault(Contract.parse(code).root, {})[code] = n
-        for root in set(by_root_held) | set(ladder.contracts):
+        # Template order, then any other root held: orders go out in the same order in every
+        # process (a set's order follows PYTHONHASHSEED, and when margin refuses some orders,
+        # which ones pass would change from run to run).
+        roots = list(dict.fromkeys([*self.p.ladder, *sorted(by_root_held), *ladder.contracts]))
+        for root in roots:
+            if root not in by_root_held and root not in ladder.contracts:
+                continue
             target_code = ladder.contracts.get(root)
             target_n = ladder.counts.get(target_code, 0) if target_code else 0
             for code, n in by_root_held.get(root, {}).items():
