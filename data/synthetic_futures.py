@@ -182,10 +182,15 @@ def _tick_array(root: str, days: np.ndarray) -> np.ndarray:
 
 
 def contract_prices(curve: Curve, contract: Contract, first: np.datetime64 | None = None,
-                    last: np.datetime64 | None = None) -> dict | None:
-    """Synthetic settle, duration and dv01 of one contract on its trading days within the curve."""
+                    last: np.datetime64 | None = None, from_listing: bool = True) -> dict | None:
+    """Synthetic settle, duration and dv01 of one contract on its trading days within the curve.
+
+    ``from_listing=False`` also prices the days before the contract's listing (the model is
+    defined there too): paper trading needs the duration of a contract listed after the yields
+    end, on the yields' last day.
+    """
     s = contract.spec
-    listing = np.datetime64(contract.listing_day(), "D")
+    listing = np.datetime64(contract.listing_day(), "D") if from_listing else curve.days[0]
     ltd = np.datetime64(contract.last_trading_day(), "D")
     lo = listing if first is None else max(listing, first)
     hi = ltd if last is None else min(ltd, last)

@@ -19,11 +19,14 @@ Configuration is a TOML file (flags override the connection settings)::
     max_daily_notional = 20000000
 
     [strategy]
-    class = "package.module.StrategyClass"
-    instruments = ["SPY", "ZNM25"]   # one daily feed each, named as written;
-                                     # or a table { ZN = "ZNM25" } to name a feed by its root
+    class = "package.module.StrategyClass"   # or one of ours by name: "EfficientCore"
+    instruments = ["SPY", "ZNM25"]   # one daily feed each, named as written; a root ("ZN") is
+                                     # a feed of the held contract; a table { ZN = "ZNM25" }
+                                     # names a feed. Not for our strategies: they name their
+                                     # feeds through their params (ecore.engine.paper_feeds)
     params = { }                      # keyword arguments for the strategy
     primary_exchanges = { SPY = "ARCA" }
+    data = "~/ecore-data"             # optional: yields for futures durations (default bundled)
 
     [schedule]
     time = "17:00"              # daily check in long-running mode
@@ -37,25 +40,29 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
 import logging
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from .paper_feeds import plan_feeds, strategy_class
+
 log = logging.getLogger(__name__)
+
+STRATEGY_KEYS = {"class", "instruments", "params", "primary_exchanges", "data"}
 
 
 @dataclasses.dataclass(frozen=True)
 class PaperConfig:
     """Everything ``ecore paper`` needs; built by ``load_config`` or directly in tests."""
 
-    strategy: str
-    instruments: tuple[str, ...]  # "SPY", "ZNM25", or "ZN=ZNM25" (feed "ZN" trading ZNM25)
+    strategy: str  # "EfficientCore" (ours, by name) or "package.module.Class"
+    instruments: tuple[str, ...] = ()  # "SPY", "ZNM25", "ZN" (root), "ZN=ZNM25" (feed "ZN")
     host: str = "127.0.0.1"
     port: int = 7497
     client_id: int = 1
@@ -70,10 +77,9 @@ class PaperConfig:
     schedule: dt.time = dt.time(17, 0)
     timezone: str = "America/New_York"
     history_days: int = 30
+    data_dir: Path | None = None  # yields for the price book's durations; None = bundled set
 
     def __post_init__(self):
-        if not self.instruments:
-            raise ValueError("strategy.instruments: list at least one futures code or ticker")
         if not isinstance(self.history_days, int) or self.history_days < 1:
             raise ValueError(f"schedule.history_days: {self.history_days!r} must be >= 1")
 
@@ -92,15 +98,6 @@ def _instruments(value) -> tuple[str, ...]:
     return tuple(value)
 
 
-def feed_names(config: PaperConfig) -> list[tuple[str, str]]:
-    """``[(feed name, instrument)]``: ``"ZN=ZNM25"`` names the feed of ZNM25 "ZN"."""
-    out = []
-    for item in config.instruments:
-        name, _, instrument = str(item).partition("=")
-        out.append((name.strip(), (instrument or name).strip()))
-    return out
-
-
 def load_config(path: str | Path) -> PaperConfig:
     """Read the TOML configuration; errors name the offending field."""
     path = Path(path)
@@ -114,7 +111,12 @@ def load_config(path: str | Path) -> PaperConfig:
     strat = raw.get("strategy", {})
     sched = raw.get("schedule", {})
     if "class" not in strat:
-        raise ValueError("strategy.class: missing (dotted path of a backtrader Strategy)")
+        raise ValueError("strategy.class: missing (EfficientCore, or the dotted path of a "
+                         "backtrader Strategy)")
+    unknown = set(strat) - STRATEGY_KEYS
+    if unknown:
+        raise ValueError(f"strategy.{sorted(unknown)[0]}: unknown key; expected one of "
+                         f"{sorted(STRATEGY_KEYS)}")
     at = _get(sched, "time", str, "schedule", "17:00")
     try:
         schedule = dt.time.fromisoformat(at)
@@ -123,6 +125,8 @@ def load_config(path: str | Path) -> PaperConfig:
     base = path.parent
     journal = Path(_get(ib, "journal", str, "ib", "paper-journal.sqlite"))
     kill = _get(ib, "kill_file", str, "ib")
+    data = _get(strat, "data", str, "strategy")
+    data_dir = None if not data else Path(data).expanduser()
     return PaperConfig(
         strategy=_get(strat, "class", str, "strategy"),
         instruments=_instruments(_get(strat, "instruments", (list, dict), "strategy", [])),
@@ -140,18 +144,8 @@ def load_config(path: str | Path) -> PaperConfig:
         schedule=schedule,
         timezone=_get(sched, "timezone", str, "schedule", "America/New_York"),
         history_days=_get(sched, "history_days", int, "schedule", 30),
+        data_dir=None if data_dir is None else (data_dir if data_dir.is_absolute() else base / data_dir),
     )
-
-
-def strategy_class(dotted: str):
-    """Import ``package.module.Class``."""
-    module_name, _, cls_name = dotted.rpartition(".")
-    if not module_name:
-        raise ValueError(f"strategy.class: {dotted!r} is not a dotted path module.Class")
-    try:
-        return getattr(importlib.import_module(module_name), cls_name)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"strategy.class: cannot import {dotted!r} ({exc})") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,7 +164,8 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
               kill_switch=None, once_timeout: float = 60.0, clock=None) -> PaperRun:
     """Connect, replay recent bars, let the strategy trade the live bar; see module docstring.
 
-    ``clock(tz)`` replaces the wall clock of the daily schedule (tests).
+    ``clock(tz)`` replaces the wall clock of the daily schedule and of the root feeds' choice
+    of the held contract (tests).
     """
     import backtrader as bt
 
@@ -179,6 +174,7 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     from ..brokers.ib.contracts import ContractBook
     from ..brokers.ib.feed import IBDailyFeed
     from ..brokers.ib.journal import Journal
+    from ..brokers.ib.root_feed import IBRootFeed
     from ..brokers.ib.safety import KillSwitch, SafetyLimits
     from ..brokers.ib.session import ConnectionSettings, IBSession
 
@@ -187,6 +183,12 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         if key not in known_limits:
             raise ValueError(f"limits.{key}: unknown limit; expected one of {sorted(known_limits)}")
     limits = SafetyLimits(**config.limits)
+    cls = strategy_class(config.strategy)
+    plan = plan_feeds(cls, config.instruments, config.strategy_params)
+    params = dict(config.strategy_params)
+    book = None
+    if plan.price_book_roots:
+        book = params["price_book"] = _price_book(config, plan.price_book_roots, clock)
     lib = client_library(config.client)
     settings = ConnectionSettings(config.host, config.port, config.client_id, config.account,
                                   readonly=dry_run)
@@ -196,7 +198,6 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
                         limits)
     if kill_switch is None:
         kill_switch = KillSwitch(config.kill_file)
-    cls = strategy_class(config.strategy)
     try:
         session.connect()
         broker = IBBroker(session, dry_run=dry_run, kill_switch=kill_switch)
@@ -207,14 +208,17 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
             # Wait for the notifications too: cerebro delivers them only while feeds run.
             return broker.stopped or (once and broker.idle() and not broker.notifs)
 
-        for name, instrument in feed_names(config):
-            feed = IBDailyFeed(session=session, instrument=instrument,
-                               history_days=config.history_days, once=once,
-                               once_timeout=once_timeout, should_stop=should_stop,
-                               schedule=config.schedule, timezone=config.timezone,
-                               clock=clock)
-            cerebro.adddata(feed, name=name)
-        cerebro.addstrategy(cls, **config.strategy_params)
+        common = dict(session=session, history_days=config.history_days, once=once,
+                      once_timeout=once_timeout, should_stop=should_stop,
+                      schedule=config.schedule, timezone=config.timezone, clock=clock)
+        for f in plan.feeds:
+            if f.root:
+                feed = IBRootFeed(instrument=f.instrument, roll_rule=plan.roll_rule,
+                                  price_book=book, **common)
+            else:
+                feed = IBDailyFeed(instrument=f.instrument, **common)
+            cerebro.adddata(feed, name=f.name)
+        cerebro.addstrategy(cls, **params)
         strategies = cerebro.run()
         session.pump(0.05)
         positions = {k: v[0] for k, v in session.positions().items()}
@@ -222,6 +226,20 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     finally:
         session.disconnect()
         journal.close()
+
+
+def _price_book(config: PaperConfig, roots, clock):
+    """The PaperPriceBook of ``roots``: the synthetic model over the history window and today,
+    from the configured data folder's yields (bundled set by default)."""
+    from ..data.market import load_market
+    from ..data.paper_book import PaperPriceBook
+
+    tz = ZoneInfo(config.timezone)
+    today = (clock(tz) if clock is not None else dt.datetime.now(tz)).date()
+    market = load_market(config.data_dir)
+    # IB's "N D" history counts trading days; twice as many calendar days cover it.
+    return PaperPriceBook(market, roots, start=today - dt.timedelta(days=2 * config.history_days),
+                          end=today)
 
 
 def _run(args) -> int:
@@ -242,7 +260,7 @@ def _run(args) -> int:
     try:
         result = run_paper(config, dry_run=args.dry_run, once=args.once or args.dry_run,
                            kill_switch=kill)
-    except (PaperAccountRequired, ContractMismatch, UnknownContract) as exc:
+    except (PaperAccountRequired, ContractMismatch, UnknownContract, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
     except (ConnectionError, OSError, TimeoutError) as exc:
         raise UserError(f"cannot reach TWS/IB Gateway at {config.host}:{config.port} ({exc!r})") from None

@@ -24,6 +24,8 @@ class SixtyForty(AllocationStrategy):
         self._last_quarter = None
 
     def next(self):
+        if self.replaying():
+            return
         day = self.today()
         nav = self.broker.getvalue()
         self.record.days.append({"date": day, "ladder_duration": float("nan")})

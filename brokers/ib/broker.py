@@ -2,8 +2,10 @@
 
 A strategy written for the simulated ``MarginBroker`` runs unchanged: ``buy``/``sell``/
 ``order_target_size`` on a feed, ``getposition``, ``getvalue``, ``getcash``, ``notify_order``.
-What an order trades is decided the same way: ``info["contract"]`` (a futures code) if given,
-else the feed's name when it is a futures code (``"ZNH25"``), else the feed's name as a ticker.
+What an order trades is decided the same way: ``info["contract"]`` (a futures code) if given -
+any contract, qualified with IB on first use even when no feed carries it - else, on a root feed
+(``IBRootFeed``, named "ZN"), the contract it holds that day, else the feed's name when it is a
+futures code (``"ZNH25"``), else the feed's name as a ticker.
 
 Orders are sent only on *live* bars: the feed replays recent history first (status DELAYED)
 so indicators warm up, and an order created on a replayed bar is rejected, never sent.
@@ -25,6 +27,7 @@ import logging
 
 import backtrader as bt
 
+from ...data.feeds import contract_of
 from ...engine.contracts import ContractError, spec
 from .contracts import futures_contract
 from .journal import OrderIntent
@@ -97,11 +100,12 @@ class IBBroker(bt.BrokerBase):
     def getvalue(self, datas=None):
         if not datas:
             return self.session.account_state().net_liquidation
-        positions = self.session.positions()
         total = 0.0
         for d in datas:
-            size = positions.get(self._instrument(d, {}), (0.0, 0.0))[0]
-            total += size * d.close[0] * self._multiplier(d._name)
+            # a root feed's value is its net position at the held contract's price
+            mult = spec(d._name).multiplier if self._is_root(d._name) else \
+                self._multiplier(self._instrument(d, {}))
+            total += self.getposition(d).size * d.close[0] * mult
         return total
 
     get_cash = getcash
@@ -175,8 +179,25 @@ class IBBroker(bt.BrokerBase):
 
     @staticmethod
     def _instrument(data, info) -> str:
-        """``info["contract"]``, else the feed's IB instrument, else the feed's name."""
-        return info.get("contract") or getattr(data.p, "instrument", None) or data._name
+        """``info["contract"]``, else a root feed's held contract, else the feed's IB
+        instrument, else the feed's name."""
+        if info.get("contract"):
+            return info["contract"]
+        if hasattr(data.lines, "held"):
+            return contract_of(data._name, data.lines.held[0]).code
+        return getattr(data.p, "instrument", None) or data._name
+
+    @staticmethod
+    def _reference_price(data, instrument: str) -> float:
+        """The feed's price of what an order trades, for its notional: on a root feed
+        (``ecore.brokers.ib.root_feed``) the contract it rolls into is priced by ``next_close``,
+        any other contract of the root by the held contract's ``close``."""
+        fut = futures_contract(instrument.split("/")[0])
+        lines = data.lines
+        if fut is not None and hasattr(lines, "next_close") and \
+                fut.year * 100 + fut.month == int(lines.next[0]) and lines.next_close[0] > 0:
+            return float(lines.next_close[0])
+        return float(data.close[0])
 
     def _multiplier(self, instrument: str) -> float:
         fut = futures_contract(instrument)
@@ -218,7 +239,7 @@ class IBBroker(bt.BrokerBase):
                 return self._reject(order, str(exc))
         ref = OrderIntent.ref_for(day, instrument, action, quantity, info.get("intent"))
         # notional: the outright value of one leg (a spread's own price is near zero)
-        price = float(data.close[0]) if legs or limit is None else limit
+        price = self._reference_price(data, instrument) if legs or limit is None else limit
         intent = OrderIntent(ref, day, instrument, action, quantity,
                              "LMT" if limit is not None else "MKT", limit,
                              notional=quantity * price * mult, legs=legs)

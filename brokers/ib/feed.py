@@ -74,7 +74,6 @@ class IBDailyFeed(bt.feed.DataBase):
     def start(self):
         super().start()
         self.p.session.ensure_connected()
-        self._contract = self.p.session.contracts.qualify(self.p.session.ib, self.p.instrument)
         bars = self._fetch(f"{int(self.p.history_days)} D")
         self._queue.extend(bars)
         self.put_notification(self.DELAYED)
@@ -85,28 +84,41 @@ class IBDailyFeed(bt.feed.DataBase):
         return self.p.clock(tz) if self.p.clock is not None else dt.datetime.now(tz)
 
     def _fetch(self, duration: str) -> list:
-        bars = self.p.session.ib.reqHistoricalData(
-            self._contract, endDateTime="", durationStr=duration, barSizeSetting="1 day",
+        """Rows ``(day, open, high, low, close, volume)`` newer than the last delivered bar."""
+        return [bar for bar in self._daily_bars(self.p.instrument, duration)
+                if self._last_day is None or bar[0] > self._last_day]
+
+    def _daily_bars(self, instrument: str, duration: str) -> list:
+        """IB's daily bars of ``instrument`` over ``duration`` (e.g. "30 D"), oldest first, as
+        ``(day, open, high, low, close, volume)``; the contract is qualified on first use."""
+        session = self.p.session
+        contract = session.contracts.qualify(session.ib, instrument)
+        bars = session.ib.reqHistoricalData(
+            contract, endDateTime="", durationStr=duration, barSizeSetting="1 day",
             whatToShow="TRADES", useRTH=True, formatDate=1)
         out = []
         for bar in bars:
             day = bar.date if isinstance(bar.date, dt.date) else dt.date.fromisoformat(str(bar.date)[:10])
             if isinstance(day, dt.datetime):
                 day = day.date()
-            if self._last_day is None or day > self._last_day:
-                out.append((day, bar.open, bar.high, bar.low, bar.close, bar.volume))
+            out.append((day, bar.open, bar.high, bar.low, bar.close, bar.volume))
         return out
+
+    def _set_lines(self, row) -> None:
+        """Write one queued row into the lines (subclasses with more lines extend this)."""
+        day, o, h, lo, c, v = row[:6]
+        self.lines.datetime[0] = bt.date2num(dt.datetime.combine(day, dt.time(0)))
+        self.lines.open[0], self.lines.high[0] = o, h
+        self.lines.low[0], self.lines.close[0] = lo, c
+        self.lines.volume[0], self.lines.openinterest[0] = v, 0.0
 
     def _load(self):
         if self._queue:
-            day, o, h, lo, c, v = self._queue.popleft()
+            row = self._queue.popleft()
             if not self._queue and self._laststatus != self.LIVE:
                 self.put_notification(self.LIVE)
-            self._last_day = day
-            self.lines.datetime[0] = bt.date2num(dt.datetime.combine(day, dt.time(0)))
-            self.lines.open[0], self.lines.high[0] = o, h
-            self.lines.low[0], self.lines.close[0] = lo, c
-            self.lines.volume[0], self.lines.openinterest[0] = v, 0.0
+            self._last_day = row[0]
+            self._set_lines(row)
             return True
         if self._backfilled_at is None:
             self._backfilled_at = time.monotonic()
