@@ -123,6 +123,8 @@ def build_ladder(
         raise LadderError("none of the ladder's roots has a price on this day")
     durations = {r: quotes[r].duration for r in roots}
     weights = solve_weights({r: template[r] for r in roots}, durations, target_duration)
+    if target_notional < 0:
+        raise LadderError(f"target notional must not be negative (got {target_notional!r} dollars)")
     per_contract = {r: quotes[r].price * spec(r).multiplier for r in roots}
     ideal = {r: weights[r] * target_notional / per_contract[r] for r in roots}
     chosen = _round_counts(roots, ideal, per_contract, durations, target_duration, target_notional)
@@ -153,6 +155,8 @@ def _round_counts(roots, ideal, per_contract, durations, target_duration, target
     contracts).  Exhaustive over 2^legs combinations, at most 256 for the eight roots."""
     import itertools
 
+    if target_notional == 0:
+        return {r: 0 for r in roots}
     lows = {r: math.floor(ideal[r]) for r in roots}
     best, best_cost = None, float("inf")
     for ups in itertools.product((0, 1), repeat=len(roots)):

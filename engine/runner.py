@@ -143,6 +143,12 @@ def _check_params(cls, params: dict, source: str) -> None:
             raise UserError(
                 f"{source}: unknown parameter {key!r} for {cls.__name__}; known: {', '.join(sorted(known))}"
             )
+    check = getattr(cls, "check_params", None)
+    if check is not None:
+        try:
+            check(params)
+        except ValueError as exc:
+            raise UserError(f"{source}: {exc}") from None
 
 
 def _check_broker(settings: dict, source: str) -> None:

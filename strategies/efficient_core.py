@@ -144,8 +144,44 @@ class EfficientCore(AllocationStrategy):
         margin_budget=0.8,  # at most this fraction of margin equity goes to initial margin
     )
 
+    @classmethod
+    def check_params(cls, params: dict) -> None:
+        """Refuse parameter values the strategy cannot run with, naming the parameter."""
+        p = {k: v for k, v in cls.params._getitems()}
+        p.update(params)
+
+        def number(name, low=None, high=None, low_open=False):
+            v = p[name]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"parameter {name} must be a number, got {v!r}")
+            if low is not None and (v <= low if low_open else v < low):
+                raise ValueError(f"parameter {name} must be {'>' if low_open else '>='} {low}, got {v!r}")
+            if high is not None and v > high:
+                raise ValueError(f"parameter {name} must be <= {high}, got {v!r}")
+
+        number("equity_weight", 0, 1)
+        number("futures_notional", 0)
+        number("scale", 0, 1, low_open=True)
+        number("drift_band", 0, low_open=True)
+        number("margin_budget", 0, 1, low_open=True)
+        if p["target_duration"] != "agg":
+            number("target_duration", 0, low_open=True)
+        ladder = p["ladder"]
+        if not isinstance(ladder, dict) or not ladder:
+            raise ValueError(f"parameter ladder must be a table of root = weight, got {ladder!r}")
+        for root, w in ladder.items():
+            spec(root)  # names an unknown root
+            if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
+                raise ValueError(f"parameter ladder.{root} must be a weight >= 0, got {w!r}")
+        if sum(ladder.values()) <= 0:
+            raise ValueError("parameter ladder has no leg with a positive weight")
+        if p["rebalance"] not in ("roll", "quarter", "none"):
+            raise ValueError(f"parameter rebalance must be roll, quarter or none, got {p['rebalance']!r}")
+        RollRule(offset=p["roll_offset"], spread_days=p["roll_spread_days"])
+
     def __init__(self):
         super().__init__()
+        self.check_params({})
         self.roll_rule = RollRule(offset=self.p.roll_offset, spread_days=self.p.roll_spread_days)
         self._started = False
         self._last_quarter = None

@@ -43,6 +43,8 @@ def test_a_short_backtest_writes_its_outputs_where_asked(tmp_path):
         ((), 'strategy = "EfficientCore"\nstart = "2021-01-04"\nend = "2021-03-31"\nleverage = 2\n', "unknown key 'leverage'"),
         ((), '[params]\nequity_wieght = 0.9\n', "unknown parameter 'equity_wieght'"),
         ((), '[params]\nequity = "QQQ"\n', "unknown symbol 'QQQ'"),
+        ((), '[params]\ndrift_band = -0.05\n', "parameter drift_band must be > 0"),
+        ((), '[params]\nladder = { ZN = 0.5, ZQ = 0.5 }\n', "unknown contract root 'ZQ'"),
         (("--start", "1990-01-02"), None, "start 1990-01-02 is outside the data"),
         (("--end", "2031-01-02"), None, "end 2031-01-02 is outside the data"),
         (("--strategy", "NinetySixty"), None, "unknown strategy 'NinetySixty'"),

@@ -60,3 +60,8 @@ def test_aggregate_duration_table_interpolates_between_dated_points():
     assert aggregate_index_duration(dt.date(2020, 12, 31)) == 6.40
     assert 6.0 < aggregate_index_duration(dt.date(2023, 6, 30)) < 6.4
     assert aggregate_index_duration(dt.date(2030, 1, 1)) == 6.00
+
+
+def test_a_zero_notional_ladder_holds_no_contracts():
+    quotes = {"ZN": LegQuote("ZN", "ZNM26", 100.0, 6.0)}
+    assert build_ladder(quotes, {"ZN": 1.0}, 6.0, 0.0).counts == {"ZNM26": 0}
