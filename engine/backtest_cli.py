@@ -27,7 +27,18 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run_command)
 
 
+def _one_line_warnings(message, category, filename, lineno, line=None) -> str:
+    return f"ecore backtest: warning: {message}\n"
+
+
 def run_command(args) -> int:
+    import logging
+    import warnings
+
+    # Data warnings (gaps) and margin calls are worth a line each, not a source excerpt.
+    warnings.formatwarning = _one_line_warnings
+    logging.basicConfig(level=logging.WARNING, format="ecore backtest: %(message)s")
+
     from .outputs import write_outputs
     from .report import summary_table
     from .runner import BacktestConfig, config_from_mapping, load_config, run_backtest
