@@ -49,6 +49,7 @@ METRIC_ROWS = (
     ("Start", lambda m: m["start"], "first trading day"),
     ("End", lambda m: m["end"], "last trading day"),
     ("CAGR", lambda m: fmt_pct(m["cagr"], 2), "compound annual growth rate"),
+    ("Total return", lambda m: fmt_pct(m["total_return"], 2), "over the whole period, not annualised"),
     ("Volatility", lambda m: fmt_pct(m["annual_volatility"]), "annualised standard deviation of daily returns"),
     ("Sharpe", lambda m: fmt_ratio(m["sharpe"]), "return above cash per unit of volatility"),
     ("Sortino", lambda m: fmt_ratio(m["sortino"]), "as Sharpe, counting only downside volatility"),
