@@ -24,15 +24,20 @@ class SixtyForty(AllocationStrategy):
         self._last_quarter = None
 
     def next(self):
-        if self.replaying():
-            return
         day = self.today()
+        quarter = (day.year, (day.month - 1) // 3)
+        if self.replaying():
+            # Paper trading replays recent bars before the live one: remember their quarter, so
+            # that a new process (one per day from cron) rebalances only when the quarter turns
+            # and not on every start.
+            self._last_quarter = quarter
+            return
         nav = self.broker.getvalue()
         self.record.days.append({"date": day, "ladder_duration": float("nan")})
-        quarter = (day.year, (day.month - 1) // 3)
-        if self._pending or quarter == self._last_quarter:
+        held = self.shares_held(self.p.equity) or self.shares_held(self.p.bonds)
+        if self._pending or (quarter == self._last_quarter and held):
             return
-        reason = "initial allocation" if self._last_quarter is None else "quarterly rebalance"
+        reason = "initial allocation" if not held else "quarterly rebalance"
         self._last_quarter = quarter
         investable = nav * (1 - self.p.cash_buffer)
         deltas = {}
