@@ -729,6 +729,8 @@ class MarginBroker(bt.BrokerBase):
             vm_old = old * mult * (settle - fp.mark)
             self._journal.post(day, J.VARIATION_MARGIN, c.code, vm_old, note="catch-up mark")
             fp.mark, fp.mark_day = settle, day
+        # Slippage paid, in dollars (reports add it to commissions as a cost of trading).
+        order.addinfo(slippage=size * mult * (fill - base))
         note = f"fill {size:+d} @ {fill} vs settle {settle}"
         if forced:
             note = f"FORCED ({order.info.get('reason', '')}) " + note
@@ -747,6 +749,9 @@ class MarginBroker(bt.BrokerBase):
         inst = order._ecore_inst
         if not len(data) or data.datetime.date(0) != day:
             return  # no bar for this symbol today: a market order waits for the next close
+        traded = getattr(data.lines, "traded", None)
+        if traded is not None and not traded[0]:
+            return  # the stock market was shut (the feed repeats the last close): wait
         close = float(data.close[0])
         if not (close > 0):
             raise OrderError(f"no usable close for {inst.name} on {day.isoformat()}")
@@ -780,6 +785,7 @@ class MarginBroker(bt.BrokerBase):
                 self._reject(order, f"margin: equity after the trade ${equity_after:,.2f} < initial margin ${im:,.2f}",
                              status="margin")
                 return
+        order.addinfo(slippage=size * (fill - close))  # dollars paid over the close
         kind = J.SHARE_BUY if size > 0 else J.SHARE_SELL
         self._journal.post(day, kind, inst.name, -size * fill, note=f"{size:+g} @ {fill}")
         self._journal.post(day, kind, inst.name, size * fill, account=J.SHARES, note=f"{size:+g} @ {fill}")

@@ -83,12 +83,18 @@ class RootFeed(ArrayPandasData):
 
 
 class CloseFeed(ArrayPandasData):
-    """One equity or ETF symbol from its adjusted closes."""
+    """One equity or ETF symbol from its adjusted closes.
 
+    Line ``traded`` is 1 on the fund's own trading days and 0 on days the bar only repeats the
+    last close (the stock market shut while Treasuries trade, e.g. Good Friday 2021): the
+    margin broker fills no share order on those.
+    """
+
+    lines = ("traded",)
     params = (
         ("datetime", None),
         ("open", "open"), ("high", "high"), ("low", "low"), ("close", "close"),
-        ("volume", "volume"), ("openinterest", "openinterest"),
+        ("volume", "volume"), ("openinterest", "openinterest"), ("traded", "traded"),
         ("timeframe", bt.TimeFrame.Days),
     )
 
@@ -162,8 +168,9 @@ def close_frame(closes: pd.Series, index: pd.DatetimeIndex) -> pd.DataFrame:
     s = closes.dropna()
     v = s.reindex(index, method="ffill") if len(s) else pd.Series(np.nan, index=index)
     v = v[v.index >= s.index[0]] if len(s) else v.iloc[0:0]
-    return pd.DataFrame({"open": v, "high": v, "low": v, "close": v, "volume": 0.0, "openinterest": 0.0},
-                        index=v.index)
+    traded = v.index.isin(s.index).astype(float)
+    return pd.DataFrame({"open": v, "high": v, "low": v, "close": v, "volume": 0.0, "openinterest": 0.0,
+                         "traded": traded}, index=v.index)
 
 
 def make_feeds(market, book: FuturesPriceBook, roots=(), symbols=(), start=None, end=None,

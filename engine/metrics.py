@@ -51,8 +51,8 @@ METRIC_KEYS = {
     "turnover_futures": "traded_value_futures / years / average_nav, decimal per year",
     "turnover_futures_ex_rolls": "as turnover_futures without roll fills, decimal per year",
     "commissions": "commissions paid, dollars (journal 'commission' rows, else trades.commission)",
-    "slippage": "slippage paid, dollars (journal 'slippage' rows)",
-    "fees": "fees paid (exchange, expense ratio), dollars (journal 'fee' rows)",
+    "slippage": "slippage paid, dollars (the trades' 'slippage' column and journal 'slippage' rows)",
+    "fees": "fees paid (exchange fees, fund expense ratio), dollars (journal 'fee' and 'expense' rows)",
     "total_costs": "commissions + slippage + fees, dollars",
     "total_costs_pct_per_year": "total_costs / years / average_nav, decimal per year",
     "rolls": "number of 'roll' events",
@@ -153,7 +153,11 @@ def _costs(result: BacktestResult) -> dict:
         commissions = paid("commission")
     else:
         commissions = float(result.trades["commission"].astype(float).abs().sum())
-    slippage, fees = paid("slippage"), paid("fee")
+    slippage = paid("slippage")
+    if "slippage" in result.trades.columns:
+        # The broker builds slippage into fill prices and reports it per fill.
+        slippage += float(result.trades["slippage"].astype(float).sum())
+    fees = paid("fee") + paid("expense")  # fund expense ratio accrued on NAV
     return {"commissions": commissions, "slippage": slippage, "fees": fees,
             "total_costs": commissions + slippage + fees}
 

@@ -262,6 +262,11 @@ def _run_one(strategy_name: str, params: dict, config: BacktestConfig, market, b
     broker_settings = {k: v for k, v in config.broker.items() if k not in BROKER_MODEL_KEYS}
     if "costs" in broker_settings:
         broker_settings["costs"] = _cost_model(broker_settings["costs"], "config")
+    # The fund's expense ratio: a strategy parameter set in the config wins, then the broker
+    # table's, then the strategy's default (the benchmark passes its own).
+    if expense_ratio is None and "expense_ratio" in all_params:
+        if "expense_ratio" in params or "expense_ratio" not in broker_settings:
+            expense_ratio = all_params["expense_ratio"]
     if expense_ratio is not None:
         broker_settings["expense_ratio"] = expense_ratio
     broker = MarginBroker(

@@ -100,7 +100,8 @@ class AllocationStrategy(bt.Strategy):
             kind = "forced" if info.get("forced") else info.get("kind", "trade")
             self.record.trades.append(
                 {"date": day, "instrument": instrument, "size": size, "price": price,
-                 "value": size * price * mult, "commission": float(order.executed.comm), "kind": kind}
+                 "value": size * price * mult, "commission": float(order.executed.comm), "kind": kind,
+                 "slippage": float(info.get("slippage", 0.0))}
             )
             if info.get("forced"):
                 self.record.event(day, "forced_liquidation", f"{instrument} {size:+g} at {price:g}: {info.get('reason', '')}".strip())
@@ -142,6 +143,10 @@ class EfficientCore(AllocationStrategy):
         include_unlaunched=False,  # trade products before their launch date (synthetic prices)
         meet_margin_calls=True,  # sell shares to raise the cash a margin call asks for
         margin_budget=0.8,  # at most this fraction of margin equity goes to initial margin
+        # Fund expense ratio, per year on NAV (the runner hands it to the broker): 0.20% is what
+        # the 90/60 fund (NTSX) charges.  The adjusted closes of the equity fund already net out
+        # that fund's own fee.
+        expense_ratio=0.0020,
     )
 
     @classmethod
@@ -240,8 +245,13 @@ class EfficientCore(AllocationStrategy):
         deadline."""
         if not self.p.meet_margin_calls:
             return
+        counted = getattr(self.broker.p, "share_collateral", 0.0)
+        if counted >= 1:
+            return  # shares already count in full: selling them raises no margin equity
         price = self.close_of(self.p.equity)
-        shares = min(int(self.shares_held(self.p.equity)), math.ceil(call.amount * 1.01 / price))
+        # Each dollar of shares sold adds (1 - counted) dollars of margin equity.
+        needed = call.amount * 1.01 / (1 - counted)
+        shares = min(int(self.shares_held(self.p.equity)), math.ceil(needed / price))
         if shares > 0:
             self.order_shares(self.p.equity, -shares, "margin_call")
 
@@ -264,6 +274,8 @@ class EfficientCore(AllocationStrategy):
         )
         if self._pending:
             return  # yesterday's orders have not all filled: decide again tomorrow
+        if not self._calendar.is_business_day(day):
+            return  # no Treasury settlements today (Columbus Day...): decide on the next one
         fill_day = self._calendar.next_business_day(day)
         rolling = self._rolls_due(fill_day)
         reason = self._rebalance_reason(day, nav, equity_value, notional, rolling)
@@ -288,8 +300,15 @@ class EfficientCore(AllocationStrategy):
         scale = self.p.scale
         eq_w = equity_value / nav
         fut_w = notional / nav
-        if exceeds_band(eq_w, self.p.equity_weight * scale, self.p.drift_band):
-            return f"equity weight {eq_w:.1%} drifted from {self.p.equity_weight * scale:.1%}"
+        target_eq = self.p.equity_weight * scale
+        if exceeds_band(eq_w, target_eq, self.p.drift_band):
+            # Underweight shares with no cash or margin to buy them back into the band (after a
+            # margin call was met by selling shares): trading the ladder every day would not help.
+            reachable = eq_w > target_eq or (
+                equity_value + self._spendable_on_shares(self.futures_positions(), day)
+                >= (target_eq - self.p.drift_band) * nav)
+            if reachable:
+                return f"equity weight {eq_w:.1%} drifted from {target_eq:.1%}"
         if exceeds_band(fut_w, self.p.futures_notional * scale, self.p.drift_band) and self._ladder_would_change(day, nav):
             return f"futures weight {fut_w:.1%} drifted from {self.p.futures_notional * scale:.1%}"
         if self.p.rebalance == "roll" and rolling and self._final_roll_slice(rolling):
@@ -374,6 +393,22 @@ class EfficientCore(AllocationStrategy):
                               f"${initial:,.0f} exceeds {self.p.margin_budget:.0%} of margin equity")
         return cut
 
+    def _spendable_on_shares(self, counts: dict[str, int], day) -> float:
+        """Dollars of shares the account can buy while keeping the initial margin of ``counts``
+        within ``margin_budget`` of margin equity, and its cash non-negative (with 0.2% to spare
+        for slippage and commission)."""
+        broker = self.broker
+        cash = broker.getcash()
+        spendable = cash
+        if hasattr(broker, "requirements") and hasattr(broker, "margin_equity"):
+            _, initial = broker.requirements(counts, day)
+            free = broker.margin_equity() - initial / self.p.margin_budget
+            counted = getattr(broker.p, "share_collateral", 0.0)
+            if counted < 1:
+                # A dollar of shares bought takes a dollar of cash and gives back what of it counts.
+                spendable = min(spendable, free / (1 - counted))
+        return max(spendable, 0.0) * 0.998
+
     def _rebalance(self, day, fill_day, nav, equity_value, reason) -> None:
         scale = self.p.scale
         ladder = self._solve_ladder(day, fill_day, nav)
@@ -401,7 +436,15 @@ class EfficientCore(AllocationStrategy):
                         self.record.event(day, "roll", f"{code} -> {target_code}: {n:+d} out, {target_n:+d} in")
             have = by_root_held.get(root, {}).get(target_code, 0) if target_code else 0
             if target_code:
-                self.order_contract(root, target_code, target_n - have, "rebalance")
+                delta = target_n - have
+                # The part of the new contract that replaces the old one is the roll; only the
+                # resize beyond it is rebalancing (turnover ex-rolls counts that alone).
+                rolled = sum(n for code, n in by_root_held.get(root, {}).items() if code != target_code)
+                if rolled and delta and (rolled > 0) == (delta > 0):
+                    part = delta if abs(delta) <= abs(rolled) else rolled
+                    self.order_contract(root, target_code, part, "roll")
+                    delta -= part
+                self.order_contract(root, target_code, delta, "rebalance")
         # Shares: always on the first allocation; afterwards only when the equity weight itself
         # is out of band (bonds first), or on every rebalance when bonds_first is off.
         target_eq = self.p.equity_weight * scale
@@ -409,7 +452,10 @@ class EfficientCore(AllocationStrategy):
         if not self._started or not self.p.bonds_first or abs(eq_w - target_eq) > self.p.drift_band:
             price = self.close_of(self.p.equity)
             target_shares = math.floor(target_eq * nav / price)
-            self.order_shares(self.p.equity, target_shares - int(self.shares_held(self.p.equity)), "rebalance")
+            delta = target_shares - int(self.shares_held(self.p.equity))
+            if delta > 0:
+                delta = min(delta, math.floor(self._spendable_on_shares(ladder.counts, day) / price))
+            self.order_shares(self.p.equity, delta, "rebalance")
         self._started = True
         self.record.event(
             day, "rebalance",
