@@ -44,6 +44,10 @@ FUTURES_COLUMNS = ("date", "contract", "open", "high", "low", "settle", "volume"
 _FRED_SERIES = re.compile(r"^[A-Z0-9]+$")
 
 
+# A daily close change (either way, in log terms) beyond which a row is reported as suspicious.
+MAX_DAILY_MOVE = 0.5
+
+
 class DataFileError(ValueError):
     """A data file that cannot be used; the message names file, line and column."""
 
@@ -189,6 +193,14 @@ def _report(path: Path, issues: list[Issue], warn: bool) -> None:
             DataWarning,
             stacklevel=3,
         )
+    jumps = [i for i in issues if i.kind == "jump"]
+    if warn and jumps:
+        warnings.warn(
+            f"{path}: {len(jumps)} daily move(s) of {MAX_DAILY_MOVE:.0%} or more, check the data; first: "
+            f"{jumps[0].message} (line {jumps[0].line})",
+            DataWarning,
+            stacklevel=3,
+        )
 
 
 def _symbol_of(path: Path) -> str:
@@ -232,11 +244,19 @@ def load_closes(path, symbol: str | None = None, max_gap_days: int | None = DEFA
     bad = np.flatnonzero(~is_missing & ~(values > 0))
     if len(bad):
         i = bad[0]
-        raise DataFileError(path, int(lines[i]), value_col, f"price {values[i]!r} is not positive")
+        raise DataFileError(path, int(lines[i]), value_col, f"price {float(values[i])!r} is not positive")
     issues = [Issue(str(path), int(lines[i]), value_col, "missing", f"no value on {days[i].date()}")
               for i in np.flatnonzero(is_missing)]
     keep = ~is_missing
     issues += _gaps(path, days[keep], lines[keep], date_col, max_gap_days)
+    kept, kept_lines, kept_days = values[keep], lines[keep], days[keep]
+    if len(kept) > 1:
+        # A fund's close moving by half or more in a day is a data error far more often than a
+        # market move (the worst day of the S&P 500, 1987-10-19, was -20%): say where.
+        moves = np.abs(np.diff(np.log(kept)))
+        for i in np.flatnonzero(moves > np.log(1 + MAX_DAILY_MOVE)):
+            issues.append(Issue(str(path), int(kept_lines[i + 1]), value_col, "jump",
+                                f"close moved from {kept[i]:g} to {kept[i + 1]:g} on {kept_days[i + 1].date()}"))
     s = pd.Series(values[keep], index=days[keep], name=symbol or _symbol_of(path).upper())
     s.index.name = "date"
     s.attrs["issues"] = issues

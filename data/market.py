@@ -41,7 +41,8 @@ class MarketData:
         """Decimal annual short rate (DGS3MO / 100) on every weekday of the yields' span,
         forward-filled over bond-market holidays and missing values."""
         if SHORT_RATE_SERIES not in self.yields.columns:
-            raise KeyError(f"the yields have no {SHORT_RATE_SERIES} column (short rate)")
+            raise ValueError(f"{self.source or 'the market data'}: no yields/{SHORT_RATE_SERIES}.csv: the "
+                             "3-month bill rate is the short rate for cash and futures carry")
         s = self.yields[SHORT_RATE_SERIES].dropna()
         if s.empty:
             raise ValueError(f"{SHORT_RATE_SERIES} has no values")

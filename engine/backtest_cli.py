@@ -41,44 +41,31 @@ def run_command(args) -> int:
 
     from .outputs import write_outputs
     from .report import summary_table
-    from .runner import BacktestConfig, config_from_mapping, load_config, run_backtest
+    from .runner import config_from_mapping, read_config_file, run_backtest
 
-    config = load_config(args.config) if args.config else BacktestConfig()
-    overrides = {}
+    # The command line overrides the file, key by key; parameters are checked against the
+    # strategy finally chosen.
+    mapping = read_config_file(args.config) if args.config else {}
     if args.strategy:
-        overrides["strategy"] = args.strategy
+        mapping["strategy"] = args.strategy
     if args.start:
-        overrides["start"] = args.start
+        mapping["start"] = args.start
     if args.end:
-        overrides["end"] = args.end
+        mapping["end"] = args.end
     if args.cash is not None:
-        overrides["cash"] = args.cash
+        mapping["cash"] = args.cash
     if args.data:
-        overrides["data"] = str(args.data)
+        mapping["data"] = str(args.data.expanduser())
     if args.scenario:
-        overrides["scenario"] = args.scenario
+        mapping["scenario"] = args.scenario
     if args.no_benchmark:
-        overrides["benchmark"] = False
-    if overrides:
-        merged = {
-            "strategy": config.strategy, "cash": config.cash, "benchmark": config.benchmark,
-            "params": config.params, "broker": config.broker,
-        }
-        if config.start:
-            merged["start"] = config.start.isoformat()
-        if config.end:
-            merged["end"] = config.end.isoformat()
-        if config.data_dir:
-            merged["data"] = str(config.data_dir)
-        if config.scenario:
-            merged["scenario"] = config.scenario
-        if "strategy" in overrides and overrides["strategy"] != config.strategy and not args.config:
-            merged["params"] = {}
-        merged.update(overrides)
-        config = config_from_mapping(merged, source="command line")
+        mapping["benchmark"] = False
+    source = str(args.config) if args.config else "command line"
+    config = config_from_mapping(mapping, source=source)
     run = run_backtest(config, progress=not args.quiet)
     results = [run.result] + ([run.benchmark] if run.benchmark is not None else [])
-    print(summary_table(results, risk_free=run.risk_free))
+    # Files first: a closed pipe on stdout (``| head``) must not lose the backtest.
     written = write_outputs(args.out, run.result, run.benchmark, risk_free=run.risk_free)
+    print(summary_table(results, risk_free=run.risk_free))
     print(f"\nwrote {len(written)} files to {args.out}/: {', '.join(p.name for p in written)}")
     return 0

@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:
+        # The reader went away (``ecore ... | head``): not an error of ours.  Point stdout at
+        # devnull so that Python's own flush at exit does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (UserError, ValueError, FileNotFoundError) as exc:
         # Input errors (ours subclass ValueError and name the file, row or field) are one line;
         # ECORE_DEBUG=1 shows the traceback when the line is not enough.

@@ -12,7 +12,8 @@ def contract_record(contract: Contract) -> dict:
     """Specification and key dates of one contract; dates as ISO strings, money in dollars."""
     s = contract.spec
     dates = {k: v.isoformat() for k, v in contract.key_dates().items()}
-    tick = s.tick()
+    # The tick in force while the contract traded (ZT was 1/4 of a 32nd before 2019).
+    tick = s.tick(contract.last_trading_day())
     return {
         "code": contract.code,
         "root": s.root,
@@ -24,7 +25,7 @@ def contract_record(contract: Contract) -> dict:
         "point_value": s.point_value,
         "tick_points": float(tick),
         "tick_32nds": f"{tick * 32}",
-        "tick_value": s.tick_value(),
+        "tick_value": float(tick * s.point_value),
         "calendar_spread_tick_points": float(s.calendar_spread_tick),
         "last_trading_day_rule": s.ltd_rule,
         "last_delivery_day_rule": s.last_delivery_rule,

@@ -64,6 +64,12 @@ METRIC_KEYS = {
     "min_excess_liquidity": "smallest excess liquidity over the run, dollars",
 }
 
+# The metrics that are numbers, so a sweep can rank runs by them.
+RANKABLE_METRICS = frozenset(METRIC_KEYS) - {
+    "name", "start", "end", "max_drawdown_peak", "max_drawdown_trough", "worst_quarter",
+    "best_quarter", "worst_year", "best_year", "calendar_year_returns",
+}
+
 
 def _num(x) -> float | None:
     """A plain float, or None when ``x`` is NaN or infinite (JSON has neither)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import backtrader as bt
 import pandas as pd
 
-from .calendar import as_date
+from .calendar import as_date, treasury_calendar
 from .cli import UserError
 
 # Settings a config file may hold at the top level, and their meaning.
@@ -103,26 +103,32 @@ def config_from_mapping(mapping: dict, source: str = "config") -> BacktestConfig
     if not isinstance(cash, (int, float)) or isinstance(cash, bool) or cash <= 0:
         raise UserError(f"{source}: cash must be a positive number of dollars, got {cash!r}")
     data = mapping.get("data")
+    if data is not None and not isinstance(data, str):
+        raise UserError(f"{source}: data must be a folder path, got {data!r}")
+    benchmark = mapping.get("benchmark", True)
+    if not isinstance(benchmark, bool):
+        raise UserError(f"{source}: benchmark must be true or false, got {benchmark!r}")
     return BacktestConfig(
         strategy=strategy,
         start=_date_or_none(mapping.get("start"), f"{source}: start"),
         end=_date_or_none(mapping.get("end"), f"{source}: end"),
         cash=float(cash),
-        data_dir=Path(data) if data else None,
+        data_dir=Path(data).expanduser() if data else None,
         params=params,
         broker=broker,
         scenario=scenario,
-        benchmark=bool(mapping.get("benchmark", True)),
+        benchmark=benchmark,
     )
 
 
-def load_config(path) -> BacktestConfig:
-    """Read a TOML config file; errors name the file and the key."""
+def read_config_file(path) -> dict:
+    """The raw settings of a TOML config file, with a relative ``data`` folder made relative to
+    the file (and ``~`` expanded); errors name the file."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
-    p = Path(path)
+    p = Path(path).expanduser()
     try:
         with p.open("rb") as fh:
             mapping = tomllib.load(fh)
@@ -130,10 +136,16 @@ def load_config(path) -> BacktestConfig:
         raise UserError(f"config file not found: {p}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{p}: not valid TOML: {exc}") from None
-    config = config_from_mapping(mapping, source=str(p))
-    if config.data_dir is not None and not config.data_dir.is_absolute():
-        config = config.replace(data_dir=(p.parent / config.data_dir))
-    return config
+    data = mapping.get("data")
+    if isinstance(data, str) and data:
+        d = Path(data).expanduser()
+        mapping["data"] = str(d if d.is_absolute() else p.parent / d)
+    return mapping
+
+
+def load_config(path) -> BacktestConfig:
+    """Read a TOML config file; errors name the file and the key."""
+    return config_from_mapping(read_config_file(path), source=str(Path(path).expanduser()))
 
 
 def _check_params(cls, params: dict, source: str) -> None:
@@ -154,7 +166,9 @@ def _check_params(cls, params: dict, source: str) -> None:
 def _check_broker(settings: dict, source: str) -> None:
     from ..brokers.simulated import MarginBroker
 
-    known = set(MarginBroker.params._getkeys()) | BROKER_MODEL_KEYS
+    # The runner sets these itself, from the config's cash, the data and the margin keys.
+    known = (set(MarginBroker.params._getkeys())
+             - {"cash", "price_book", "short_rate", "margin_model", "commission"}) | BROKER_MODEL_KEYS
     for key in settings:
         if key not in known:
             raise UserError(f"{source}: unknown broker setting {key!r}; known: {', '.join(sorted(known))}")
@@ -183,22 +197,28 @@ def _roots_for(cls, params: dict) -> list[str]:
 
 
 def _window(config: BacktestConfig, market, symbols: list[str]) -> tuple[dt.date, dt.date]:
-    """The backtest's first and last day: inside the data for every series the run needs."""
-    firsts = [market.yields["DGS3MO"].first_valid_index()]
-    lasts = [market.yields.index[-1]]
-    for s in symbols:
+    """The backtest's first and last day: inside the data for every series the run needs, with
+    at least two trading days between them."""
+    spans = {"yields (DGS3MO)": (market.yields["DGS3MO"].first_valid_index(), market.yields.index[-1])}
+    for s in dict.fromkeys(symbols):
         col = market.closes[s].dropna()
-        firsts.append(col.index[0])
-        lasts.append(col.index[-1])
-    lo, hi = max(firsts).date(), min(lasts).date()
+        spans[s] = (col.index[0], col.index[-1])
+    first_name = max(spans, key=lambda k: spans[k][0])
+    last_name = min(spans, key=lambda k: spans[k][1])
+    lo, hi = spans[first_name][0].date(), spans[last_name][1].date()
+    where = (f"the data start {lo.isoformat()} ({first_name}) and end {hi.isoformat()} "
+             f"({last_name})")
     start = config.start or lo
     end = config.end or hi
     if start < lo or start > hi:
-        raise UserError(f"start {start.isoformat()} is outside the data ({lo.isoformat()} to {hi.isoformat()} for {', '.join(symbols) or 'yields'})")
+        raise UserError(f"start {start.isoformat()} is outside the data: {where}")
     if end > hi or end < lo:
-        raise UserError(f"end {end.isoformat()} is outside the data ({lo.isoformat()} to {hi.isoformat()} for {', '.join(symbols) or 'yields'})")
+        raise UserError(f"end {end.isoformat()} is outside the data: {where}")
     if end <= start:
         raise UserError(f"end {end.isoformat()} is not after start {start.isoformat()}")
+    days = treasury_calendar().business_days_between(start, end)
+    if len(days) < 2:
+        raise UserError(f"there are fewer than two trading days from {start.isoformat()} to {end.isoformat()}")
     return start, end
 
 
@@ -292,8 +312,9 @@ def _run_one(strategy_name: str, params: dict, config: BacktestConfig, market, b
     events = pd.DataFrame(strat.record.events, columns=["date", "kind", "detail"])
     events = pd.concat([events, _broker_events(broker)], ignore_index=True)
     trades = pd.DataFrame(strat.record.trades, columns=["date", "instrument", "size", "price", "value", "commission", "kind"])
+    name = strategy_name if scenario is None else f"{strategy_name} [{scenario.kind}]"
     result = BacktestResult(
-        name=strategy_name, daily=daily, trades=trades, journal=broker.journal(), events=events,
+        name=name, daily=daily, trades=trades, journal=broker.journal(), events=events,
         params={k: _plain(v) for k, v in all_params.items() if k != "price_book"},
         assumptions=_assumptions(config, market, book, scenario, broker),
     )
@@ -383,6 +404,9 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
             market = load_market(config.data_dir)
         except (FileNotFoundError, KeyError) as exc:
             raise UserError(str(exc).strip("'\"")) from None
+    if "DGS3MO" not in market.yields.columns:
+        raise UserError(f"{market.source}: no yields/DGS3MO.csv: the 3-month bill rate is the short "
+                        "rate for cash and futures carry")
     symbols = _symbols_for(cls, config.params)
     missing = [s for s in symbols if s not in market.closes.columns]
     if missing:

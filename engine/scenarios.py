@@ -2,8 +2,10 @@
 machinery work — calls, forced liquidation and what they cost.
 
 * ``rate_shock``: every Treasury yield jumps by ``shift_bp`` basis points on ``date`` (and stays
-  there), and the equity fund drops by ``equity_shock`` (a fraction) the same day.  Futures prices
-  are synthesized from the shocked curve, so the ladder loses roughly duration × shift.
+  there), and equity funds drop by ``equity_shock`` (a fraction) the same day.  Futures prices
+  are synthesized from the shocked curve, so the ladder loses roughly duration × shift; bond
+  funds (AGG, IEF) lose their duration × shift too, so the 60/40 benchmark takes the same rate
+  shock as the futures.
 * ``margin_hike``: from ``date`` the exchange multiplies every maintenance (and so initial) margin
   by ``factor``, as CME does in volatile markets.
 
@@ -81,15 +83,31 @@ def with_date(scenario: Scenario, start: dt.date, end: dt.date) -> Scenario:
     return dataclasses.replace(scenario, date=start + (end - start) / 2)
 
 
+# Bond funds among the data's symbols and their duration (years): "agg" is the Aggregate
+# index's dated duration (engine/agg_duration.csv); IEF (7-10 year Treasuries) about 7.5 [U].
+BOND_FUND_DURATIONS = {"AGG": "agg", "IEF": 7.5}
+
+
 def shock_market(market, scenario: Scenario):
-    """A copy of ``market`` (MarketData) with the rate shock applied from ``scenario.date``."""
+    """A copy of ``market`` (MarketData) with the rate shock applied from ``scenario.date``:
+    yields up by ``shift_bp``, bond funds down by duration × shift, other funds by
+    ``equity_shock``."""
     if scenario.kind != "rate_shock":
         return market
+    from .ladder import aggregate_index_duration
+
     day = pd.Timestamp(scenario.date)
+    shift = scenario.shift_bp / 10_000.0
     yields = market.yields.copy()
     yields.loc[yields.index >= day] += scenario.shift_bp / 100.0  # yields are in percent
     closes = market.closes.copy()
-    closes.loc[closes.index >= day] *= 1.0 + scenario.equity_shock
+    after = closes.index >= day
+    for symbol in closes.columns:
+        duration = BOND_FUND_DURATIONS.get(symbol)
+        if duration == "agg":
+            duration = aggregate_index_duration(scenario.date)
+        factor = 1.0 - duration * shift if duration is not None else 1.0 + scenario.equity_shock
+        closes.loc[after, symbol] *= max(factor, 0.0)
     return dataclasses.replace(market, yields=yields, closes=closes)
 
 

@@ -170,6 +170,9 @@ class EfficientCore(AllocationStrategy):
         number("drift_band", 0, low_open=True)
         number("margin_budget", 0, 1, low_open=True)
         if p["target_duration"] != "agg":
+            v = p["target_duration"]
+            if isinstance(v, str):
+                raise ValueError(f"parameter target_duration must be \"agg\" or a number of years, got {v!r}")
             number("target_duration", 0, low_open=True)
         ladder = p["ladder"]
         if not isinstance(ladder, dict) or not ladder:

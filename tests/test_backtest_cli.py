@@ -44,6 +44,9 @@ def test_a_short_backtest_writes_its_outputs_where_asked(tmp_path):
         ((), '[params]\nequity_wieght = 0.9\n', "unknown parameter 'equity_wieght'"),
         ((), '[params]\nequity = "QQQ"\n', "unknown symbol 'QQQ'"),
         ((), '[params]\ndrift_band = -0.05\n', "parameter drift_band must be > 0"),
+        ((), '[broker]\ncash = 5\n', "unknown broker setting 'cash'"),
+        ((), 'benchmark = "false"\n', "benchmark must be true or false"),
+        (("--start", "2019-01-05", "--end", "2019-01-06"), None, "fewer than two trading days"),
         ((), '[params]\nladder = { ZN = 0.5, ZQ = 0.5 }\n', "unknown contract root 'ZQ'"),
         (("--start", "1990-01-02"), None, "start 1990-01-02 is outside the data"),
         (("--end", "2031-01-02"), None, "end 2031-01-02 is outside the data"),
@@ -74,3 +77,25 @@ def test_config_file_sets_strategy_dates_and_params(tmp_path):
     assert daily["nav"].iloc[0] == 20_000_000
     assert daily["futures_weight"].iloc[5:].between(0.45, 0.55).all()
     assert not (tmp_path / "res" / "benchmark_daily.csv").exists()
+
+
+def test_command_line_strategy_takes_the_config_files_params(tmp_path):
+    (tmp_path / "run.toml").write_text('[params]\nsleeve = "EEM"\n')
+    r = ecore("backtest", "--strategy", "CorePlus", "--config", "run.toml", "--start", "2021-01-04",
+              "--end", "2021-03-31", "--no-benchmark", "--out", "res", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "EEM" in set(pd.read_csv(tmp_path / "res" / "trades.csv")["instrument"])
+
+
+def test_a_closed_pipe_does_not_lose_the_outputs(tmp_path):
+    r = subprocess.run(f"ecore backtest --start 2021-01-04 --end 2021-02-26 --quiet --out res | head -1",
+                       shell=True, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert "Traceback" not in r.stderr
+    assert {p.name for p in (tmp_path / "res").iterdir()} == OUTPUTS
+
+
+def test_a_data_folder_without_the_bill_rate_is_named(tmp_path, shared):
+    (tmp_path / "d" / "yields").mkdir(parents=True)
+    (tmp_path / "d" / "yields" / "DGS10.csv").write_text((shared / "data" / "yields" / "DGS10.csv").read_text())
+    r = ecore("backtest", "--data", "d", "--out", "res", "--quiet", cwd=tmp_path)
+    assert r.returncode == 2 and "no yields/DGS3MO.csv" in r.stderr

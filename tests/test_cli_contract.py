@@ -36,3 +36,9 @@ def test_unknown_root_is_a_one_line_error_naming_it():
     r = run("contract", "QQH25")
     assert r.returncode == 2
     assert "QQ" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_old_contracts_show_the_tick_of_their_time():
+    # ZT traded in quarters of a 32nd until January 2019.
+    rec = json.loads(run("contract", "--json", "ZTH03").stdout)
+    assert rec["tick_32nds"] == "1/4" and rec["tick_value"] == 15.625

@@ -212,3 +212,19 @@ def test_ragged_row_and_truncated_gzip(tmp_path):
     p.write_bytes(gzip.compress(b"Date,Close\n" + b"2024-01-02,1\n" * 500)[:40])
     e = error_of(load_closes, p)
     assert "T.csv.gz" in str(e)
+
+
+def test_a_close_that_jumps_by_half_in_a_day_is_reported_with_its_line(tmp_path):
+    import warnings
+
+    from ecore.data.loaders import DataWarning, load_closes
+
+    f = tmp_path / "IVV.csv"
+    f.write_text("Date,Close\n2019-06-17,290.0\n2019-06-18,5000.0\n2019-06-19,291.0\n")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        s = load_closes(f)
+    jumps = [i for i in s.attrs["issues"] if i.kind == "jump"]
+    assert [i.line for i in jumps] == [3, 4]
+    assert any(issubclass(w.category, DataWarning) and "line 3" in str(w.message) for w in seen)
+    assert len(s) == 3  # reported, never dropped

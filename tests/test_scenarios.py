@@ -55,3 +55,17 @@ def test_under_a_margin_hike_the_ladder_shrinks_to_fit_the_margin_it_can_post():
     # The ladder shrinks: less notional after the hike than before it.
     before = daily.loc[:"2020-02-13", "futures_notional"].iloc[5:].mean()
     assert daily.loc["2020-03-02":, "futures_notional"].mean() < 0.8 * before
+
+
+def test_a_rate_shock_reprices_the_bond_fund_by_its_duration_not_like_shares():
+    from ecore.data.market import load_market
+    from ecore.engine.ladder import aggregate_index_duration
+    from ecore.engine.scenarios import shock_market
+
+    market = load_market()
+    day = dt.date(2020, 1, 2)
+    shocked = shock_market(market, parse_scenario({"kind": "rate_shock", "date": "2020-01-02", "shift_bp": 100}))
+    ratio = shocked.closes.loc["2020-01-02"] / market.closes.loc["2020-01-02"]
+    assert ratio["AGG"] == pytest.approx(1 - aggregate_index_duration(day) * 0.01)
+    assert ratio["IVV"] == pytest.approx(0.90)
+    assert shocked.closes.loc["2019-12-31", "AGG"] == market.closes.loc["2019-12-31", "AGG"]

@@ -119,3 +119,11 @@ def test_a_file_that_is_not_toml_names_the_file(tmp_path):
     path = write(tmp_path, "strategy = \n")
     with pytest.raises(SweepFileError, match="sweep.toml: not valid TOML"):
         load_sweep(path)
+
+
+def test_an_unknown_rank_by_metric_is_refused_before_any_run():
+    from ecore.engine.sweep.spec import SweepFileError, parse_sweep
+
+    with pytest.raises(SweepFileError, match="rank_by.*unknown metric 'sharp'"):
+        parse_sweep({"strategy": "EfficientCore", "start": "2020-01-02", "end": "2020-12-31",
+                     "rank_by": "sharp", "grid": {"equity_weight": [0.9]}})

@@ -68,6 +68,11 @@ def run_command(args) -> int:
         return 130
     except StoreBusy as exc:
         raise UserError(str(exc)) from None
+    except OSError as exc:
+        if args.cluster:
+            # No scheduler at that address (or it went away): say so in one line.
+            raise UserError(f"cannot reach the Dask cluster {args.cluster}: {exc}") from None
+        raise
     print(summary(outcome, spec, executor.describe()))
     return 0
 

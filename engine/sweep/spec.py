@@ -178,6 +178,12 @@ def parse_sweep(data: dict, source: str = "<sweep>", base_dir: Path | None = Non
     rank_by = data.get("rank_by")
     if rank_by is not None and (not isinstance(rank_by, str) or not rank_by):
         raise fail("rank_by", f"must be a metric name, got {rank_by!r}")
+    if rank_by is not None:
+        from ..metrics import RANKABLE_METRICS
+
+        if rank_by not in RANKABLE_METRICS:
+            # Checked before any run: a typo found after hours of backtests helps nobody.
+            raise fail("rank_by", f"unknown metric {rank_by!r}; choose one of {', '.join(sorted(RANKABLE_METRICS))}")
 
     top = data.get("top", 5)
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
