@@ -12,27 +12,32 @@ bill rate of :meth:`MarketData.short_rate`.
 Same rules, in the order of ``MarginBroker.next`` then ``EfficientCore.next`` each day:
 
 1. interest on the previous close's cash, act/360 at the previous day's bill rate (a debit pays
-   the rate plus ``borrow_spread``);
+   the rate plus ``borrow_spread``), then the fund's ``expense_ratio`` on the previous close's NAV
+   (act/365; the strategy parameter, else ``broker.expense_ratio``, else the strategy's 0.20%);
 2. futures are marked to the day's settlement (variation margin in cash);
 3. yesterday's orders fill: futures at the settlement plus half a tick of slippage and the
    commission (only on Treasury business days; otherwise they wait), risk-reducing orders first,
-   risk-adding futures orders refused when equity would fall below initial margin; shares at the
-   close plus 2 bp and the commission, a purchase refused if cash would go negative;
+   risk-adding futures orders refused when equity would fall below initial margin (a leg's roll
+   part and its resize are two orders, checked in that order); shares at the close plus 2 bp and
+   the commission (only on days the stock market traded, the feed's ``traded`` line; otherwise
+   they wait), a purchase refused if cash would go negative;
 4. NAV = cash + shares x close;
-5. the strategy decides on the close (unless orders are still pending): initial allocation,
-   equity weight outside ``drift_band``, futures weight outside the band when the re-solved
-   ladder differs, or the quarterly roll (``rebalance = "roll"``) or quarter start
+5. on Treasury business days, the strategy decides on the close (unless orders are still
+   pending): initial allocation, equity weight outside ``drift_band`` (when underweight, only if
+   cash and margin can buy the shares back into the band), futures weight outside the band when
+   the re-solved ladder differs, or the quarterly roll (``rebalance = "roll"``) or quarter start
    (``"quarter"``) → rebalance: the ladder is re-solved (template reshaped to the target
    duration, whole contracts by the same exhaustive rounding as :mod:`ecore.engine.ladder`, cut
    so that its initial margin stays within ``margin_budget`` of margin equity) and shares are
-   traded only when the equity weight is out of band (``bonds_first``); a roll with no
-   rebalance moves each leg's contracts to the next quarterly contract.
+   traded only when the equity weight is out of band (``bonds_first``), purchases capped at the
+   cash and margin the new ladder leaves (``EfficientCore._spendable_on_shares``); a roll with
+   no rebalance moves each leg's contracts to the next quarterly contract.
 
 6. margin: equity for margin is cash plus ``share_collateral`` times the shares' value; an open
    call is met when that equity is back at initial margin, else at its deadline futures are
    liquidated (largest initial requirement first, one contract at a time, or all); a new call is
    issued when equity is below maintenance, and the strategy sells shares for the called amount
-   (``meet_margin_calls``).
+   net of ``share_collateral`` (``meet_margin_calls``; none when shares count in full).
 
 Not modelled: roll spreads over several days (``roll_spread_days`` > 1), orders on limit prices,
 deposits, other strategies.
@@ -52,12 +57,12 @@ import pandas as pd
 
 #: Strategy parameters the fast path evaluates as vectors (any value per parameter set).
 VECTOR_PARAMS = ("equity_weight", "futures_notional", "drift_band", "target_duration", "bonds_first",
-                 "scale", "rebalance", "meet_margin_calls", "margin_budget")
+                 "scale", "rebalance", "meet_margin_calls", "margin_budget", "expense_ratio")
 #: Strategy parameters that change the data (one data build per distinct combination).
 DATA_PARAMS = ("equity", "ladder", "roll_offset", "include_unlaunched", "roll_spread_days")
 #: Broker settings the fast path models.
 BROKER_SETTINGS = ("costs", "borrow_spread", "margin_schedule", "initial_ratio", "margin_multiplier",
-                   "fallback_k", "share_collateral", "call_deadline_days", "liquidation_policy")
+                   "fallback_k", "share_collateral", "call_deadline_days", "liquidation_policy", "expense_ratio")
 #: Metrics of the fast table (same definitions as ``ecore.engine.metrics``).
 FAST_METRICS = ("total_return", "cagr", "annual_volatility", "sharpe", "sortino", "max_drawdown", "final_nav",
                 "margin_calls", "forced_liquidations", "refused_orders")
@@ -80,6 +85,7 @@ class FastData:
 
     days: np.ndarray            # [T] the strategy's days
     close: np.ndarray           # [T] equity close (forward-filled over days it has none)
+    traded: np.ndarray          # [T] the stock market traded (share orders fill); False on carried-forward closes
     accrual: np.ndarray         # [T] (rate of the previous day, calendar days since it); row 0 unused
     business: np.ndarray        # [T] Treasury business day (futures orders fill)
     fill_ord: np.ndarray        # [T] ordinal of the next business day (the fill day of today's orders)
@@ -110,6 +116,7 @@ class FastData:
     share_collateral: float     # fraction of the shares' value that counts as margin equity
     liquidate_all: bool         # liquidation_policy "all" (else "largest_requirement")
     include_unlaunched: bool
+    expense_ratio: float | None = None  # broker.expense_ratio when the broker table sets it
 
     @classmethod
     def build(cls, market, params: dict | None = None, start=None, end=None, cash: float | None = None,
@@ -154,6 +161,10 @@ class FastData:
         dates = [d.astype(dt.date) for d in days]
         T = len(days)
         close = frames[symbol]["close"].reindex(index).to_numpy(dtype=float)
+        if "traded" in frames[symbol].columns:
+            traded = frames[symbol]["traded"].reindex(index).to_numpy(dtype=float) > 0
+        else:
+            traded = np.ones(T, dtype=bool)
 
         cal = treasury_calendar()
         short = market.short_rate().dropna().sort_index()
@@ -217,7 +228,10 @@ class FastData:
         costs = broker.get("costs")
         costs = runner._cost_model(costs, "broker") if costs is not None else CostModel()
         start_cash = float(config.cash)
-        return cls(days=days, close=close, accrual=accrual, business=business, fill_ord=fill_ord,
+        expense_ratio = broker.get("expense_ratio")
+        if expense_ratio is not None:
+            expense_ratio = float(expense_ratio)
+        return cls(days=days, close=close, traded=traded, accrual=accrual, business=business, fill_ord=fill_ord,
                    deadline_ord=deadline_ord,
                    day_ord=day_ord, agg=agg, quarter=quarter, roots=roots, template=template, mult=mult,
                    launched_ord=launched_ord, tick=tick, im=im, mm=mm, codes=codes, code_root=code_root,
@@ -225,7 +239,7 @@ class FastData:
                    settle_ff=settle_ff, duration=duration, target_code=target_code, risk_free=rf,
                    cash=start_cash, costs=costs, borrow_spread=float(setting("borrow_spread")),
                    share_collateral=float(setting("share_collateral")), liquidate_all=policy == "all",
-                   include_unlaunched=bool(p["include_unlaunched"]))
+                   include_unlaunched=bool(p["include_unlaunched"]), expense_ratio=expense_ratio)
 
 
 @dataclass
@@ -244,13 +258,17 @@ class FastResult:
                          name="nav")
 
 
-def _vector_params(sets: list[dict]) -> dict[str, np.ndarray]:
+def _vector_params(sets: list[dict], broker_expense_ratio: float | None = None) -> dict[str, np.ndarray]:
     from ...strategies import EfficientCore
 
     d = dict(EfficientCore.params._getitems())
     out = {}
     for name in ("equity_weight", "futures_notional", "drift_band", "scale", "margin_budget"):
         out[name] = np.array([float(s.get(name, d[name])) for s in sets])
+    # The fund's expense ratio, as ``runner._run_one`` picks it: the set's own parameter, then the
+    # broker table's, then the strategy's default.
+    fallback = d["expense_ratio"] if broker_expense_ratio is None else broker_expense_ratio
+    out["expense_ratio"] = np.array([float(s.get("expense_ratio", fallback)) for s in sets])
     out["bonds_first"] = np.array([bool(s.get("bonds_first", d["bonds_first"])) for s in sets])
     out["meet_margin_calls"] = np.array([bool(s.get("meet_margin_calls", d["meet_margin_calls"])) for s in sets])
     reb = [s.get("rebalance", d["rebalance"]) for s in sets]
@@ -311,7 +329,7 @@ def _solve_ladders(durations: np.ndarray, per_contract: np.ndarray, template: np
 def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
     """NAV paths of every parameter set in ``sets`` (dicts of :data:`VECTOR_PARAMS`; missing ones
     take the strategy's defaults) over ``data``."""
-    v = _vector_params(sets)
+    v = _vector_params(sets, data.expense_ratio)
     K, T, R = len(sets), len(data.days), len(data.roots)
     ew, fn, band, scale = v["equity_weight"], v["futures_notional"], v["drift_band"], v["scale"]
     target_eq = ew * scale
@@ -327,9 +345,14 @@ def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
     mark = np.zeros((K, R))            # settlement last marked to
     pa = np.zeros((K, R))              # pending: close the old contract (size)
     pa_code = np.full((K, R), -1)
-    pb = np.zeros((K, R))              # pending: trade the target contract (size)
+    pb = np.zeros((K, R))              # pending: trade the target contract (size; the resize)
     pb_code = np.full((K, R), -1)
-    ps = np.zeros(K)                   # pending: shares
+    pr = np.zeros((K, R))              # pending: the target contract's roll part (same code as pb),
+                                       # an order of its own sent before pb (margin checks each)
+    ps = np.zeros(K)                   # pending: shares (the strategy's rebalance)
+    pc = np.zeros(K)                   # pending: shares sold to meet a margin call
+    expense = v["expense_ratio"]
+    charge = bool((expense != 0).any())
     started = np.zeros(K, dtype=bool)
     last_q = np.full(K, -1)
     nav_path = np.empty((T, K))
@@ -409,9 +432,10 @@ def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
         mark[:, r] = np.where(mask, px, mark[:, r])
         return mask
 
-    def fill_shares(mask, t):
+    def fill_shares(mask, t, size):
+        """Fill the share orders ``size`` (per set) of the sets in ``mask`` at the close plus
+        slippage; a purchase needs cash and margin, a sale may not leave shares short."""
         nonlocal cash, shares
-        size = ps
         px = data.close[t]
         fill = np.where(size > 0, px * (1 + bps), px * (1 - bps))
         a = np.abs(size)
@@ -420,9 +444,11 @@ def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
         if c.share_max_commission_pct:
             fee = np.minimum(fee, c.share_max_commission_pct * a * fill)
         buying = mask & (size > 0)
-        im_now = (np.abs(n) * data.im[:, t][None, :]).sum(axis=1)
-        refused = buying & ((cash - size * fill - fee < 0)
-                            | (margin_equity(t) - size * fill - fee + sc * size * px < im_now))
+        refused = mask & (shares + size < -1e-12)
+        if buying.any():
+            im_now = (np.abs(n) * data.im[:, t][None, :]).sum(axis=1)
+            refused |= buying & ((cash - size * fill - fee < 0)
+                                 | (margin_equity(t) - size * fill - fee + sc * size * px < im_now))
         refused_orders[refused] += 1
         ok = mask & ~refused
         cash = np.where(ok, cash - size * fill - fee, cash)
@@ -433,18 +459,26 @@ def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
             rate, gap = data.accrual[t]
             cash = np.where(cash > 0, cash + cash * rate * gap / 360.0,
                             cash + cash * (rate + data.borrow_spread) * gap / 360.0)
-            for r in range(R):
-                px = data.settle[np.maximum(cur[:, r], 0), t]
-                live = (cur[:, r] >= 0) & (n[:, r] != 0) & np.isfinite(px)
-                cash = np.where(live, cash + n[:, r] * data.mult[r] * (px - mark[:, r]), cash)
-                mark[:, r] = np.where(live, px, mark[:, r])
-            if data.business[t]:
+            if charge:
+                # The fund's expense ratio on the previous close's NAV (cash after interest plus
+                # the shares at the previous close), act/365.
+                cash = cash + -(cash + shares * data.close[t - 1]) * expense * gap / 365.0
+            px = data.settle[np.maximum(cur, 0), t]
+            live = (cur >= 0) & (n != 0) & np.isfinite(px)
+            if live.any():
+                vm = np.where(live, n * data.mult[None, :] * (px - mark), 0.0)
+                for r in range(R):  # one leg after the other, as the broker posts them
+                    cash = cash + vm[:, r]
+                np.copyto(mark, px, where=live)
+            business, traded = data.business[t], data.traded[t]
+            if business and pa.any():
                 # Risk-reducing orders first: closes of old contracts, then reductions.
                 for r in range(R):
                     m = pa[:, r] != 0
                     if m.any():
                         fill_future(m, r, pa_code[:, r], pa[:, r], t, check=False)
                         pa[m, r] = 0
+            if business and pb.any():
                 for r in range(R):
                     same = pb_code[:, r] == cur[:, r]
                     new = n[:, r] + pb[:, r]
@@ -453,20 +487,24 @@ def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
                     if m.any():
                         fill_future(m, r, pb_code[:, r], pb[:, r], t, check=False)
                         pb[m, r] = 0
-            sells = ps < 0
-            if sells.any():
-                fill_shares(sells, t)
-                ps[sells] = 0
-            if data.business[t]:
+            if traded:  # share orders wait while the stock market is shut
+                for pend in (ps, pc):  # sales first (the strategy's, then a margin call's)
+                    sells = pend < 0
+                    if sells.any():
+                        fill_shares(sells, t, pend)
+                        pend[sells] = 0
+            if business and (pr.any() or pb.any()):
                 for r in range(R):
-                    m = pb[:, r] != 0
-                    if m.any():
-                        fill_future(m, r, pb_code[:, r], pb[:, r], t, check=True)
-                        pb[m, r] = 0
-            buys = ps > 0
-            if buys.any():
-                fill_shares(buys, t)
-                ps[buys] = 0
+                    for pend in (pr, pb):  # a leg's roll part, then its resize
+                        m = pend[:, r] != 0
+                        if m.any():
+                            fill_future(m, r, pb_code[:, r], pend[:, r], t, check=True)
+                            pend[m, r] = 0
+            if traded:
+                buys = ps > 0
+                if buys.any():
+                    fill_shares(buys, t, ps)
+                    ps[buys] = 0
             n[n == 0] = 0.0
             cur[n == 0] = -1
         # ----- margin: calls met, liquidated at their deadline, or issued -----
@@ -490,15 +528,19 @@ def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
             call_open |= issued
             call_deadline[issued] = data.deadline_ord[t]
             calls[issued] += 1
-            amount = init - equity
-            sell = np.minimum(shares, np.ceil(amount * 1.01 / data.close[t]))
-            hook = issued & v["meet_margin_calls"] & (sell > 0)
-            ps[hook] = -sell[hook]
+            if sc < 1:  # shares counted in full: selling them raises no margin equity
+                # Each dollar of shares sold adds (1 - share_collateral) dollars of margin equity.
+                amount = init - equity
+                sell = np.minimum(shares, np.ceil(amount * 1.01 / (1 - sc) / data.close[t]))
+                hook = issued & v["meet_margin_calls"] & (sell > 0)
+                pc[hook] = pc[hook] - sell[hook]
         nav = held_nav(t)
         nav_path[t] = nav
 
         # ----- the strategy's decision on the close -----
-        free = ~((pa != 0).any(axis=1) | (pb != 0).any(axis=1) | (ps != 0))
+        if not data.business[t]:
+            continue  # no Treasury settlements today: the strategy decides on the next business day
+        free = ~((pa != 0).any(axis=1) | (pb != 0).any(axis=1) | (pr != 0).any(axis=1) | (ps != 0) | (pc != 0))
         if not free.any():
             continue
         price = data.settle_ff[np.maximum(cur, 0), t]
@@ -516,9 +558,18 @@ def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
                 and np.isfinite(data.duration[data.target_code[r, t], t])]
         target_dur = np.where(v["agg_target"], data.agg[t], v["fixed_target"])
 
+        def spendable(initial, idx=slice(None)):
+            """Dollars of shares the sets ``idx`` can buy while the futures whose initial margin is
+            ``initial`` stay within ``margin_budget`` of margin equity and cash stays non-negative
+            (``EfficientCore._spendable_on_shares``)."""
+            out = cash[idx]
+            if sc < 1:
+                out = np.minimum(out, (margin_equity(t)[idx] - initial / v["margin_budget"][idx]) / (1 - sc))
+            return np.maximum(out, 0.0) * 0.998
+
         def ladder_for(idx):
-            """Counts [len(idx), legs] and notional of the day's ladder, cut to the margin budget
-            (``EfficientCore._solve_ladder`` and ``_fit_to_margin``)."""
+            """Counts [len(idx), legs], notional and initial margin of the day's ladder, cut to the
+            margin budget (``EfficientCore._solve_ladder`` and ``_fit_to_margin``)."""
             codes = data.target_code[legs, t]
             per_contract = data.settle[codes, t] * data.mult[legs]
             counts = _solve_ladders(data.duration[codes, t], per_contract, data.template[legs],
@@ -533,17 +584,29 @@ def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
                     factor = np.maximum(budget, 0.0) / initial
                 scaled = np.sign(counts) * np.floor(np.abs(counts) * factor[:, None])
                 counts = np.where(cut[:, None], scaled, counts)
+                initial = np.zeros(len(idx))
+                for j, r in enumerate(legs):
+                    initial = initial + np.abs(counts[:, j]) * data.im[r, t]
             notional = np.zeros(len(idx))
             for j in range(len(legs)):
                 notional = notional + counts[:, j] * per_contract[j]
-            return counts, notional
+            return counts, notional, initial
 
         reason = free & ~started
-        reason |= free & started & (np.abs(eq_w - target_eq) > band)
+        drift = free & started & (np.abs(eq_w - target_eq) > band)
+        under = drift & ~(eq_w > target_eq)
+        if under.any():
+            # Underweight shares that cash and margin cannot buy back into the band (after a
+            # margin call was met by selling shares): no rebalance on that account.
+            held_im = np.zeros(K)
+            for r in range(R):
+                held_im = held_im + np.where(held_live[:, r], np.abs(n[:, r]) * data.im[r, t], 0.0)
+            drift &= ~under | (eq_value + spendable(held_im) >= (target_eq - band) * nav)
+        reason |= drift
         check_fut = free & started & ~reason & (np.abs(fut_w - target_fut) > band)
         if check_fut.any() and legs:
             idx = np.flatnonzero(check_fut)
-            counts, ladder_notional = ladder_for(idx)
+            counts, ladder_notional, _ = ladder_for(idx)
             changes = np.zeros(len(idx), dtype=bool)
             for j, r in enumerate(legs):
                 code = data.target_code[r, t]
@@ -561,7 +624,7 @@ def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
         rebalance = reason if legs else np.zeros(K, dtype=bool)
         if rebalance.any():
             idx = np.flatnonzero(rebalance)
-            counts, _ = ladder_for(idx)
+            counts, _, ladder_im = ladder_for(idx)
             target_n = np.zeros((len(idx), R))
             in_ladder = np.zeros(R, dtype=bool)
             for j, r in enumerate(legs):
@@ -576,11 +639,22 @@ def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
                 if in_ladder[r]:
                     have = np.where(live & (cur[idx, r] == code), n[idx, r], 0.0)
                     delta = target_n[:, r] - have
-                    pb[idx, r] = delta
+                    # The part of the new contract that replaces the old one is a roll order of
+                    # its own, sent (and margin-checked) before the resize beyond it.
+                    rolled = np.where(close_old, n[idx, r], 0.0)
+                    split = (rolled != 0) & (delta != 0) & ((rolled > 0) == (delta > 0))
+                    part = np.where(split, np.where(np.abs(delta) <= np.abs(rolled), delta, rolled), 0.0)
+                    pr[idx, r] = part
+                    pb[idx, r] = delta - part
                     pb_code[idx, r] = code
             trade_eq = ~started[idx] | ~v["bonds_first"][idx] | (np.abs(eq_w[idx] - target_eq[idx]) > band[idx])
             want = np.floor(target_eq[idx] * nav[idx] / data.close[t])
-            ps[idx] = np.where(trade_eq, want - shares[idx], 0.0)
+            delta = np.where(trade_eq, want - shares[idx], 0.0)
+            buy = delta > 0
+            if buy.any():  # purchases sized to the cash and margin the new ladder leaves
+                cap = np.floor(spendable(ladder_im, idx) / data.close[t])
+                delta = np.where(buy, np.minimum(delta, cap), delta)
+            ps[idx] = delta
             started[idx] = True
 
         # A reason to rebalance with no ladder to build (no quote today) trades nothing, not even a roll.
