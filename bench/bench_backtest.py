@@ -75,9 +75,15 @@ def main():
         from ecore.engine.sweep import fast
     except ImportError:
         fast = None
-    if fast is not None and hasattr(fast, "evaluate"):
-        t_vec = best_of(args.repeat, lambda: fast.evaluate(market, {}, start, end))
-        print(f"  (b) vectorized numpy      {t_vec:8.3f} s   ratio {t_ecore / t_vec:5.1f}x")
+    if fast is not None and hasattr(fast, "evaluate_many"):
+        # Like the ecore run above (whose price book is built beforehand), the arrays are built
+        # once; the timed part is evaluating the portfolio.
+        t0 = time.perf_counter()
+        data = fast.FastData.build(market, {}, start, end)
+        t_build = time.perf_counter() - t0
+        t_vec = best_of(args.repeat, lambda: fast.evaluate_many(data, [{}]))
+        print(f"  (b) vectorized numpy      {t_vec:8.3f} s   ratio {t_ecore / t_vec:5.1f}x  "
+              f"(building its arrays once: {t_build:.2f} s)")
     else:
         print("  (b) vectorized numpy      not available (ecore.engine.sweep.fast.evaluate missing)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
