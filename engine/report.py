@@ -274,10 +274,10 @@ def render_report_html(result: BacktestResult, benchmark: BacktestResult | None 
     ]
     if benchmark is not None:
         parts += [f"<h3>{_e(benchmark.name)}</h3>", _definition_list(benchmark.assumptions)]
-    parts += [
-        "<h3>Parameters</h3>", _definition_list(result.params),
-        "</section></body></html>",
-    ]
+    parts += [f"<h3>Parameters of {_e(result.name)}</h3>", _definition_list(result.params)]
+    if benchmark is not None and benchmark.params:
+        parts += [f"<h3>Parameters of {_e(benchmark.name)}</h3>", _definition_list(benchmark.params)]
+    parts += ["</section></body></html>"]
     return "\n".join(parts)
 
 
