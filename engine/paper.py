@@ -192,7 +192,9 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     lib = client_library(config.client)
     settings = ConnectionSettings(config.host, config.port, config.client_id, config.account,
                                   readonly=dry_run)
-    journal = Journal(config.journal)
+    # A dry run writes nothing: without a journal yet, it reconciles against an empty one held
+    # in memory rather than creating the file.
+    journal = Journal(config.journal if not dry_run or Path(config.journal).exists() else ":memory:")
     session = IBSession(settings, journal, lib,
                         ContractBook(lib, config.primary_exchanges, config.futures_exchange),
                         limits)

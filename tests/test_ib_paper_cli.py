@@ -41,6 +41,7 @@ def test_dry_run_prints_the_orders_and_sends_nothing(gateway, lib_name, tmp_path
     assert "BUY 3 ZNM25 MKT" in out and "BUY 200 SPY MKT" in out
     assert gateway.placed == []
     assert not any(m[0] in ("3", "4", "58") for m in gateway.received)
+    assert not (tmp_path / "journal.sqlite").exists()  # a dry run writes nothing
 
 
 @pytest.mark.parametrize("lib_name", CLIENTS)
