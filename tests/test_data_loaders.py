@@ -85,7 +85,7 @@ def test_closes_gap_is_a_counted_warning(tmp_path):
 
 
 def test_closes_folder(tmp_path):
-    write(tmp_path, "A.csv", "Date,Close\n2024-01-02,1\n2024-01-03,2\n")
+    write(tmp_path, "A.csv", "Date,Close\n2024-01-02,1\n2024-01-03,1.1\n")
     write(tmp_path, "B.csv", "Date,Close\n2024-01-03,5\n")
     f = load_closes_folder(tmp_path)
     assert list(f.columns) == ["A", "B"]
