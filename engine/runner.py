@@ -178,10 +178,14 @@ def _check_broker(settings: dict, source: str) -> None:
 BROKER_MODEL_KEYS = {"margin_schedule", "initial_ratio", "margin_multiplier", "fallback_k"}
 
 
+def _effective_params(cls, params: dict) -> dict:
+    """A strategy's parameter defaults with ``params`` laid over them."""
+    return {**dict(cls.params._getitems()), **params}
+
+
 def _symbols_for(cls, params: dict) -> list[str]:
     """The equity/ETF data names a strategy needs, from its params."""
-    p = {k: v for k, v in cls.params._getitems()}
-    p.update(params)
+    p = _effective_params(cls, params)
     names = []
     for key in ("equity", "bonds", "sleeve"):
         if key in p and isinstance(p[key], str):
@@ -190,8 +194,7 @@ def _symbols_for(cls, params: dict) -> list[str]:
 
 
 def _roots_for(cls, params: dict) -> list[str]:
-    p = {k: v for k, v in cls.params._getitems()}
-    p.update(params)
+    p = _effective_params(cls, params)
     ladder = p.get("ladder")
     return [r for r, w in ladder.items() if w > 0] if ladder else []
 
@@ -268,8 +271,7 @@ def _run_one(strategy_name: str, params: dict, config: BacktestConfig, market, b
     cls = _strategy_class(strategy_name)
     symbols = _symbols_for(cls, params)
     roots = _roots_for(cls, params)
-    all_params = {k: v for k, v in cls.params._getitems()}
-    all_params.update(params)
+    all_params = _effective_params(cls, params)
     rule = RollRule(offset=int(all_params.get("roll_offset", 5)), spread_days=int(all_params.get("roll_spread_days", 1)))
     from ..data.price_book import FuturesPriceBook
 
@@ -426,7 +428,7 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     if roots:
         book = build_price_book(market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
     params = dict(config.params)
-    if scenario is not None and "meet_margin_calls" in {k for k, _ in cls.params._getitems()}:
+    if scenario is not None and "meet_margin_calls" in _effective_params(cls, {}):
         # A stress scenario is there to show forced liquidation and its cost, unless the user
         # asked the strategy to meet calls.
         params.setdefault("meet_margin_calls", False)
