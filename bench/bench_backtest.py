@@ -42,7 +42,7 @@ def main():
     from ecore.data.synthetic_futures import build_price_book
     from ecore.engine.runner import BacktestConfig, _run_one, _window, HISTORY_BEFORE_START
     from ecore.data.feeds import make_feeds
-    from ecore.engine.rolls import RollRule
+    from ecore.data.rolls import RollRule
     from ecore.strategies import EfficientCore
 
     market = load_market()

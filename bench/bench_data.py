@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     import ecore.data.market as market_mod
     from ecore.data.feeds import make_feeds
     from ecore.data.synthetic_futures import ALL_ROOTS, build_price_book
-    from ecore.engine.calendar import treasury_calendar
+    from ecore.data.calendar import treasury_calendar
 
     treasury_calendar().days  # the calendar is the foundation's; build it outside the timings
     t_import = time.perf_counter() - t0

@@ -61,9 +61,9 @@ from backtrader.comminfo import CommInfoBase
 from backtrader.order import BuyOrder, Order, SellOrder
 from backtrader.position import Position
 
-from ..engine.calendar import as_date, treasury_calendar
-from ..engine.contracts import Contract, ContractError, spec
-from ..engine.margin import MarginModel
+from ..data.calendar import as_date, treasury_calendar
+from ..data.contracts import Contract, ContractError, spec
+from .margin import MarginModel
 from . import journal as J
 from .costs import CostModel
 

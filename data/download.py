@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .build_bundled import SYMBOLS, YIELD_SERIES
-from .commands import FRED_URL, YAHOO_URL
+from .sources import FRED_URL, YAHOO_URL
 from .loaders import DataFileError, DataWarning, load_closes, load_yields
 
 DEFAULT_START = "1962-01-01"

@@ -2,13 +2,13 @@
 
 * :class:`RootFeed` - one feed per futures root (data name = root, e.g. ``"ZN"``), whatever the
   number of years: lines ``close`` (settle of the contract held under a
-  :class:`~ecore.engine.rolls.RollRule`), ``held`` (its contract month as a number, 202503),
+  :class:`~ecore.data.rolls.RollRule`), ``held`` (its contract month as a number, 202503),
   ``next_close`` (settle of the contract it rolls into) and ``next`` (202506); ``open``, ``high``
   and ``low`` equal ``close``, ``volume`` and ``openinterest`` are 0.  Read the extra lines as
   ``data.lines.held[0]``, ``data.lines.next[0]`` (``data.next`` is backtrader's own method, so
   the ``next`` line is only reachable through ``data.lines``; ``data.held[0]`` and
   ``data.next_close[0]`` work directly).  :func:`contract_of` turns a month number back into
-  a :class:`~ecore.engine.contracts.Contract`.
+  a :class:`~ecore.data.contracts.Contract`.
 * :class:`CloseFeed` - one feed per equity symbol (data name = symbol): ``close`` = dividend-
   adjusted close, ``open``/``high``/``low`` = close, volume 0.
 
@@ -30,9 +30,9 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from ..engine.calendar import as_date
-from ..engine.contracts import Contract, spec
-from ..engine.rolls import RollRule
+from .calendar import as_date
+from .contracts import Contract, spec
+from .rolls import RollRule
 from .price_book import FuturesPriceBook
 
 

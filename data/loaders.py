@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..engine.contracts import Contract, ContractError
-from ..engine.prices import PriceError, parse_price
+from .contracts import Contract, ContractError
+from .prices import PriceError, parse_price
 
 YIELD_MIN, YIELD_MAX = -1.0, 25.0  # percent
 DEFAULT_MAX_GAP_DAYS = 10  # business days (Mon-Fri) without a value before a gap is reported

@@ -28,8 +28,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from ..engine.calendar import as_date
-from ..engine.contracts import Contract, spec
+from .calendar import as_date
+from .contracts import Contract, spec
 from .market import MarketData
 from .price_book import FuturesPriceBook
 from .synthetic_futures import Curve, build_price_book, contract_prices

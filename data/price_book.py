@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..engine.calendar import as_date
-from ..engine.contracts import Contract
+from .calendar import as_date
+from .contracts import Contract
 
 REQUIRED_COLUMNS = ("date", "contract", "settle")
 # Optional columns and their meaning:

@@ -30,8 +30,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..engine.calendar import as_date, treasury_calendar
-from ..engine.contracts import SPECS, Contract, nearest_listed, spec
+from .calendar import as_date, treasury_calendar
+from .contracts import SPECS, Contract, nearest_listed, spec
 from .loaders import tenor_years
 from .market import MarketData
 from .price_book import FuturesPriceBook

@@ -18,7 +18,7 @@ COMMAND_MODULES = [
     "ecore.engine.contract_report",
     "ecore.engine.paper",
     "ecore.engine.backtest_cli",
-    "ecore.data.commands",
+    "ecore.engine.data_cli",
     "ecore.engine.sweep.command",
 ]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from .contracts import Contract
-from .prices import format_price
+from ..data.contracts import Contract
+from ..data.prices import format_price
 
 
 def contract_record(contract: Contract) -> dict:

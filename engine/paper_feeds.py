@@ -17,8 +17,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from .contracts import ContractError, spec
-from .rolls import RollRule
+from ..data.contracts import ContractError, spec
+from ..data.rolls import RollRule
 from .runner import _roots_for, _symbols_for
 
 

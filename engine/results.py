@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .contracts import Contract, ContractError
+from ..data.contracts import Contract, ContractError
 
 #: Columns every ``daily`` table has, one row per trading day. Money in dollars;
 #: ``ladder_duration`` in years (dollar-weighted modified duration of the futures ladder),

@@ -14,7 +14,7 @@ from pathlib import Path
 import backtrader as bt
 import pandas as pd
 
-from .calendar import as_date, treasury_calendar
+from ..data.calendar import as_date, treasury_calendar
 from .cli import UserError
 
 # Settings a config file may hold at the top level, and their meaning.
@@ -243,7 +243,7 @@ class _Progress(bt.Analyzer):
 
 
 def _margin_model(settings: dict, book, scenario):
-    from .margin import MarginModel
+    from ..brokers.margin import MarginModel
 
     kwargs = {}
     if "margin_schedule" in settings:
@@ -266,7 +266,7 @@ def _run_one(strategy_name: str, params: dict, config: BacktestConfig, market, b
     from ..brokers.simulated import MarginBroker
     from ..data.feeds import make_feeds
     from .results import BacktestResult
-    from .rolls import RollRule
+    from ..data.rolls import RollRule
 
     cls = _strategy_class(strategy_name)
     symbols = _symbols_for(cls, params)

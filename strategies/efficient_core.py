@@ -20,10 +20,10 @@ import math
 
 import backtrader as bt
 
-from ..engine.calendar import treasury_calendar
-from ..engine.contracts import Contract, spec
-from ..engine.ladder import DEFAULT_TEMPLATE, LadderError, LegQuote, aggregate_index_duration, build_ladder
-from ..engine.rolls import RollRule
+from ..data.calendar import treasury_calendar
+from ..data.contracts import Contract, spec
+from .ladder import DEFAULT_TEMPLATE, LadderError, LegQuote, aggregate_index_duration, build_ladder
+from ..data.rolls import RollRule
 
 
 class PortfolioRecorder:

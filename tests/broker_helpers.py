@@ -10,8 +10,8 @@ import pandas as pd
 from ecore.brokers.costs import CostModel
 from ecore.brokers.simulated import MarginBroker
 from ecore.data.price_book import FuturesPriceBook
-from ecore.engine.calendar import treasury_calendar
-from ecore.engine.margin import MarginModel
+from ecore.data.calendar import treasury_calendar
+from ecore.brokers.margin import MarginModel
 
 
 def days(start: str, n: int) -> list[dt.date]:

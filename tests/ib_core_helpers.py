@@ -10,10 +10,10 @@ import backtrader as bt
 
 from ecore.data.market import load_market
 from ecore.data.synthetic_futures import build_price_book
-from ecore.engine.calendar import treasury_calendar
-from ecore.engine.contracts import Contract, spec
-from ecore.engine.ladder import DEFAULT_TEMPLATE, LegQuote, aggregate_index_duration, build_ladder
-from ecore.engine.rolls import RollRule
+from ecore.data.calendar import treasury_calendar
+from ecore.data.contracts import Contract, spec
+from ecore.strategies.ladder import DEFAULT_TEMPLATE, LegQuote, aggregate_index_duration, build_ladder
+from ecore.data.rolls import RollRule
 
 ROOTS = ("ZT", "ZF", "ZN", "TN", "ZB", "UB")
 NAV = 10_000_000.0

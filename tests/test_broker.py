@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from ecore.brokers import CostModel, DeliveryWarning
-from ecore.engine.margin import MarginModel
-from ecore.engine.prices import parse_price
+from ecore.brokers.margin import MarginModel
+from ecore.data.prices import parse_price
 
 from broker_helpers import book, days, feed, make_broker, rows, run
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from ecore.brokers import CostModel
-from ecore.engine.margin import MarginModel
+from ecore.brokers.margin import MarginModel
 
 import broker_helpers
 from broker_helpers import book, days, feed, make_broker, rows, run

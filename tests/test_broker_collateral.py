@@ -3,7 +3,7 @@
 import pytest
 
 from broker_helpers import book, days, feed, make_broker, run
-from ecore.engine.margin import MarginModel
+from ecore.brokers.margin import MarginModel
 
 
 def _run(share_collateral):

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecore.brokers import CostModel
-from ecore.engine.margin import MarginModel
+from ecore.brokers.margin import MarginModel
 
 from broker_helpers import book, days, feed, make_broker, run
 

@@ -19,7 +19,7 @@ import datetime as dt
 
 import pytest
 
-from ecore.engine.contracts import Contract
+from ecore.data.contracts import Contract
 
 D = dt.date
 
@@ -129,7 +129,7 @@ def test_known_contract_date(code, field, expected, source):
 
 
 def test_key_dates_are_in_delivery_order_for_every_root_and_year():
-    from ecore.engine.contracts import SPECS
+    from ecore.data.contracts import SPECS
 
     for root in SPECS:
         for year in range(2000, 2031):
@@ -140,8 +140,8 @@ def test_key_dates_are_in_delivery_order_for_every_root_and_year():
 
 
 def test_last_trading_day_is_never_a_juneteenth_or_good_friday():
-    from ecore.engine.calendar import treasury_calendar
-    from ecore.engine.contracts import SPECS
+    from ecore.data.calendar import treasury_calendar
+    from ecore.data.contracts import SPECS
 
     cal = treasury_calendar()
     for root in SPECS:

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from ecore.engine.contracts import SPECS, Contract, ContractError, nearest_listed, spec
+from ecore.data.contracts import SPECS, Contract, ContractError, nearest_listed, spec
 
 
 def test_zn_contract_is_100k_face_and_1000_dollars_a_point():

@@ -6,8 +6,8 @@ import pytest
 from ecore.data.feeds import CloseFeed, RootFeed, contract_of, held_contracts, make_feeds
 from ecore.data.market import load_market
 from ecore.data.synthetic_futures import build_price_book
-from ecore.engine.calendar import treasury_calendar
-from ecore.engine.rolls import RollRule
+from ecore.data.calendar import treasury_calendar
+from ecore.data.rolls import RollRule
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from ecore.data.market import MarketData, load_market
 from ecore.data.price_book import FuturesPriceBook
 from ecore.data.synthetic_futures import (ALL_ROOTS, bond_prices, build_price_book, cf_from_term,
                                           conversion_factor)
-from ecore.engine.calendar import treasury_calendar
-from ecore.engine.contracts import Contract, spec
-from ecore.engine.prices import round_to_tick
+from ecore.data.calendar import treasury_calendar
+from ecore.data.contracts import Contract, spec
+from ecore.data.prices import round_to_tick
 
 # ---------------------------------------------------------------------------------------------
 # conversion factors (reference section 2.1)

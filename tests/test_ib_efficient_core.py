@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from ecore.brokers.ib.journal import Journal
-from ecore.engine.calendar import treasury_calendar
+from ecore.data.calendar import treasury_calendar
 from ecore.engine.cli import main
-from ecore.engine.contracts import Contract
+from ecore.data.contracts import Contract
 from ecore.engine.paper import load_config
 from ecore.engine.paper_feeds import plan_feeds, strategy_class
-from ecore.engine.rolls import RollRule
+from ecore.data.rolls import RollRule
 from fake_ib_gateway import Accept, FakeGateway
 from ib_core_helpers import (IVV_PRICE, NAV, clock_at, contracts_around, expected_ladder, ib_name,
                              script_core)

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from ecore.engine.ladder import (
+from ecore.strategies.ladder import (
     DEFAULT_TEMPLATE, LadderError, LegQuote, aggregate_index_duration, build_ladder, solve_weights,
 )
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecore.engine.margin import (
+from ecore.brokers.margin import (
     MarginError,
     MarginModel,
     MarginSchedule,

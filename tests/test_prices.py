@@ -1,8 +1,8 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ecore.engine.contracts import SPECS
-from ecore.engine.prices import PriceError, format_price, parse_price, round_to_tick
+from ecore.data.contracts import SPECS
+from ecore.data.prices import PriceError, format_price, parse_price, round_to_tick
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from ecore.engine.contracts import Contract
-from ecore.engine.rolls import RollRule
+from ecore.data.contracts import Contract
+from ecore.data.rolls import RollRule
 
 
 def test_default_roll_is_five_business_days_before_first_notice():

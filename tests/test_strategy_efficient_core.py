@@ -5,9 +5,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from ecore.engine.contracts import Contract
-from ecore.engine.ladder import aggregate_index_duration
-from ecore.engine.rolls import RollRule
+from ecore.data.contracts import Contract
+from ecore.strategies.ladder import aggregate_index_duration
+from ecore.data.rolls import RollRule
 from ecore.engine.runner import BacktestConfig, run_backtest
 from ecore.strategies.efficient_core import exceeds_band
 
@@ -70,7 +70,7 @@ def test_bonds_first_trades_no_shares_when_futures_restore_the_targets(ntsx_wind
     assert len(futures_drift) >= 1
     trades = ntsx_window.trades
     share_days = set(pd.to_datetime(trades.loc[trades["instrument"] == "IVV", "date"]).dt.date)
-    from ecore.engine.calendar import treasury_calendar
+    from ecore.data.calendar import treasury_calendar
 
     for day in pd.to_datetime(futures_drift["date"]).dt.date:
         assert treasury_calendar().next_business_day(day) not in share_days

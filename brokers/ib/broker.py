@@ -28,7 +28,7 @@ import logging
 import backtrader as bt
 
 from ...data.feeds import contract_of
-from ...engine.contracts import ContractError, spec
+from ...data.contracts import ContractError, spec
 from .contracts import futures_contract
 from .journal import OrderIntent
 from .safety import KillSwitch, LimitBreach

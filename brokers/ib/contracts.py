@@ -1,7 +1,7 @@
 """Our instrument names → Interactive Brokers contracts, qualified once and cross-checked.
 
 An *instrument* is what the rest of ecore calls a tradable thing: a Treasury futures code
-(``"ZNH25"``, parsed by ``ecore.engine.contracts.Contract``) or an equity/ETF ticker (``"SPY"``).
+(``"ZNH25"``, parsed by ``ecore.data.contracts.Contract``) or an equity/ETF ticker (``"SPY"``).
 Futures become ``Future(symbol, YYYYMM, "CBOT", multiplier, currency="USD", tradingClass)``;
 shares become ``Stock(symbol, "SMART", "USD", primaryExchange=...)``.  Each is qualified with
 IB once (``reqContractDetails``) and cached.  A qualified future must agree with our contract
@@ -15,7 +15,7 @@ import datetime as dt
 import types
 from dataclasses import dataclass, field
 
-from ...engine.contracts import Contract, ContractError
+from ...data.contracts import Contract, ContractError
 
 # IB renamed its CBOT venue from ECBOT to CBOT in late 2022; accept both, send CBOT.
 FUTURES_EXCHANGES = {"CBOT": "CBOT", "ECBOT": "CBOT"}

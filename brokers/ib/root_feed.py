@@ -1,7 +1,7 @@
 """``IBRootFeed``: one live daily feed per Treasury futures root, as ``ecore.data.feeds.RootFeed``.
 
 The feed is named by the root ("ZN") and carries, on each day, the contract held under a
-:class:`~ecore.engine.rolls.RollRule`: lines ``close`` (and ``open``/``high``/``low``/
+:class:`~ecore.data.rolls.RollRule`: lines ``close`` (and ``open``/``high``/``low``/
 ``volume``) from IB's daily bar of the held contract, ``held`` (its month as a number, 202506),
 ``next_close`` (the close of the contract it rolls into; its last earlier close when that
 contract has no bar that day) and ``next`` (202509).  Strategies written against the backtest
@@ -22,8 +22,8 @@ import logging
 import pandas as pd
 
 from ...data.feeds import month_number
-from ...engine.contracts import Contract, spec
-from ...engine.rolls import RollRule
+from ...data.contracts import Contract, spec
+from ...data.rolls import RollRule
 from .contracts import UnknownContract, futures_contract
 from .feed import IBDailyFeed
 

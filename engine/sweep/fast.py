@@ -27,7 +27,7 @@ Same rules, in the order of ``MarginBroker.next`` then ``EfficientCore.next`` ea
    cash and margin can buy the shares back into the band), futures weight outside the band when
    the re-solved ladder differs, or the quarterly roll (``rebalance = "roll"``) or quarter start
    (``"quarter"``) → rebalance: the ladder is re-solved (template reshaped to the target
-   duration, whole contracts by the same exhaustive rounding as :mod:`ecore.engine.ladder`, cut
+   duration, whole contracts by the same exhaustive rounding as :mod:`ecore.strategies.ladder`, cut
    so that its initial margin stays within ``margin_budget`` of margin equity) and shares are
    traded only when the equity weight is out of band (``bonds_first``), purchases capped at the
    cash and margin the new ladder leaves (``EfficientCore._spendable_on_shares``); a roll with
@@ -67,8 +67,8 @@ BROKER_SETTINGS = ("costs", "borrow_spread", "margin_schedule", "initial_ratio",
 FAST_METRICS = ("total_return", "cagr", "annual_volatility", "sharpe", "sortino", "max_drawdown", "final_nav",
                 "margin_calls", "forced_liquidations", "refused_orders")
 BATCH = 1000  # parameter sets evaluated together (NAV paths: days x BATCH x 8 bytes)
-_DURATION_TOLERANCE = 0.1   # years, as ecore.engine.ladder
-_NOTIONAL_TOLERANCE = 0.01  # fraction of target notional, as ecore.engine.ladder
+_DURATION_TOLERANCE = 0.1   # years, as ecore.strategies.ladder
+_NOTIONAL_TOLERANCE = 0.01  # fraction of target notional, as ecore.strategies.ladder
 
 
 class FastPathError(ValueError):
@@ -129,10 +129,10 @@ class FastData:
         from ...data.synthetic_futures import build_price_book
         from ...strategies import EfficientCore
         from .. import runner
-        from ..calendar import treasury_calendar
-        from ..contracts import spec
-        from ..ladder import aggregate_index_duration
-        from ..rolls import RollRule
+        from ...data.calendar import treasury_calendar
+        from ...data.contracts import spec
+        from ...strategies.ladder import aggregate_index_duration
+        from ...data.rolls import RollRule
 
         params = dict(params or {})
         broker = dict(broker or {})
@@ -286,7 +286,7 @@ def _vector_params(sets: list[dict], broker_expense_ratio: float | None = None) 
 def _solve_ladders(durations: np.ndarray, per_contract: np.ndarray, template: np.ndarray,
                    target_duration: np.ndarray, target_notional: np.ndarray) -> np.ndarray:
     """Whole contract counts [K, L] of the ladder for K targets over L legs: the arithmetic of
-    :func:`ecore.engine.ladder.build_ladder`, in the same order of operations."""
+    :func:`ecore.strategies.ladder.build_ladder`, in the same order of operations."""
     K, L = len(target_duration), len(durations)
     total = 0.0
     for j in range(L):

@@ -40,8 +40,8 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .calendar import as_date, in_force
-from .contracts import SPECS, Contract, spec
+from ..data.calendar import as_date, in_force
+from ..data.contracts import SPECS, Contract, spec
 
 BUNDLED_SCHEDULE = "margin_schedule.csv"
 
@@ -102,7 +102,7 @@ class MarginSchedule:
     # ---- construction ------------------------------------------------------------------------
     @classmethod
     def bundled(cls, max_age_days: int | None = 365) -> "MarginSchedule":
-        ref = resources.files("ecore.engine").joinpath(BUNDLED_SCHEDULE)
+        ref = resources.files("ecore.brokers").joinpath(BUNDLED_SCHEDULE)
         with resources.as_file(ref) as path:
             return cls.from_csv(path, max_age_days=max_age_days)
 

@@ -18,8 +18,8 @@ from importlib import resources
 
 import numpy as np
 
-from .calendar import as_date
-from .contracts import spec
+from ..data.calendar import as_date
+from ..data.contracts import spec
 
 DEFAULT_TEMPLATE: dict[str, float] = {"ZT": 0.25, "ZF": 0.20, "ZN": 0.20, "TN": 0.15, "ZB": 0.10, "UB": 0.10}
 
@@ -174,7 +174,7 @@ def _round_counts(roots, ideal, per_contract, durations, target_duration, target
 
 @lru_cache(maxsize=1)
 def _agg_table() -> tuple[np.ndarray, np.ndarray]:
-    text = resources.files("ecore.engine").joinpath("agg_duration.csv").read_text()
+    text = resources.files("ecore.strategies").joinpath("agg_duration.csv").read_text()
     rows = list(csv.DictReader(text.splitlines()))
     days = np.array([np.datetime64(r["date"], "D") for r in rows])
     values = np.array([float(r["duration_years"]) for r in rows])
@@ -183,7 +183,7 @@ def _agg_table() -> tuple[np.ndarray, np.ndarray]:
 
 def aggregate_index_duration(day) -> float:
     """Duration (years) of the U.S. Aggregate bond index on ``day``: linear between the dated
-    points of ``engine/agg_duration.csv`` (reference 4.1), flat before the first and after the last."""
+    points of ``strategies/agg_duration.csv`` (reference 4.1), flat before the first and after the last."""
     days, values = _agg_table()
     x = np.datetime64(as_date(day), "D").astype(float)
     return float(np.interp(x, days.astype(float), values))

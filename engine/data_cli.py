@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-FRED_URL = "https://fred.stlouisfed.org/graph/fredgraph.csv"
-YAHOO_URL = "https://query1.finance.yahoo.com/v8/finance/chart"
+from ..data.sources import FRED_URL, YAHOO_URL
 
 
 def add_parser(sub) -> None:
@@ -33,6 +32,6 @@ def add_parser(sub) -> None:
 
 
 def _run(args) -> int:
-    from .download import run
+    from ..data.download import run
 
     return run(args)
