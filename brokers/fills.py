@@ -1,0 +1,186 @@
+"""Fills: at what price an order trades, what it costs, and whether margin lets it through.
+
+* Futures fill at the day's settlement (or the price book's open with ``futures_fill="open"``)
+  plus ``futures_slippage_ticks`` against the order; the fill books ``q x m x (S_t - P_fill)`` of
+  variation margin at once, so the position is marked at the settlement from its first day.
+* Shares fill at the close plus ``share_slippage_bps`` against the order, only on days the stock
+  market traded; they are held fully paid (no short sales).
+* Pre-trade margin: an order that does not only reduce a position must leave margin equity at or
+  above the initial margin of the resulting positions, or it is refused (status ``Margin``);
+  share purchases also need the cash (``share_buys_need_cash``).  A contract inside its delivery
+  window accepts only closing orders.
+
+Each function returns a :class:`Fill` (done: the broker executes the order), a
+:class:`Refusal` (the broker rejects it with status ``Margin``) or None (the order waits for a
+later day), and raises :class:`~.orders.OrderError` for an order that can never fill.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+from backtrader.order import Order
+
+from ..data.contracts import Contract
+from . import journal as J
+from .account import Account
+from .delivery_guard import guard_day
+from .orders import FuturesCommInfo, OrderError, share_comminfo
+from .positions import new_average, reduces, split
+
+
+@dataclass(frozen=True)
+class Fill:
+    """An executed trade: size (contracts or shares, signed), price (points or dollars), the
+    closed and opened parts, realised P&L and commission (dollars)."""
+
+    size: float
+    price: float
+    closed: float
+    opened: float
+    pnl: float
+    commission: float
+    mult: float
+    comminfo: object
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An order margin (or cash) does not allow; ``reason`` says by how much."""
+
+    reason: str
+
+
+def futures_price(account: Account, c: Contract, day: dt.date, futures_fill: str) -> float | None:
+    """The price a futures order fills at before slippage: settlement, or the open if asked for."""
+    s = account.book.settle(c, day)
+    if s is None:
+        return None
+    if futures_fill == "open":
+        o = account.book.value(c, day, "open")
+        if o is not None and not pd.isna(o) and o > 0:
+            return float(o)
+    return s
+
+
+def fill_future(account: Account, order, day: dt.date, calendar, futures_fill: str = "settle",
+                forced: bool = False, price: float | None = None, slip: bool = True,
+                kind: str | None = None) -> Fill | Refusal | None:
+    """Fill a futures order on ``day``; ``price`` (points) overrides the market price of a
+    forced order, ``kind`` the journal kind of its variation margin."""
+    inst = order._ecore_inst
+    c = inst.contract
+    if not forced and day > c.last_trading_day():
+        raise OrderError(f"{c.code} stopped trading on {c.last_trading_day().isoformat()} (last trading day)")
+    if not forced and not calendar.is_business_day(day):
+        return None  # the futures market is shut today: the order waits
+    settle = account.book.settle(c, day) if price is None else price
+    if settle is None:
+        raise OrderError(f"no settlement price for {c.code} on {day.isoformat()}: order not filled")
+    base = settle if price is not None else futures_price(account, c, day, futures_fill)
+    size = int(round(order.size))
+    mult = c.spec.multiplier
+    tick = float(c.spec.tick(day))
+    costs = account.costs
+    fill = base + (math.copysign(costs.futures_slippage_ticks * tick, size) if slip else 0.0)
+    if order.exectype == Order.Limit:
+        lim = float(order.price)
+        if (size > 0 and base > lim) or (size < 0 and base < lim):
+            return None  # limit not reached: keep waiting
+        fill = min(fill, lim) if size > 0 else max(fill, lim)
+    fp = account.future(c)
+    old = fp.size
+    new = old + size
+    comm = costs.futures_fee(size)
+    vm = size * mult * (settle - fill)
+    if not reduces(old, new) and not forced:
+        if day >= guard_day(c):
+            raise OrderError(
+                f"{c.code} is inside its delivery window (first intention day "
+                f"{c.first_intention_day().isoformat()}): only closing orders are accepted")
+        sizes = account.held()
+        sizes[c.code] = new
+        _, im_after = account.requirements(day, sizes)
+        equity_after = account.margin_equity() + vm - comm
+        if equity_after < im_after:
+            return Refusal(
+                f"margin: equity after the trade ${equity_after:,.2f} < initial margin "
+                f"${im_after:,.2f} of the resulting positions (short ${im_after - equity_after:,.2f})")
+    journal = account.journal
+    if fp.mark is None or not old:
+        fp.mark = settle
+        fp.mark_day = day
+    elif fp.mark != settle:
+        # a position not marked today (stale price): bring it to today's settlement first
+        vm_old = old * mult * (settle - fp.mark)
+        journal.post(day, J.VARIATION_MARGIN, c.code, vm_old, note="catch-up mark")
+        fp.mark, fp.mark_day = settle, day
+    # Slippage paid, in dollars (reports add it to commissions as a cost of trading).
+    order.addinfo(slippage=size * mult * (fill - base))
+    note = f"fill {size:+d} @ {fill} vs settle {settle}"
+    if forced:
+        note = f"FORCED ({order.info.get('reason', '')}) " + note
+    journal.post(day, kind or (J.FORCED_LIQUIDATION if forced else J.VARIATION_MARGIN), c.code, vm, note=note)
+    if comm:
+        journal.post(day, J.COMMISSION, c.code, -comm, note=f"{abs(size)} contracts" + (" (forced)" if forced else ""))
+    closed, opened, pnl = split(old, size, fp.price, fill, mult)
+    fp.price = new_average(old, size, fp.price, fill)
+    fp.size = new
+    fp.data = order.data
+    account.counters["forced_orders" if forced else "fills"] += 1
+    return Fill(size, fill, closed, opened, pnl, comm, mult, FuturesCommInfo(mult=mult))
+
+
+def fill_share(account: Account, order, day: dt.date, buys_need_cash: bool = True) -> Fill | Refusal | None:
+    """Fill a share order at ``day``'s close of its feed, if the stock market traded."""
+    data = order.data
+    inst = order._ecore_inst
+    if not len(data) or data.datetime.date(0) != day:
+        return None  # no bar for this symbol today: a market order waits for the next close
+    traded = getattr(data.lines, "traded", None)
+    if traded is not None and not traded[0]:
+        return None  # the stock market was shut (the feed repeats the last close): wait
+    close = float(data.close[0])
+    if not (close > 0):
+        raise OrderError(f"no usable close for {inst.name} on {day.isoformat()}")
+    size = float(order.size)
+    sp = account.share(inst.name, data)
+    old = sp.size
+    new = old + size
+    if new < -1e-12:
+        raise OrderError(f"short sale of {inst.name} refused: shares are held fully paid, not shorted")
+    costs = account.costs
+    journal = account.journal
+    bps = costs.share_slippage_bps / 1e4
+    fill = close * (1 + bps) if size > 0 else close * (1 - bps)
+    if order.exectype == Order.Limit:
+        lim = float(order.price)
+        if (size > 0 and close > lim) or (size < 0 and close < lim):
+            return None
+        fill = min(fill, lim) if size > 0 else max(fill, lim)
+    comm = costs.share_fee(size, fill)
+    if size > 0:
+        cash_after = journal.cash - size * fill - comm
+        if buys_need_cash and cash_after < 0:
+            return Refusal(f"insufficient cash: buying {size:g} {inst.name} needs "
+                           f"${size * fill + comm:,.2f}, cash is ${journal.cash:,.2f}")
+        _, im = account.requirements(day)
+        # Cash pays fill and commission; the shares count at their close, times share_collateral.
+        equity_after = account.margin_equity() - size * fill - comm + account.share_collateral * size * close
+        if equity_after < im:
+            return Refusal(f"margin: equity after the trade ${equity_after:,.2f} < initial margin ${im:,.2f}")
+    order.addinfo(slippage=size * (fill - close))  # dollars paid over the close
+    kind = J.SHARE_BUY if size > 0 else J.SHARE_SELL
+    journal.post(day, kind, inst.name, -size * fill, note=f"{size:+g} @ {fill}")
+    journal.post(day, kind, inst.name, size * fill, account=J.SHARES, note=f"{size:+g} @ {fill}")
+    sp.value += size * fill
+    if comm:
+        journal.post(day, J.COMMISSION, inst.name, -comm, note=f"{abs(size):g} shares")
+    closed, opened, pnl = split(old, size, sp.price, fill, 1.0)
+    sp.price = new_average(old, size, sp.price, fill)
+    sp.size = new
+    account.counters["fills"] += 1
+    return Fill(size, fill, closed, opened, pnl, comm, 1.0, share_comminfo())
