@@ -11,8 +11,13 @@
   a :class:`~ecore.data.contracts.Contract`.
 * :class:`CloseFeed` - one feed per equity symbol (data name = symbol): ``close`` = dividend-
   adjusted close, ``open``/``high``/``low`` = close, volume 0.
+* :class:`ContractFeed` - one fixed contract (data name = its code, "ZBM25"): ``close`` = its
+  settle, from its first price to its last trading day.  Named for its root instead ("ZN" for
+  ZNM25), it is a :class:`RootFeed` whose ``held`` never changes, so orders on it trade that
+  contract and its position is the root's net, as a feed of that name is in paper trading.
 
-:func:`make_feeds` builds them all on one common date index (the union of the futures days and
+:func:`build_feeds` builds any list of them (:func:`make_feeds`: roots, then symbols) on one
+common date index (the union of the futures days and
 the equity trading days in the window).  A day on which an instrument has no price of its own
 (a bond-market holiday on which shares trade, or the reverse) repeats its last price.  Each feed
 starts on the first day it has data: a root whose prices begin later (or a fund listed later)
@@ -99,6 +104,17 @@ class CloseFeed(ArrayPandasData):
     )
 
 
+class ContractFeed(ArrayPandasData):
+    """One fixed futures contract from its settlements (points)."""
+
+    params = (
+        ("datetime", None),
+        ("open", "open"), ("high", "high"), ("low", "low"), ("close", "close"),
+        ("volume", "volume"), ("openinterest", "openinterest"),
+        ("timeframe", bt.TimeFrame.Days),
+    )
+
+
 def month_number(contract: Contract) -> int:
     return contract.year * 100 + contract.month
 
@@ -143,8 +159,10 @@ def _asof(book: FuturesPriceBook, codes: np.ndarray, days: np.ndarray) -> np.nda
     return out
 
 
-def root_frame(book: FuturesPriceBook, root: str, index: pd.DatetimeIndex, rule: RollRule) -> pd.DataFrame:
-    """The RootFeed's table on ``index``, trimmed to start on the first day with a price."""
+def root_frame(book: FuturesPriceBook, root: str, index: pd.DatetimeIndex, rule: RollRule,
+               from_day: dt.date | None = None) -> pd.DataFrame:
+    """The RootFeed's table on ``index``, trimmed to start on the first day with a price (and not
+    before ``from_day``, a product's launch)."""
     days = index.to_numpy().astype("datetime64[D]")
     held = held_contracts(root, days, rule)
     held_codes = np.array([c.code for c in held])
@@ -158,10 +176,34 @@ def root_frame(book: FuturesPriceBook, root: str, index: pd.DatetimeIndex, rule:
         "next_close": next_close,
         "next": np.array([month_number(c.next()) for c in held], dtype=float),
     }, index=index)
-    valid = np.flatnonzero(np.isfinite(close))
+    valid = np.isfinite(close)
+    if from_day is not None:
+        valid &= days >= np.datetime64(from_day, "D")
+    valid = np.flatnonzero(valid)
     if len(valid) == 0:
         return frame.iloc[0:0]
     return frame.iloc[valid[0]:]
+
+
+def contract_frame(book: FuturesPriceBook, code: str, index: pd.DatetimeIndex, as_root: bool = False) -> pd.DataFrame:
+    """One contract's table on ``index``, from its first settlement to its last (its last trading
+    day); with ``as_root`` also the RootFeed lines, ``held`` fixed on the contract."""
+    contract = Contract.parse(code)
+    days = index.to_numpy().astype("datetime64[D]")
+    close = _asof(book, np.full(len(days), contract.code), days)
+    series = book.series(contract.code)
+    last = np.datetime64(series.index[-1], "D") if len(series) else np.datetime64("NaT")
+    frame = pd.DataFrame({"open": close, "high": close, "low": close, "close": close,
+                          "volume": 0.0, "openinterest": 0.0}, index=index)
+    if as_root:
+        nxt = contract.next()
+        frame["held"] = float(month_number(contract))
+        frame["next_close"] = _asof(book, np.full(len(days), nxt.code), days)
+        frame["next"] = float(month_number(nxt))
+    valid = np.flatnonzero(np.isfinite(close) & (days <= last))
+    if len(valid) == 0:
+        return frame.iloc[0:0]
+    return frame.iloc[valid[0]:valid[-1] + 1]
 
 
 def close_frame(closes: pd.Series, index: pd.DatetimeIndex) -> pd.DataFrame:
@@ -180,10 +222,24 @@ def make_feeds(market, book: FuturesPriceBook, roots=(), symbols=(), start=None,
     Returns ``{name: feed}`` in the order roots then symbols; add them with
     ``for name, feed in feeds.items(): cerebro.adddata(feed, name=name)``.
     """
+    specs = [(spec(r).root, spec(r).root, "root") for r in roots] + [(s.upper(), s.upper(), "symbol") for s in symbols]
+    return build_feeds(market, book, specs, start, end, roll_rule)
+
+
+def build_feeds(market, book: FuturesPriceBook, specs, start=None, end=None, roll_rule: RollRule | None = None,
+                from_launch: bool = False) -> dict[str, bt.feeds.PandasData]:
+    """One feed per ``(name, instrument, kind)`` of ``specs``, in that order, on one common date
+    index (the union of the days of every instrument within ``start``..``end``; without ``end``,
+    up to the last day every instrument has data).
+
+    ``kind`` is "root" (a :class:`RootFeed` of ``instrument`` under ``roll_rule``; starting at the
+    product's launch with ``from_launch``), "contract" (a :class:`ContractFeed` of the contract
+    code, or a fixed-contract RootFeed when named for its root) or "symbol" (a :class:`CloseFeed`
+    of ``market.closes[instrument]``).
+    """
     rule = roll_rule or RollRule()
-    roots = [spec(r).root for r in roots]
-    symbols = [s.upper() for s in symbols]
-    missing = [s for s in symbols if s not in market.closes.columns]
+    specs = [(name, inst, kind) for name, inst, kind in specs]
+    missing = [inst for _, inst, kind in specs if kind == "symbol" and inst not in market.closes.columns]
     if missing:
         raise KeyError(f"no closes for {', '.join(missing)} in {market.source or 'the market data'} "
                        f"(have: {', '.join(market.closes.columns)})")
@@ -192,15 +248,18 @@ def make_feeds(market, book: FuturesPriceBook, roots=(), symbols=(), start=None,
     roots_of_rows = f["contract"].map(code_root)
     parts: list[pd.DatetimeIndex] = []
     lasts: list[pd.Timestamp] = []
-    for root in roots:
-        d = pd.DatetimeIndex(f.loc[(roots_of_rows == root).to_numpy(), "date"].unique())
-        if len(d) == 0:
-            raise KeyError(f"the price book has no {root} contracts")
+    for _, inst, kind in specs:
+        if kind == "root":
+            d = pd.DatetimeIndex(f.loc[(roots_of_rows == inst).to_numpy(), "date"].unique())
+            if len(d) == 0:
+                raise KeyError(f"the price book has no {inst} contracts")
+        elif kind == "contract":
+            if inst not in book:
+                raise KeyError(f"the price book has no prices for {inst}")
+            d = pd.DatetimeIndex(book.series(inst).index)
+        else:
+            d = pd.DatetimeIndex(market.closes[inst].dropna().index)
         parts.append(d)
-        lasts.append(d.max())
-    for s in symbols:
-        d = market.closes[s].dropna().index
-        parts.append(pd.DatetimeIndex(d))
         lasts.append(d.max())
     if not parts:
         return {}
@@ -212,10 +271,14 @@ def make_feeds(market, book: FuturesPriceBook, roots=(), symbols=(), start=None,
     index = index[(index >= lo) & (index <= hi)].sort_values()
     index = pd.DatetimeIndex(index.astype("datetime64[ns]"), name="date")
     feeds: dict[str, bt.feeds.PandasData] = {}
-    for root in roots:
-        frame = root_frame(book, root, index, rule)
-        feeds[root] = RootFeed(dataname=frame, name=root)
-    for s in symbols:
-        frame = close_frame(market.closes[s], index)
-        feeds[s] = CloseFeed(dataname=frame, name=s)
+    for name, inst, kind in specs:
+        if kind == "root":
+            launched = spec(inst).launched if from_launch else None
+            feeds[name] = RootFeed(dataname=root_frame(book, inst, index, rule, launched), name=name)
+        elif kind == "contract":
+            as_root = name != inst
+            frame = contract_frame(book, inst, index, as_root=as_root)
+            feeds[name] = (RootFeed if as_root else ContractFeed)(dataname=frame, name=name)
+        else:
+            feeds[name] = CloseFeed(dataname=close_frame(market.closes[inst], index), name=name)
     return feeds

@@ -14,7 +14,11 @@ def add_parser(sub) -> None:
         description="Backtest a strategy (EfficientCore by default) and the 60/40 benchmark, print a "
         "summary table and write report.html, metrics.json, daily.csv, trades.csv and journal.csv.",
     )
-    p.add_argument("--strategy", help="EfficientCore (default), SixtyForty or CorePlus")
+    p.add_argument("--strategy", help="EfficientCore (default), SixtyForty, CorePlus, or package.module.Class "
+                   "of any backtrader Strategy (imported from PYTHONPATH or the current folder)")
+    p.add_argument("--instruments", metavar="LIST",
+                   help="the strategy's feeds, comma-separated: symbols (SPY), roots (ZN: the contract held "
+                   "under the roll rule) and contract codes (ZBM25: one fixed contract)")
     p.add_argument("--start", help="first day, YYYY-MM-DD (default: first day with all data)")
     p.add_argument("--end", help="last day, YYYY-MM-DD (default: last day of the data)")
     p.add_argument("--cash", type=float, help="starting cash in dollars (default 10,000,000)")
@@ -48,6 +52,8 @@ def run_command(args) -> int:
     mapping = read_config_file(args.config) if args.config else {}
     if args.strategy:
         mapping["strategy"] = args.strategy
+    if args.instruments is not None:
+        mapping["instruments"] = args.instruments
     if args.start:
         mapping["start"] = args.start
     if args.end:
@@ -61,7 +67,8 @@ def run_command(args) -> int:
     if args.no_benchmark:
         mapping["benchmark"] = False
     source = str(args.config) if args.config else "command line"
-    config = config_from_mapping(mapping, source=source)
+    base_dir = args.config.expanduser().resolve().parent if args.config else None
+    config = config_from_mapping(mapping, source=source, base_dir=base_dir)
     run = run_backtest(config, progress=not args.quiet)
     results = [run.result] + ([run.benchmark] if run.benchmark is not None else [])
     # Files first: a closed pipe on stdout (``| head``) must not lose the backtest.

@@ -55,8 +55,8 @@ METRIC_KEYS = {
     "fees": "fees paid (exchange fees, fund expense ratio), dollars (journal 'fee' and 'expense' rows)",
     "total_costs": "commissions + slippage + fees, dollars",
     "total_costs_pct_per_year": "total_costs / years / average_nav, decimal per year",
-    "rolls": "number of 'roll' events",
-    "rebalances": "number of 'rebalance' events",
+    "rolls": "number of 'roll' events (None when the strategy rolls itself without recording rolls)",
+    "rebalances": "number of 'rebalance' events (None when the strategy does not record rebalances)",
     "margin_calls": "number of 'margin_call' events",
     "forced_liquidations": "number of 'forced_liquidation' events",
     "rejections": "number of 'rejection' events (orders the broker refused)",
@@ -217,7 +217,9 @@ def compute_metrics(result: BacktestResult, risk_free=None) -> dict:
     traded = _traded(result)
     costs = _costs(result)
     per_year = lambda dollars: _num(dollars / years / average_nav) if years > 0 else None  # noqa: E731
-    count = lambda kind: int((result.events["kind"] == kind).sum())  # noqa: E731
+    def count(kind: str) -> int | None:
+        return int((result.events["kind"] == kind).sum()) if result.records(kind) else None
+
     has_returns = len(returns) >= 2
 
     return {

@@ -20,10 +20,11 @@ Configuration is a TOML file (flags override the connection settings)::
 
     [strategy]
     class = "package.module.StrategyClass"   # or one of ours by name: "EfficientCore"
-    instruments = ["SPY", "ZNM25"]   # one daily feed each, named as written; a root ("ZN") is
-                                     # a feed of the held contract; a table { ZN = "ZNM25" }
-                                     # names a feed. Not for our strategies: they name their
-                                     # feeds through their params (ecore.engine.paper_feeds)
+    instruments = ["SPY", "ZN", "ZNM25"]  # as in a backtest (ecore.engine.instruments): a symbol
+                                     # is a close feed, a root a feed of the contract held under
+                                     # the roll rule, a contract code one contract; { ZN = "ZNM25" }
+                                     # names a contract's feed by its root. Not for our
+                                     # strategies: they name their feeds through their params
     params = { }                      # keyword arguments for the strategy
     primary_exchanges = { SPY = "ARCA" }
     data = "~/ecore-data"             # optional: yields for futures durations (default bundled)
@@ -32,6 +33,12 @@ Configuration is a TOML file (flags override the connection settings)::
     time = "17:00"              # daily check in long-running mode
     timezone = "America/New_York"
     history_days = 30
+
+Instead of the ``[strategy]`` table, the top level may hold ``strategy = "package.module.Class"``,
+``instruments``, ``[params]``, ``data`` and ``primary_exchanges``, as a backtest config does; and
+``--strategy`` / ``--instruments`` on the command line override either.  Positions taken through
+a root feed are rolled on the roll day by the engine's roll keeper unless the strategy class sets
+``rolls_itself = True`` (EfficientCore does).
 
 There is no flag to trade a live account: a non-``DU`` account stops the command.
 """
@@ -50,11 +57,13 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from .paper_feeds import plan_feeds, strategy_class
+from .instruments import plan_feeds, split_instruments, strategy_class
 
 log = logging.getLogger(__name__)
 
 STRATEGY_KEYS = {"class", "instruments", "params", "primary_exchanges", "data"}
+# The same settings at the top level of the file, as in a backtest config ("class" is "strategy").
+TOP_LEVEL_STRATEGY_KEYS = {"strategy", "instruments", "params", "primary_exchanges", "data"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +87,8 @@ class PaperConfig:
     timezone: str = "America/New_York"
     history_days: int = 30
     data_dir: Path | None = None  # yields for the price book's durations; None = bundled set
+    keys: str = "strategy."  # how the file named the strategy's settings, for errors ("" at top level)
+    base_dir: Path | None = None  # the config file's folder: a strategy module may sit there
 
     def __post_init__(self):
         if not isinstance(self.history_days, int) or self.history_days < 1:
@@ -91,28 +102,34 @@ def _get(table: dict, key: str, types_, where: str, default=None):
     return value
 
 
-def _instruments(value) -> tuple[str, ...]:
-    """A list of instruments, or a table ``{feed name = instrument}`` as ``"name=instrument"``."""
-    if isinstance(value, dict):
-        return tuple(f"{name}={inst}" for name, inst in value.items())
-    return tuple(value)
-
-
-def load_config(path: str | Path) -> PaperConfig:
-    """Read the TOML configuration; errors name the offending field."""
+def load_config(path: str | Path, strategy: str | None = None, instruments=None) -> PaperConfig:
+    """Read the TOML configuration; errors name the offending field.  ``strategy`` and
+    ``instruments`` (``--strategy``, ``--instruments``) override the file's."""
     path = Path(path)
     with path.open("rb") as fh:
         raw = tomllib.load(fh)
     known = {"ib", "limits", "strategy", "schedule"}
-    unknown = set(raw) - known
+    top = isinstance(raw.get("strategy"), str) or bool(set(raw) & (TOP_LEVEL_STRATEGY_KEYS - {"strategy"}))
+    unknown = set(raw) - known - (TOP_LEVEL_STRATEGY_KEYS if top else set())
     if unknown:
         raise ValueError(f"{path}: unknown section(s) {sorted(unknown)}; expected {sorted(known)}")
     ib = raw.get("ib", {})
-    strat = raw.get("strategy", {})
     sched = raw.get("schedule", {})
+    if top:
+        if isinstance(raw.get("strategy"), dict):
+            raise ValueError("strategy: give either strategy = \"package.module.Class\" with top-level "
+                             "instruments and params, or a [strategy] table, not both")
+        strat = {("class" if k == "strategy" else k): v for k, v in raw.items() if k in TOP_LEVEL_STRATEGY_KEYS}
+    else:
+        strat = raw.get("strategy", {})
+    prefix = "" if top else "strategy."
+    if strategy:
+        strat["class"] = strategy
+    if instruments is not None:
+        strat["instruments"] = split_instruments(instruments, "--instruments")
     if "class" not in strat:
-        raise ValueError("strategy.class: missing (EfficientCore, or the dotted path of a "
-                         "backtrader Strategy)")
+        raise ValueError(f"{'strategy' if top else 'strategy.class'}: missing (EfficientCore, or the "
+                         "dotted path of a backtrader Strategy; or --strategy)")
     unknown = set(strat) - STRATEGY_KEYS
     if unknown:
         raise ValueError(f"strategy.{sorted(unknown)[0]}: unknown key; expected one of "
@@ -125,11 +142,13 @@ def load_config(path: str | Path) -> PaperConfig:
     base = path.parent
     journal = Path(_get(ib, "journal", str, "ib", "paper-journal.sqlite"))
     kill = _get(ib, "kill_file", str, "ib")
-    data = _get(strat, "data", str, "strategy")
+    data = _get(strat, "data", str, prefix.rstrip(".") or "config")
     data_dir = None if not data else Path(data).expanduser()
+    where = prefix.rstrip(".") or "config"
     return PaperConfig(
-        strategy=_get(strat, "class", str, "strategy"),
-        instruments=_instruments(_get(strat, "instruments", (list, dict), "strategy", [])),
+        strategy=_get(strat, "class", str, prefix + "class" if prefix else "strategy"),
+        instruments=split_instruments(_get(strat, "instruments", (list, dict, tuple, str), where, []),
+                                      prefix + "instruments"),
         host=_get(ib, "host", str, "ib", "127.0.0.1"),
         port=_get(ib, "port", int, "ib", 7497),
         client_id=_get(ib, "client_id", int, "ib", 1),
@@ -139,12 +158,14 @@ def load_config(path: str | Path) -> PaperConfig:
         journal=journal if journal.is_absolute() else base / journal,
         kill_file=None if not kill else (Path(kill) if Path(kill).is_absolute() else base / kill),
         limits=dict(raw.get("limits", {})),
-        strategy_params=dict(_get(strat, "params", dict, "strategy", {})),
-        primary_exchanges=dict(_get(strat, "primary_exchanges", dict, "strategy", {})),
+        strategy_params=dict(_get(strat, "params", dict, where, {})),
+        primary_exchanges=dict(_get(strat, "primary_exchanges", dict, where, {})),
         schedule=schedule,
         timezone=_get(sched, "timezone", str, "schedule", "America/New_York"),
         history_days=_get(sched, "history_days", int, "schedule", 30),
         data_dir=None if data_dir is None else (data_dir if data_dir.is_absolute() else base / data_dir),
+        keys=prefix,
+        base_dir=base.resolve(),
     )
 
 
@@ -177,14 +198,20 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     from ..brokers.ib.root_feed import IBRootFeed
     from ..brokers.ib.safety import KillSwitch, SafetyLimits
     from ..brokers.ib.session import ConnectionSettings, IBSession
+    from ..brokers.orders import FuturesCommInfo
+    from ..data.contracts import spec
+    from ..strategies.roll_keeper import RollKeeper
 
     known_limits = {f.name for f in dataclasses.fields(SafetyLimits)}
     for key in config.limits:
         if key not in known_limits:
             raise ValueError(f"limits.{key}: unknown limit; expected one of {sorted(known_limits)}")
     limits = SafetyLimits(**config.limits)
-    cls = strategy_class(config.strategy)
-    plan = plan_feeds(cls, config.instruments, config.strategy_params)
+    keys = config.keys
+    cls = strategy_class(config.strategy, keys + "class" if keys else "strategy",
+                         (config.base_dir,) if config.base_dir else ())
+    plan = plan_feeds(cls, config.instruments, config.strategy_params, key=keys + "instruments",
+                      params_key=keys + "params")
     params = dict(config.strategy_params)
     book = None
     if plan.price_book_roots:
@@ -220,7 +247,14 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
             else:
                 feed = IBDailyFeed(instrument=f.instrument, **common)
             cerebro.adddata(feed, name=f.name)
+            if f.futures_root:
+                # order_target_value/percent on a futures feed size by one contract's notional,
+                # as on the simulated broker.
+                broker.addcommissioninfo(FuturesCommInfo(mult=spec(f.futures_root).multiplier), name=f.name)
         cerebro.addstrategy(cls, **params)
+        if plan.engine_rolls:
+            cerebro.addstrategy(RollKeeper, roots=plan.rolling_roots, fixed=plan.fixed_contracts,
+                                roll_rule=plan.roll_rule)
         strategies = cerebro.run()
         session.pump(0.05)
         positions = {k: v[0] for k, v in session.positions().items()}
@@ -247,7 +281,7 @@ def _price_book(config: PaperConfig, roots, clock):
 def _run(args) -> int:
     from .cli import UserError
 
-    config = load_config(args.config)
+    config = load_config(args.config, strategy=args.strategy, instruments=args.instruments)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port),
                                    ("client_id", args.client_id), ("client", args.client))
                  if v is not None}
@@ -288,6 +322,10 @@ def add_parser(sub) -> None:
     p.add_argument("--port", type=int, help="7497 = TWS paper, 4002 = IB Gateway paper")
     p.add_argument("--client-id", type=int, dest="client_id", help="API client id")
     p.add_argument("--client", choices=["ib_async", "ib_insync"], help="client library")
+    p.add_argument("--strategy", help="EfficientCore, SixtyForty, CorePlus or package.module.Class "
+                   "(overrides the config's)")
+    p.add_argument("--instruments", metavar="LIST",
+                   help="the strategy's feeds, comma-separated, as in ecore backtest (overrides the config's)")
     p.add_argument("--dry-run", action="store_true",
                    help="compute and print the orders, send nothing (implies --once)")
     p.add_argument("--once", action="store_true",

@@ -40,6 +40,8 @@ JOURNAL_COLUMNS = ("date", "kind", "instrument", "amount", "balance")
 #: Columns of ``events``: things a reader wants marked on a chart. Kinds counted by the metrics:
 #: roll, rebalance, margin_call, forced_liquidation, rejection.
 EVENT_COLUMNS = ("date", "kind", "detail")
+#: Event kinds the metrics count.
+COUNTED_EVENTS = ("roll", "rebalance", "margin_call", "forced_liquidation", "rejection")
 
 
 class ResultError(ValueError):
@@ -94,6 +96,9 @@ class BacktestResult:
     #: Text a reader needs to trust the numbers: data sources, synthetic vs real segments,
     #: costs, margin model. Keys are headings, values sentences.
     assumptions: dict = field(default_factory=dict)
+    #: The event kinds the run recorded (None: all of them). A strategy that does not record its
+    #: rebalances has none in ``events``; its rebalance count is unknown, not zero.
+    recorded_events: frozenset | None = None
 
     def __post_init__(self):
         daily = _checked(self.daily, DAILY_COLUMNS, "daily", sort=True)
@@ -116,6 +121,8 @@ class BacktestResult:
             object.__setattr__(self, name, value)
         object.__setattr__(self, "params", dict(self.params))
         object.__setattr__(self, "assumptions", dict(self.assumptions))
+        if self.recorded_events is not None:
+            object.__setattr__(self, "recorded_events", frozenset(self.recorded_events))
 
     def __repr__(self) -> str:
         d = self.daily["date"]
@@ -137,6 +144,20 @@ class BacktestResult:
         """True when the strategy ever held futures (non-zero notional or a known ladder duration)."""
         d = self.daily
         return bool((d["futures_notional"].fillna(0).abs() > 0).any() or d["ladder_duration"].notna().any())
+
+    @property
+    def has_shares(self) -> bool:
+        """True when the strategy ever held shares."""
+        return bool((self.daily["shares_value"].fillna(0).abs() > 0).any())
+
+    @property
+    def has_ladder_duration(self) -> bool:
+        """True when the strategy reported the duration of its futures (``ladder_duration``)."""
+        return bool(self.daily["ladder_duration"].notna().any())
+
+    def records(self, kind: str) -> bool:
+        """Whether events of ``kind`` were recorded (so that none of them means zero)."""
+        return self.recorded_events is None or kind in self.recorded_events
 
     def events_of(self, kind: str) -> pd.DataFrame:
         """The events of one kind ("roll", "margin_call", ...)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from .cli import UserError
 
 # Settings a config file may hold at the top level, and their meaning.
 TOP_LEVEL_KEYS = {
-    "strategy": "strategy name: EfficientCore, SixtyForty or CorePlus",
+    "strategy": "EfficientCore, SixtyForty, CorePlus or package.module.Class of a backtrader Strategy",
+    "instruments": "feeds of the strategy: symbols (SPY), roots (ZN) and contract codes (ZBM25)",
     "start": "first day (YYYY-MM-DD)",
     "end": "last day (YYYY-MM-DD)",
     "cash": "starting cash in dollars",
@@ -39,7 +41,8 @@ HISTORY_BEFORE_START = dt.timedelta(days=400)
 class BacktestConfig:
     """Everything that defines one backtest.  Money in dollars, dates as ``datetime.date``."""
 
-    strategy: str = "EfficientCore"
+    strategy: str = "EfficientCore"  # ours by name, or "package.module.Class"
+    instruments: tuple[str, ...] = ()  # "SPY", "ZN", "ZBM25" (ecore.engine.instruments)
     start: dt.date | None = None
     end: dt.date | None = None
     # $10M by default: one ultra-bond contract is ~$120k of notional, so a smaller account cannot
@@ -67,13 +70,23 @@ class BacktestRun:
     risk_free: object = None  # pandas Series of decimal annual short rates the metrics used
 
 
-def _strategy_class(name: str):
-    from ..strategies import STRATEGIES
+def _strategy_class(name: str, key: str = "strategy", search: tuple = ()):
+    from .instruments import PlanError, strategy_class
 
     try:
-        return STRATEGIES[name]
-    except KeyError:
-        raise UserError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}") from None
+        return strategy_class(name, key, search)
+    except PlanError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _plan(cls, instruments, params: dict, source: str):
+    """The run's feeds (ecore.engine.instruments); errors name the source and the key."""
+    from .instruments import PlanError, plan_feeds
+
+    try:
+        return plan_feeds(cls, instruments, params)
+    except PlanError as exc:
+        raise UserError(f"{source}: {exc}") from None
 
 
 def _date_or_none(value, key: str) -> dt.date | None:
@@ -85,15 +98,28 @@ def _date_or_none(value, key: str) -> dt.date | None:
         raise UserError(f"{key}: not a date (YYYY-MM-DD): {value!r}") from None
 
 
-def config_from_mapping(mapping: dict, source: str = "config") -> BacktestConfig:
-    """Build a config from a dict (a parsed TOML file); unknown keys name themselves."""
+def config_from_mapping(mapping: dict, source: str = "config", base_dir: Path | None = None) -> BacktestConfig:
+    """Build a config from a dict (a parsed TOML file); unknown keys name themselves.  A strategy
+    given as ``package.module.Class`` is also looked for in ``base_dir`` (the file's folder)."""
+    from .instruments import PlanError, split_instruments
+
     unknown = [k for k in mapping if k not in TOP_LEVEL_KEYS]
     if unknown:
         raise UserError(f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(TOP_LEVEL_KEYS)}")
     strategy = mapping.get("strategy", "EfficientCore")
-    cls = _strategy_class(strategy)
-    params = dict(mapping.get("params", {}))
+    if not isinstance(strategy, str):
+        raise UserError(f"{source}: strategy must be a name or package.module.Class, got {strategy!r}")
+    cls = _strategy_class(strategy, f"{source}: strategy", (base_dir,) if base_dir else ())
+    params = mapping.get("params", {})
+    if not isinstance(params, dict):
+        raise UserError(f"{source}: params must be a table of strategy parameters, got {params!r}")
+    params = dict(params)
     _check_params(cls, params, source)
+    try:
+        instruments = split_instruments(mapping.get("instruments"), f"{source}: instruments")
+    except PlanError as exc:
+        raise UserError(str(exc)) from None
+    _plan(cls, instruments, params, source)
     broker = dict(mapping.get("broker", {}))
     _check_broker(broker, source)
     scenario = mapping.get("scenario")
@@ -109,7 +135,8 @@ def config_from_mapping(mapping: dict, source: str = "config") -> BacktestConfig
     if not isinstance(benchmark, bool):
         raise UserError(f"{source}: benchmark must be true or false, got {benchmark!r}")
     return BacktestConfig(
-        strategy=strategy,
+        strategy=strategy.strip(),
+        instruments=instruments,
         start=_date_or_none(mapping.get("start"), f"{source}: start"),
         end=_date_or_none(mapping.get("end"), f"{source}: end"),
         cash=float(cash),
@@ -145,7 +172,8 @@ def read_config_file(path) -> dict:
 
 def load_config(path) -> BacktestConfig:
     """Read a TOML config file; errors name the file and the key."""
-    return config_from_mapping(read_config_file(path), source=str(Path(path).expanduser()))
+    p = Path(path).expanduser()
+    return config_from_mapping(read_config_file(p), source=str(p), base_dir=p.resolve().parent)
 
 
 def _check_params(cls, params: dict, source: str) -> None:
@@ -183,35 +211,45 @@ def _effective_params(cls, params: dict) -> dict:
     return {**dict(cls.params._getitems()), **params}
 
 
-def _symbols_for(cls, params: dict) -> list[str]:
-    """The equity/ETF data names a strategy needs, from its params."""
-    p = _effective_params(cls, params)
-    names = []
-    for key in ("equity", "bonds", "sleeve"):
-        if key in p and isinstance(p[key], str):
-            names.append(p[key].upper())
-    return names
+def _spans(plan, market) -> tuple[dict, dict]:
+    """(hard, soft) first and last days of every series the run's feeds need, by name.
+
+    Hard spans bound any window: yields, a fund's closes, a contract's life.  Soft spans only
+    move the default start: a root's product launch (its feed starts then), for strategies that
+    take their instruments from the run (ours choose the roots they trade themselves)."""
+    from ..data.contracts import Contract, spec
+    from .instruments import CONTRACT, ROOT
+
+    yields = (market.yields["DGS3MO"].first_valid_index().date(), market.yields.index[-1].date())
+    hard = {"yields (DGS3MO)": yields}
+    soft = {}
+    for f in plan.feeds:
+        if f.kind == CONTRACT:
+            c = Contract.parse(f.instrument)
+            hard[f.instrument] = (c.listing_day(), c.last_trading_day())
+        elif f.kind == ROOT:
+            if not plan.from_params:
+                soft[f"{f.instrument} (launched)"] = (spec(f.instrument).launched, yields[1])
+        else:
+            col = market.closes[f.instrument].dropna()
+            hard[f.instrument] = (col.index[0].date(), col.index[-1].date())
+    return hard, soft
 
 
-def _roots_for(cls, params: dict) -> list[str]:
-    p = _effective_params(cls, params)
-    ladder = p.get("ladder")
-    return [r for r, w in ladder.items() if w > 0] if ladder else []
-
-
-def _window(config: BacktestConfig, market, symbols: list[str]) -> tuple[dt.date, dt.date]:
-    """The backtest's first and last day: inside the data for every series the run needs, with
-    at least two trading days between them."""
-    spans = {"yields (DGS3MO)": (market.yields["DGS3MO"].first_valid_index(), market.yields.index[-1])}
-    for s in dict.fromkeys(symbols):
-        col = market.closes[s].dropna()
-        spans[s] = (col.index[0], col.index[-1])
-    first_name = max(spans, key=lambda k: spans[k][0])
-    last_name = min(spans, key=lambda k: spans[k][1])
-    lo, hi = spans[first_name][0].date(), spans[last_name][1].date()
+def _window(config: BacktestConfig, market, plans) -> tuple[dt.date, dt.date]:
+    """The backtest's first and last day: inside the data for every series the runs' feeds need
+    (``plans``), with at least two trading days between them."""
+    hard, soft = {}, {}
+    for plan in plans:
+        h, s = _spans(plan, market)
+        hard.update(h)
+        soft.update(s)
+    first_name = max(hard, key=lambda k: hard[k][0])
+    last_name = min(hard, key=lambda k: hard[k][1])
+    lo, hi = hard[first_name][0], hard[last_name][1]
     where = (f"the data start {lo.isoformat()} ({first_name}) and end {hi.isoformat()} "
              f"({last_name})")
-    start = config.start or lo
+    start = config.start or max([lo] + [s[0] for s in soft.values()])
     end = config.end or hi
     if start < lo or start > hi:
         raise UserError(f"start {start.isoformat()} is outside the data: {where}")
@@ -219,6 +257,11 @@ def _window(config: BacktestConfig, market, symbols: list[str]) -> tuple[dt.date
         raise UserError(f"end {end.isoformat()} is outside the data: {where}")
     if end <= start:
         raise UserError(f"end {end.isoformat()} is not after start {start.isoformat()}")
+    for name, (first, _) in soft.items():
+        if start < first:
+            warnings.warn(f"{name.split()[0]} was launched on {first.isoformat()}: its feed starts "
+                          "then (backtrader calls prenext, not next, until every feed has a bar)",
+                          stacklevel=2)
     days = treasury_calendar().business_days_between(start, end)
     if len(days) < 2:
         raise UserError(f"there are fewer than two trading days from {start.isoformat()} to {end.isoformat()}")
@@ -233,13 +276,18 @@ class _Progress(bt.Analyzer):
     def start(self):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=self.p.total, desc=self.p.desc, unit="day", file=sys.stderr, leave=False)
+        # Added to every strategy of the run (the roll keeper too): one bar, on the first.
+        self.bar = None
+        if self.strategy is self.strategy.env.runningstrats[0]:
+            self.bar = tqdm(total=self.p.total, desc=self.p.desc, unit="day", file=sys.stderr, leave=False)
 
     def next(self):
-        self.bar.update(1)
+        if self.bar is not None:
+            self.bar.update(1)
 
     def stop(self):
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _margin_model(settings: dict, book, scenario):
@@ -261,23 +309,20 @@ def _margin_model(settings: dict, book, scenario):
     return MarginModel(history=book, **kwargs)
 
 
-def _run_one(strategy_name: str, params: dict, config: BacktestConfig, market, book, start, end,
+def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, start, end,
              scenario, progress: bool, expense_ratio: float | None = None):
+    """One strategy on the margin broker over ``plan``'s feeds; its BacktestResult."""
     from ..brokers.simulated import MarginBroker
-    from ..data.feeds import make_feeds
-    from .results import BacktestResult
-    from ..data.rolls import RollRule
-
-    cls = _strategy_class(strategy_name)
-    symbols = _symbols_for(cls, params)
-    roots = _roots_for(cls, params)
-    all_params = _effective_params(cls, params)
-    rule = RollRule(offset=int(all_params.get("roll_offset", 5)), spread_days=int(all_params.get("roll_spread_days", 1)))
+    from ..data.feeds import build_feeds
     from ..data.price_book import FuturesPriceBook
+    from ..strategies.roll_keeper import RollKeeper
+    from .recording import FillRecorder, FillRecords
+    from .results import COUNTED_EVENTS, BacktestResult
 
+    all_params = _effective_params(cls, params)
     book = book if book is not None else FuturesPriceBook.empty()
-    feeds = make_feeds(market, book, roots=roots, symbols=symbols, start=start, end=end, roll_rule=rule,
-                       )
+    feeds = build_feeds(market, book, [(f.name, f.instrument, f.kind) for f in plan.feeds], start=start,
+                        end=end, roll_rule=plan.roll_rule, from_launch=not plan.from_params)
     cerebro = bt.Cerebro(stdstats=False, preload=True, runonce=False, quicknotify=True)
     for name, feed in feeds.items():
         cerebro.adddata(feed, name=name)
@@ -296,31 +341,66 @@ def _run_one(strategy_name: str, params: dict, config: BacktestConfig, market, b
         margin_model=_margin_model(config.broker, book, scenario), **broker_settings,
     )
     cerebro.setbroker(broker)
-    if book is not None and roots:
+    if plan.price_book_roots:
         params = {**params, "price_book": book}
     cerebro.addstrategy(cls, **params)
+    records = FillRecords()
+    cerebro.addanalyzer(FillRecorder, records=records)
     if progress:
         n = len(next(iter(feeds.values())).p.dataname)
-        cerebro.addanalyzer(_Progress, total=n, desc=strategy_name)
-    strat = cerebro.run()[0]
+        cerebro.addanalyzer(_Progress, total=n, desc=cls.__name__)
+    if plan.engine_rolls:
+        cerebro.addstrategy(RollKeeper, roots=plan.rolling_roots, fixed=plan.fixed_contracts,
+                            roll_rule=plan.roll_rule)
+    try:
+        strategies = cerebro.run()
+    except Exception as exc:
+        if cls.__module__.split(".")[0] == "ecore":
+            raise
+        raise StrategyError(f"{cls.__name__} raised {type(exc).__name__}: {exc}{_where(exc, cls)}") from exc
+    strat = strategies[0]
+    keeper_events = strategies[1].events if plan.engine_rolls else []
     daily = broker.daily_state()
-    rec = pd.DataFrame(strat.record.days)
-    if len(rec):
+    own = getattr(getattr(strat, "record", None), "days", None)
+    rec = pd.DataFrame(own if isinstance(own, list) else [])
+    if len(rec) and "date" in rec.columns:
         rec["date"] = pd.to_datetime(rec["date"])
         daily["date"] = pd.to_datetime(daily["date"])
         daily = daily.merge(rec, on="date", how="left")
     if "ladder_duration" not in daily.columns:
         daily["ladder_duration"] = float("nan")
-    events = pd.DataFrame(strat.record.events, columns=["date", "kind", "detail"])
+    own_events = getattr(getattr(strat, "record", None), "events", None)
+    events = pd.DataFrame((own_events if isinstance(own_events, list) else []) + keeper_events + records.events,
+                          columns=["date", "kind", "detail"])
     events = pd.concat([events, _broker_events(broker)], ignore_index=True)
-    trades = pd.DataFrame(strat.record.trades, columns=["date", "instrument", "size", "price", "value", "commission", "kind"])
-    name = strategy_name if scenario is None else f"{strategy_name} [{scenario.kind}]"
+    trades = pd.DataFrame(records.trades, columns=["date", "instrument", "size", "price", "value", "commission", "kind"])
+    name = cls.__name__ if scenario is None else f"{cls.__name__} [{scenario.kind}]"
+    recorded = {"margin_call", "forced_liquidation", "rejection", *getattr(cls, "recorded_events", ())}
+    if plan.engine_rolls or not plan.rolling_roots:
+        recorded.add("roll")  # the keeper records every roll; without root feeds nothing rolls
     result = BacktestResult(
         name=name, daily=daily, trades=trades, journal=broker.journal(), events=events,
         params={k: _plain(v) for k, v in all_params.items() if k != "price_book"},
-        assumptions=_assumptions(config, market, book, scenario, broker),
+        assumptions=_assumptions(config, market, book, scenario, broker, plan),
+        recorded_events=frozenset(recorded) & frozenset(COUNTED_EVENTS),
     )
     return result
+
+
+class StrategyError(UserError):
+    """A user's strategy raised during the run: one line naming the strategy and the error
+    (``ECORE_DEBUG=1`` shows the traceback)."""
+
+
+def _where(exc: BaseException, cls) -> str:
+    """" (at FILE:LINE)" of the innermost frame of the strategy's module, if any."""
+    import traceback
+
+    module_file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    frames = traceback.extract_tb(exc.__traceback__)
+    mine = [f for f in frames if module_file and Path(f.filename) == Path(module_file)]
+    last = (mine or frames[-1:])
+    return f" (at {Path(last[-1].filename).name}:{last[-1].lineno})" if last else ""
 
 
 def _broker_events(broker) -> pd.DataFrame:
@@ -368,7 +448,7 @@ def _plain(value):
     return str(value)
 
 
-def _assumptions(config, market, book, scenario, broker) -> dict:
+def _assumptions(config, market, book, scenario, broker, plan) -> dict:
     out = {
         "Data": market.source or "bundled data set",
         "Equity prices": "dividend-adjusted closes (total return)",
@@ -386,21 +466,55 @@ def _assumptions(config, market, book, scenario, broker) -> dict:
             f"conversion factor, carry at the bill rate; see docs/synthetic-futures.md): "
             f"{len(f) - real:,} synthetic and {real:,} real contract-days"
         )
+    if not plan.from_params:
+        out["Instruments"] = ", ".join(
+            f.name if f.name == f.instrument else f"{f.name} (= {f.instrument})" for f in plan.feeds) + (
+            ": roots are feeds of the contract held under the roll rule, contract codes one fixed contract")
+    if plan.engine_rolls:
+        rule = plan.roll_rule
+        out["Rolls"] = (
+            f"positions taken through root feeds ({', '.join(plan.rolling_roots)}) are moved by the engine to "
+            f"the next contract {rule.offset} business days before first notice day"
+            + (f", over {rule.spread_days} days" if rule.spread_days > 1 else "")
+            + ": two trades at the settlement with their costs, the spread never booked as profit")
     if scenario is not None:
         out["Stress scenario"] = scenario.describe()
     return out
+
+
+def _check_instruments(plan, market, source: str) -> None:
+    """Every symbol has closes in the data; every contract code is of a launched product."""
+    from ..data.contracts import SPECS, Contract
+    from .instruments import CONTRACT, SYMBOL
+
+    have = ", ".join(market.closes.columns)
+    for f in plan.feeds:
+        if f.kind == SYMBOL and f.instrument not in market.closes.columns:
+            if plan.from_params:
+                raise UserError(f"unknown symbol {f.instrument!r}: the data ({market.source}) has {have}")
+            raise UserError(f"{source}: instruments: unknown instrument {f.instrument!r}: not a futures root "
+                            f"({', '.join(SPECS)}), not a contract code (ZNM25), and the data "
+                            f"({market.source}) have no closes for it (they have {have})")
+        if f.kind == CONTRACT:
+            c = Contract.parse(f.instrument)
+            if not c.is_launched(c.last_trading_day()):
+                raise UserError(f"{source}: instruments: {f.instrument}: {c.root} was launched on "
+                                f"{c.spec.launched.isoformat()}, after this contract's last trading day")
 
 
 def run_backtest(config: BacktestConfig, market=None, progress: bool = False) -> BacktestRun:
     """Run ``config``'s strategy (and the 60/40 benchmark unless switched off)."""
     from ..data.market import load_market
     from ..data.synthetic_futures import build_price_book
+    from ..strategies.benchmarks import SixtyForty
     from .metrics import compute_metrics
     from .scenarios import ScenarioError, parse_scenario, shock_market, with_date
 
     cls = _strategy_class(config.strategy)
     _check_params(cls, config.params, "config")
     _check_broker(config.broker, "config")
+    plan = _plan(cls, config.instruments, config.params, "config")
+    bench_plan = _plan(SixtyForty, (), {}, "benchmark") if config.benchmark else None
     if market is None:
         try:
             market = load_market(config.data_dir)
@@ -409,13 +523,8 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     if "DGS3MO" not in market.yields.columns:
         raise UserError(f"{market.source}: no yields/DGS3MO.csv: the 3-month bill rate is the short "
                         "rate for cash and futures carry")
-    symbols = _symbols_for(cls, config.params)
-    missing = [s for s in symbols if s not in market.closes.columns]
-    if missing:
-        raise UserError(
-            f"unknown symbol {missing[0]!r}: the data ({market.source}) has {', '.join(market.closes.columns)}"
-        )
-    start, end = _window(config, market, symbols + (["IVV", "AGG"] if config.benchmark else []))
+    _check_instruments(plan, market, "config")
+    start, end = _window(config, market, [plan] + ([bench_plan] if bench_plan else []))
     try:
         scenario = parse_scenario(config.scenario)
     except ScenarioError as exc:
@@ -423,7 +532,7 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     if scenario is not None:
         scenario = with_date(scenario, start, end)
         market = shock_market(market, scenario)
-    roots = _roots_for(cls, config.params)
+    roots = list(plan.futures_roots)
     book = None
     if roots:
         book = build_price_book(market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
@@ -432,12 +541,10 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
         # A stress scenario is there to show forced liquidation and its cost, unless the user
         # asked the strategy to meet calls.
         params.setdefault("meet_margin_calls", False)
-    result = _run_one(config.strategy, params, config, market, book, start, end, scenario, progress)
+    result = _run_one(cls, plan, params, config, market, book, start, end, scenario, progress)
     benchmark = None
     if config.benchmark:
-        from ..strategies.benchmarks import SixtyForty
-
-        benchmark = _run_one("SixtyForty", {}, config, market, None, start, end, scenario, progress,
+        benchmark = _run_one(SixtyForty, bench_plan, {}, config, market, None, start, end, scenario, progress,
                              expense_ratio=SixtyForty.params.expense_ratio)
     risk_free = market.short_rate()
     metrics = compute_metrics(result, risk_free=risk_free)

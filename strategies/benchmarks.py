@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
-from .efficient_core import AllocationStrategy, EfficientCore
+from .base import Strategy
+from .efficient_core import EfficientCore
 
 
-class SixtyForty(AllocationStrategy):
+class SixtyForty(Strategy):
     """60% equity fund, 40% aggregate bond fund, rebalanced on the first trading day of each
     quarter.  The 0.03% expense ratio is charged by the broker (``expense_ratio``), like a fund's."""
 
@@ -18,6 +19,13 @@ class SixtyForty(AllocationStrategy):
         expense_ratio=0.0003,  # per year, on NAV; the runner hands it to the broker
         cash_buffer=0.002,  # fraction of NAV left in cash so buys survive a price move overnight
     )
+    recorded_events = ("rebalance",)
+
+    @classmethod
+    def instruments_for(cls, params: dict) -> tuple[str, ...]:
+        """The equity fund's feed, then the bond fund's."""
+        p = {**dict(cls.params._getitems()), **params}
+        return (p["equity"].upper(), p["bonds"].upper())
 
     def __init__(self):
         super().__init__()
@@ -42,7 +50,7 @@ class SixtyForty(AllocationStrategy):
         investable = nav * (1 - self.p.cash_buffer)
         deltas = {}
         for name, weight in ((self.p.equity, self.p.equity_weight), (self.p.bonds, 1 - self.p.equity_weight)):
-            target = math.floor(weight * investable / self.close_of(name))
+            target = math.floor(weight * investable / self.price(name))
             deltas[name] = target - int(self.shares_held(name))
         # Sells first, so that their cash pays for the buys filled the same day.
         for name, delta in sorted(deltas.items(), key=lambda kv: kv[1]):
@@ -62,14 +70,14 @@ class CorePlus(EfficientCore):
 
     def _rebalance(self, day, fill_day, nav, equity_value, reason):
         super()._rebalance(day, fill_day, nav, equity_value, reason)
-        target = math.floor(self.p.sleeve_weight * nav / self.close_of(self.p.sleeve))
+        target = math.floor(self.p.sleeve_weight * nav / self.price(self.p.sleeve))
         self.order_shares(self.p.sleeve, target - int(self.shares_held(self.p.sleeve)), "rebalance")
 
     def _rebalance_reason(self, day, nav, equity_value, notional, rolling):
         reason = super()._rebalance_reason(day, nav, equity_value, notional, rolling)
         if reason:
             return reason
-        sleeve_w = self.shares_held(self.p.sleeve) * self.close_of(self.p.sleeve) / nav
+        sleeve_w = self.shares_held(self.p.sleeve) * self.price(self.p.sleeve) / nav
         if abs(sleeve_w - self.p.sleeve_weight) > self.p.drift_band:
             return f"sleeve weight {sleeve_w:.1%} drifted from {self.p.sleeve_weight:.1%}"
         return None

@@ -18,98 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import backtrader as bt
-
-from ..data.calendar import treasury_calendar
 from ..data.contracts import Contract, spec
-from .ladder import DEFAULT_TEMPLATE, LadderError, LegQuote, aggregate_index_duration, build_ladder
 from ..data.rolls import RollRule
-
-
-class PortfolioRecorder:
-    """Per-day records and events kept by a strategy, for reports (plain lists of dicts)."""
-
-    def __init__(self):
-        self.days: list[dict] = []
-        self.events: list[dict] = []
-        self.trades: list[dict] = []
-
-    def event(self, day: dt.date, kind: str, detail: str) -> None:
-        self.events.append({"date": day, "kind": kind, "detail": detail})
-
-
-class AllocationStrategy(bt.Strategy):
-    """Shared machinery: order bookkeeping, trade and event records, share sizing."""
-
-    params = dict(
-        price_book=None,  # ecore.data.price_book.FuturesPriceBook, for contract prices and durations
-    )
-
-    def __init__(self):
-        self.record = PortfolioRecorder()
-        self._pending: set[int] = set()
-        self._calendar = treasury_calendar()
-
-    # ----- helpers ------------------------------------------------------------------------------
-    def today(self) -> dt.date:
-        return self.datas[0].datetime.date(0)
-
-    def replaying(self) -> bool:
-        """True while a live feed (paper trading) replays history: those bars only warm the
-        feeds up, and the broker refuses orders on them; decisions wait for the live bar.
-        Always False in a backtest."""
-        return any(d.islive() and d._laststatus != d.LIVE for d in self.datas)
-
-    def close_of(self, name: str) -> float:
-        return float(self.getdatabyname(name).close[0])
-
-    def shares_held(self, name: str) -> float:
-        return float(self.getposition(self.getdatabyname(name)).size)
-
-    def order_shares(self, name: str, delta: int, kind: str) -> None:
-        if delta == 0:
-            return
-        data = self.getdatabyname(name)
-        o = self.buy(data=data, size=delta, kind=kind) if delta > 0 else self.sell(data=data, size=-delta, kind=kind)
-        if o is not None:
-            self._pending.add(o.ref)
-
-    def order_contract(self, root: str, code: str, delta: int, kind: str) -> None:
-        if delta == 0:
-            return
-        data = self.getdatabyname(root)
-        if delta > 0:
-            o = self.buy(data=data, size=delta, contract=code, kind=kind)
-        else:
-            o = self.sell(data=data, size=-delta, contract=code, kind=kind)
-        if o is not None:
-            self._pending.add(o.ref)
-
-    # ----- backtrader notifications ---------------------------------------------------------------
-    def notify_order(self, order):
-        if order.status in (order.Submitted, order.Accepted, order.Partial):
-            return
-        self._pending.discard(order.ref)
-        info = order.info
-        instrument = info.get("contract") or order.data._name
-        day = self.today()
-        if order.status == order.Completed:
-            mult = spec(Contract.parse(instrument).root).multiplier if _is_contract(instrument) else 1
-            size = float(order.executed.size)
-            price = float(order.executed.price)
-            kind = "forced" if info.get("forced") else info.get("kind", "trade")
-            self.record.trades.append(
-                {"date": day, "instrument": instrument, "size": size, "price": price,
-                 "value": size * price * mult, "commission": float(order.executed.comm), "kind": kind,
-                 "slippage": float(info.get("slippage", 0.0))}
-            )
-            if info.get("forced"):
-                self.record.event(day, "forced_liquidation", f"{instrument} {size:+g} at {price:g}: {info.get('reason', '')}".strip())
-        elif order.status in (order.Margin, order.Rejected):
-            reason = info.get("reason", order.getstatusname())
-            self.record.event(day, "rejection", f"{instrument} {order.size:+g}: {reason}")
-        elif order.status in (order.Canceled, order.Expired):
-            self.record.event(day, "rejection", f"{instrument} {order.size:+g}: {order.getstatusname()}")
+from .base import Strategy
+from .ladder import DEFAULT_TEMPLATE, LadderError, LegQuote, aggregate_index_duration, build_ladder
 
 
 def exceeds_band(weight: float, target: float, band: float) -> bool:
@@ -117,16 +29,11 @@ def exceeds_band(weight: float, target: float, band: float) -> bool:
     return abs(weight - target) > band
 
 
-def _is_contract(name: str) -> bool:
-    try:
-        Contract.parse(name)
-        return True
-    except ValueError:
-        return False
-
-
-class EfficientCore(AllocationStrategy):
+class EfficientCore(Strategy):
     """90/60: equity shares plus a duration-matched Treasury futures ladder on cash collateral."""
+
+    rolls_itself = True  # each leg rolls with the ladder (and the quarterly rebalance rides on it)
+    recorded_events = ("rebalance", "roll")
 
     params = dict(
         equity="IVV",  # the equity fund's data name: IVV/SPY (U.S.), EFA (intl.), EEM (emerging)
@@ -190,25 +97,18 @@ class EfficientCore(AllocationStrategy):
     def __init__(self):
         super().__init__()
         self.check_params({})
-        self.roll_rule = RollRule(offset=self.p.roll_offset, spread_days=self.p.roll_spread_days)
         self._started = False
         self._last_quarter = None
         self.ladder = None  # the last solved Ladder, for reports
 
     # ----- what the portfolio holds -------------------------------------------------------------
-    def futures_positions(self) -> dict[str, int]:
-        """Signed contracts by code, from the broker (positions are per contract)."""
-        return {c: int(n) for c, n in self.broker.contract_positions().items() if n}
-
-    def _quote(self, code: str, day: dt.date) -> LegQuote | None:
-        book = self.p.price_book
-        price = book.settle(code, day)
-        if price is None:
-            return None
-        duration = book.value(code, day, "duration")
-        if duration is None or not math.isfinite(float(duration)):
-            return None
-        return LegQuote(root=Contract.parse(code).root, contract=code, price=price, duration=float(duration))
+    @classmethod
+    def instruments_for(cls, params: dict) -> tuple[str, ...]:
+        """One root feed per ladder root with a positive weight, then the equity fund's feed."""
+        p = {**dict(cls.params._getitems()), **params}
+        roots = [r for r, w in p["ladder"].items() if w > 0]
+        funds = [p[k].upper() for k in ("equity", "bonds", "sleeve") if isinstance(p.get(k), str)]
+        return tuple(roots + funds)
 
     def target_duration(self, day: dt.date) -> float:
         t = self.p.target_duration
@@ -226,15 +126,15 @@ class EfficientCore(AllocationStrategy):
         notional = 0.0
         dollar_duration = 0.0
         weighted = 0.0  # notional of the legs whose duration is known
-        for code, n in self.futures_positions().items():
-            q = self._quote(code, day)
+        for code, n in self.contract_positions().items():
+            q = self.quote(code, day)
             if q is None:
                 # A day the Treasury market is shut (Columbus Day...): the last settlement and
                 # duration stand.
                 last = self.p.price_book.last_settle(code, day)
                 if last is None:
                     continue
-                q = self._quote(code, last[0]) or LegQuote(Contract.parse(code).root, code, last[1], float("nan"))
+                q = self.quote(code, last[0]) or LegQuote(Contract.parse(code).root, code, last[1], float("nan"))
             value = n * q.price * spec(q.root).multiplier
             notional += value
             if math.isfinite(q.duration):
@@ -251,7 +151,7 @@ class EfficientCore(AllocationStrategy):
         counted = getattr(self.broker.p, "share_collateral", 0.0)
         if counted >= 1:
             return  # shares already count in full: selling them raises no margin equity
-        price = self.close_of(self.p.equity)
+        price = self.price(self.p.equity)
         # Each dollar of shares sold adds (1 - counted) dollars of margin equity.
         needed = call.amount * 1.01 / (1 - counted)
         shares = min(int(self.shares_held(self.p.equity)), math.ceil(needed / price))
@@ -262,19 +162,17 @@ class EfficientCore(AllocationStrategy):
     def next(self):
         if self.replaying():
             return
-        if not self._started and (self.futures_positions() or self.shares_held(self.p.equity)):
+        if not self._started and (self.contract_positions() or self.shares_held(self.p.equity)):
             # A paper run starts each day on the account's holdings: not a first allocation,
             # so it trades only on drift or a roll, as the backtest does after its first day.
             self._started = True
         day = self.today()
         nav = self.broker.getvalue()
         notional, duration = self.futures_notional_value(day)
-        equity_value = self.shares_held(self.p.equity) * self.close_of(self.p.equity)
-        self.record.days.append(
-            {"date": day, "ladder_duration": duration, "futures_notional_signed": notional,
-             "equity_weight": equity_value / nav if nav else float("nan"),
-             "futures_weight": notional / nav if nav else float("nan")}
-        )
+        equity_value = self.shares_held(self.p.equity) * self.price(self.p.equity)
+        self.record_day(ladder_duration=duration, futures_notional_signed=notional,
+                        equity_weight=equity_value / nav if nav else float("nan"),
+                        futures_weight=notional / nav if nav else float("nan"))
         if self._pending:
             return  # yesterday's orders have not all filled: decide again tomorrow
         if not self._calendar.is_business_day(day):
@@ -290,7 +188,7 @@ class EfficientCore(AllocationStrategy):
     def _rolls_due(self, fill_day: dt.date) -> dict[str, tuple[str, str, int]]:
         """Legs to move to the next contract by ``fill_day``: root -> (old code, new code, size)."""
         due = {}
-        for code, n in self.futures_positions().items():
+        for code, n in self.contract_positions().items():
             c = Contract.parse(code)
             if fill_day >= self.roll_rule.roll_window(c)[0]:
                 target = self.roll_rule.held(c.root, fill_day)
@@ -308,7 +206,7 @@ class EfficientCore(AllocationStrategy):
             # Underweight shares with no cash or margin to buy them back into the band (after a
             # margin call was met by selling shares): trading the ladder every day would not help.
             reachable = eq_w > target_eq or (
-                equity_value + self._spendable_on_shares(self.futures_positions(), day)
+                equity_value + self._spendable_on_shares(self.contract_positions(), day)
                 >= (target_eq - self.p.drift_band) * nav)
             if reachable:
                 return f"equity weight {eq_w:.1%} drifted from {target_eq:.1%}"
@@ -330,7 +228,7 @@ class EfficientCore(AllocationStrategy):
         ladder = self._solve_ladder(day, self._calendar.next_business_day(day), nav)
         if ladder is None:
             return False
-        held = self.futures_positions()
+        held = self.contract_positions()
         if all(held.get(code, 0) == n for code, n in ladder.counts.items()):
             return False
         # When margin caps the ladder, its target moves with margin equity every day: trade only
@@ -353,8 +251,8 @@ class EfficientCore(AllocationStrategy):
             move = n if remaining_slices <= 1 else int(round(n / remaining_slices))
             if move == 0:
                 continue
-            self.order_contract(root, old, -move, "roll")
-            self.order_contract(root, new, move, "roll")
+            self.order_contract(old, -move, "roll")
+            self.order_contract(new, move, "roll")
             self.record.event(day, "roll", f"{old} -> {new}: {move:+d} contracts")
 
     def _solve_ladder(self, day, fill_day, nav):
@@ -364,7 +262,7 @@ class EfficientCore(AllocationStrategy):
         quotes = {}
         for root in self._roots_today(day):
             target_contract = self.roll_rule.held(root, fill_day)
-            q = self._quote(target_contract.code, day)
+            q = self.quote(target_contract.code, day)
             if q is not None:
                 quotes[root] = q
         try:
@@ -381,11 +279,12 @@ class EfficientCore(AllocationStrategy):
         """Cut the ladder when its initial margin would exceed ``margin_budget`` of the equity that
         backs futures (after margin hikes or heavy losses), instead of sending orders the broker
         must refuse."""
-        broker = self.broker
-        if not hasattr(broker, "requirements") or not hasattr(broker, "margin_equity"):
+        requirements = self.margin_requirements(ladder.counts, day)
+        equity = self.margin_equity()
+        if requirements is None or equity is None:
             return ladder
-        _, initial = broker.requirements(ladder.counts, day)
-        budget = self.p.margin_budget * broker.margin_equity()
+        _, initial = requirements
+        budget = self.p.margin_budget * equity
         if initial <= budget or initial <= 0:
             return ladder
         factor = max(budget, 0.0) / initial
@@ -403,9 +302,11 @@ class EfficientCore(AllocationStrategy):
         broker = self.broker
         cash = broker.getcash()
         spendable = cash
-        if hasattr(broker, "requirements") and hasattr(broker, "margin_equity"):
-            _, initial = broker.requirements(counts, day)
-            free = broker.margin_equity() - initial / self.p.margin_budget
+        requirements = self.margin_requirements(counts, day)
+        equity = self.margin_equity()
+        if requirements is not None and equity is not None:
+            _, initial = requirements
+            free = equity - initial / self.p.margin_budget
             counted = getattr(broker.p, "share_collateral", 0.0)
             if counted < 1:
                 # A dollar of shares bought takes a dollar of cash and gives back what of it counts.
@@ -418,7 +319,7 @@ class EfficientCore(AllocationStrategy):
         if ladder is None:
             return
         self.ladder = ladder
-        held = self.futures_positions()
+        held = self.contract_positions()
         by_root_held: dict[str, dict[str, int]] = {}
         for code, n in held.items():
             by_root_held.setdefault(Contract.parse(code).root, {})[code] = n
@@ -434,7 +335,7 @@ class EfficientCore(AllocationStrategy):
             for code, n in by_root_held.get(root, {}).items():
                 if code != target_code:
                     kind = "roll" if target_code else "rebalance"
-                    self.order_contract(root, code, -n, kind)
+                    self.order_contract(code, -n, kind)
                     if target_code:
                         self.record.event(day, "roll", f"{code} -> {target_code}: {n:+d} out, {target_n:+d} in")
             have = by_root_held.get(root, {}).get(target_code, 0) if target_code else 0
@@ -445,15 +346,15 @@ class EfficientCore(AllocationStrategy):
                 rolled = sum(n for code, n in by_root_held.get(root, {}).items() if code != target_code)
                 if rolled and delta and (rolled > 0) == (delta > 0):
                     part = delta if abs(delta) <= abs(rolled) else rolled
-                    self.order_contract(root, target_code, part, "roll")
+                    self.order_contract(target_code, part, "roll")
                     delta -= part
-                self.order_contract(root, target_code, delta, "rebalance")
+                self.order_contract(target_code, delta, "rebalance")
         # Shares: always on the first allocation; afterwards only when the equity weight itself
         # is out of band (bonds first), or on every rebalance when bonds_first is off.
         target_eq = self.p.equity_weight * scale
         eq_w = equity_value / nav
         if not self._started or not self.p.bonds_first or abs(eq_w - target_eq) > self.p.drift_band:
-            price = self.close_of(self.p.equity)
+            price = self.price(self.p.equity)
             target_shares = math.floor(target_eq * nav / price)
             delta = target_shares - int(self.shares_held(self.p.equity))
             if delta > 0:

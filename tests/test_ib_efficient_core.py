@@ -15,7 +15,7 @@ from ecore.data.calendar import treasury_calendar
 from ecore.engine.cli import main
 from ecore.data.contracts import Contract
 from ecore.engine.paper import load_config
-from ecore.engine.paper_feeds import plan_feeds, strategy_class
+from ecore.engine.instruments import plan_feeds, strategy_class
 from ecore.data.rolls import RollRule
 from fake_ib_gateway import Accept, FakeGateway
 from ib_core_helpers import (IVV_PRICE, NAV, clock_at, contracts_around, expected_ladder, ib_name,
@@ -210,17 +210,17 @@ def test_core_builds_one_root_feed_per_ladder_root_and_its_equity_feed():
 
 def test_core_with_instruments_is_an_error_naming_the_field():
     with pytest.raises(ValueError, match=r"strategy\.instruments: EfficientCore names its own feeds"):
-        plan_feeds(strategy_class("EfficientCore"), ("IVV",), {})
+        plan_feeds(strategy_class("EfficientCore"), ("IVV",), {}, key="strategy.instruments")
 
 
 def test_unknown_core_parameter_is_an_error_naming_it():
     with pytest.raises(ValueError, match=r"strategy\.params\.equity_fund: unknown parameter for EfficientCore"):
-        plan_feeds(strategy_class("EfficientCore"), (), {"equity_fund": "IVV"})
+        plan_feeds(strategy_class("EfficientCore"), (), {"equity_fund": "IVV"}, params_key="strategy.params")
 
 
 def test_unknown_strategy_name_lists_ours(tmp_path):
-    with pytest.raises(ValueError, match=r"strategy\.class: 'EfficentCore' is neither one of EfficientCore"):
-        strategy_class("EfficentCore")
+    with pytest.raises(ValueError, match=r"strategy\.class: unknown strategy 'EfficentCore'; choose one of EfficientCore"):
+        strategy_class("EfficentCore", "strategy.class")
 
 
 def test_unknown_strategy_key_is_an_error_naming_it(tmp_path):

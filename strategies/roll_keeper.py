@@ -1,0 +1,111 @@
+"""The roll keeper: moves futures positions taken through root feeds to the next contract on the
+roll day, for strategies that do not roll their own (``rolls_itself`` is not set).
+
+The engine adds it to the Cerebro run after the user's strategy, so it sees that day's orders.
+Each Treasury business day, for every position in a contract of a root the run has a root feed
+for (contracts that a feed carries as one fixed contract are left alone), it checks whether the
+next business day (the fill day) is inside the contract's roll window under the run's
+:class:`~ecore.data.rolls.RollRule`; if so it sells the old contract and buys the contract the
+root feed holds on the fill day (or a slice of the position, with ``spread_days`` > 1).  These
+are two real trades with their costs: the spread between the contracts is never booked as
+profit.  Open orders in the old contract (the strategy's own, placed today on the root feed)
+are counted in, so one roll moves the whole position.
+
+Orders go through backtrader's broker interface with ``contract=`` order information, which the
+simulated ``MarginBroker`` and the Interactive Brokers ``IBBroker`` both understand, and are
+owned by the strategy: its ``notify_order`` and ``notify_trade`` see the roll (``order.info
+["kind"] == "roll"``), and its backtrader trades close in the old contract and open in the new.
+In paper trading nothing is sent on replayed bars.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import backtrader as bt
+
+from ..data.calendar import treasury_calendar
+from ..data.contracts import Contract, ContractError
+from ..data.rolls import RollRule
+from .orders import order_instrument
+
+
+class RollKeeper(bt.Strategy):
+    """Rolls positions in ``roots`` (root feeds) under ``roll_rule`` on behalf of ``owner``."""
+
+    params = dict(
+        owner=None,  # the strategy whose positions these are (default: the run's first strategy)
+        roots=(),  # roots with a feed of the held contract, e.g. ("ZN", "ZB")
+        fixed=(),  # contract codes a feed carries as one contract: never rolled
+        roll_rule=None,  # RollRule; default RollRule()
+    )
+
+    def __init__(self):
+        self.rule = self.p.roll_rule or RollRule()
+        self.calendar = treasury_calendar()
+        self.feeds = {d._name: d for d in self.datas if d._name in set(self.p.roots)}
+        self.events: list[dict] = []  # {"date", "kind": "roll", "detail"}, as strategies record them
+
+    def prenext(self):
+        # A position may be taken before every feed has started (warm-up, later listings).
+        self.next()
+
+    def nextstart(self):
+        self.next()
+
+    def next(self):
+        if any(d.islive() and d._laststatus != d.LIVE for d in self.datas):
+            return  # paper trading: replayed bars warm the feeds; orders wait for the live bar
+        started = [d for d in self.datas if len(d)]
+        if not started:
+            return
+        day = max(d.datetime.date(0) for d in started)
+        if not self.calendar.is_business_day(day):
+            return  # no Treasury settlement today: orders would wait; decide on the next one
+        fill_day = self.calendar.next_business_day(day)
+        for old, size in self._positions().items():
+            contract = Contract.parse(old)
+            window = self.rule.roll_window(contract)
+            if fill_day < window[0]:
+                continue
+            target = self.rule.held(contract.root, fill_day)
+            new = target if target > contract else contract.next()
+            remaining = sum(1 for d in window if d >= fill_day)
+            move = size if remaining <= 1 else int(round(size / remaining))
+            if move:
+                self._roll(day, contract.root, old, new.code, move)
+
+    def _positions(self) -> dict[str, int]:
+        """Contracts of the rolled roots: held, plus what open orders will add (by code)."""
+        roots = set(self.feeds)
+        fixed = set(self.p.fixed)
+        out: dict[str, int] = {}
+        for code, size in self.broker.contract_positions().items():
+            out[code] = out.get(code, 0) + int(size)
+        for order in self.broker.get_orders_open():
+            code = order_instrument(order)
+            out[code] = out.get(code, 0) + int(order.size)  # signed: sells are negative
+        kept = {}
+        for code, size in sorted(out.items()):
+            try:
+                contract = Contract.parse(code)
+            except (ContractError, ValueError):
+                continue  # shares, or a calendar spread
+            if size and contract.root in roots and code not in fixed:
+                kept[code] = size
+        return kept
+
+    def _strategy(self):
+        if self.p.owner is not None:
+            return self.p.owner
+        return next(s for s in self.env.runningstrats if s is not self)
+
+    def _roll(self, day: dt.date, root: str, old: str, new: str, size: int) -> None:
+        owner, data, broker = self._strategy(), self.feeds[root], self.broker
+        if size > 0:
+            broker.sell(owner, data, size=size, contract=old, kind="roll")
+            broker.buy(owner, data, size=size, contract=new, kind="roll")
+        else:
+            broker.buy(owner, data, size=-size, contract=old, kind="roll")
+            broker.sell(owner, data, size=-size, contract=new, kind="roll")
+        self.events.append({"date": day, "kind": "roll", "detail": f"{old} -> {new}: {size:+d} contracts"})
