@@ -44,7 +44,8 @@ def _labelled(value_key: str, label_key: str):
 
 
 #: The rows of the metrics table and the terminal summary: (label, how to show it from metrics,
-#: short explanation for the HTML).
+#: short explanation for the HTML).  Rows named in `FUTURES_ROWS` are left out when no result
+#: shown held futures.
 METRIC_ROWS = (
     ("Start", lambda m: m["start"], "first trading day"),
     ("End", lambda m: m["end"], "last trading day"),
@@ -71,13 +72,22 @@ METRIC_ROWS = (
 )
 
 
+FUTURES_ROWS = frozenset({"Turnover, futures", "Rolls", "Margin calls", "Forced liquidations"})
+
+
+def metric_rows(results) -> tuple:
+    """The rows of `METRIC_ROWS` that apply to ``results`` (futures rows only if one holds futures)."""
+    futures = any(r is not None and r.has_futures for r in results)
+    return tuple(row for row in METRIC_ROWS if futures or row[0] not in FUTURES_ROWS)
+
+
 # ---------------------------------------------------------------- terminal
 
 def summary_table(results: list[BacktestResult], risk_free=None) -> str:
     """The key metrics of each result side by side, one column per result, plain text."""
     metrics = [compute_metrics(r, risk_free) for r in results]
     rows = [["", *[m["name"] for m in metrics]]]
-    rows += [[label, *[show(m) for m in metrics]] for label, show, _ in METRIC_ROWS]
+    rows += [[label, *[show(m) for m in metrics]] for label, show, _ in metric_rows(results)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
@@ -116,10 +126,10 @@ def _table(header: list[str], rows: list[list[str]], classes: list[list[str]] | 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _metrics_table(m: dict, b: dict | None) -> str:
+def _metrics_table(m: dict, b: dict | None, rows_shown) -> str:
     header = ["", m["name"], *([b["name"]] if b else []), ""]
     rows, classes = [], []
-    for label, show, why in METRIC_ROWS:
+    for label, show, why in rows_shown:
         rows.append([label, show(m), *([show(b)] if b else []), why])
         classes.append(["", "", *([""] if b else []), "why"])
     return _table(header, rows, classes)
@@ -194,23 +204,30 @@ def render_report_html(result: BacktestResult, benchmark: BacktestResult | None 
     lead += "."
     title = f"{result.name} vs {benchmark.name}" if benchmark is not None else result.name
 
+    futures = result.has_futures
+    sections = [("summary", "Key numbers"), ("growth", "Growth"), ("drawdowns", "Drawdowns"),
+                ("calendar", "Calendar returns")]
+    if futures:
+        sections += [("margin", "Cash and margin"), ("futures", "Futures")]
+    sections += [("events", "Events"), ("assumptions", "Assumptions")]
+    nav = "".join(f'<a href="#{anchor}">{label}</a>' for anchor, label in sections)
+    markers = "rebalances, futures rolls, margin calls and forced liquidations" if futures else "rebalances"
+
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)} — ecore backtest</title><style>{_STYLE}</style></head><body>",
         f"<h1>{_e(title)}</h1>", f'<p class="lead">{lead}</p>',
-        '<nav><a href="#summary">Key numbers</a><a href="#growth">Growth</a><a href="#drawdowns">Drawdowns</a>'
-        '<a href="#calendar">Calendar returns</a><a href="#margin">Cash and margin</a>'
-        '<a href="#futures">Futures</a><a href="#events">Events</a><a href="#assumptions">Assumptions</a></nav>',
+        f"<nav>{nav}</nav>",
 
         '<section id="summary"><h2>Key numbers</h2>',
         '<p class="note">Returns are from daily closing net asset values, costs included; '
         "Sharpe and Sortino use the risk-free rate given to the run (0 if none).</p>",
-        _metrics_table(m, b), "</section>",
+        _metrics_table(m, b, metric_rows([result, benchmark])), "</section>",
 
         '<section id="growth"><h2>Growth of $10,000</h2>',
-        '<p class="note">What $10,000 invested on the first day would have become. Markers show '
-        "rebalances, futures rolls, margin calls and forced liquidations; hover for details.</p>",
+        f'<p class="note">What $10,000 invested on the first day would have become. Markers show '
+        f"{markers}; hover for details.</p>",
         chart(charts.growth_figure(result, benchmark)), "</section>",
 
         '<section id="drawdowns"><h2>Drawdowns</h2>',
@@ -227,9 +244,9 @@ def render_report_html(result: BacktestResult, benchmark: BacktestResult | None 
         _period_table(result, benchmark, "quarterly", 5), "</section>",
     ]
 
-    parts += ['<section id="margin"><h2>Cash and margin</h2>']
-    if result.has_futures:
+    if futures:
         parts += [
+            '<section id="margin"><h2>Cash and margin</h2>',
             '<p class="note">Futures need collateral, not cash up front. Margin equity is the '
             "cash that backs the futures (plus any share value the broker counts, "
             "<code>share_collateral</code>); the broker requires the initial margin to open "
@@ -240,31 +257,36 @@ def render_report_html(result: BacktestResult, benchmark: BacktestResult | None 
             chart(charts.margin_figure(result)),
             "<h3>Margin calls and forced liquidations</h3>",
             _events_table(result, ("margin_call", "forced_liquidation")),
+            "</section>",
         ]
-    else:
-        parts.append(f'<p class="note">{_e(result.name)} holds no futures, so it uses no margin.</p>')
-    parts.append("</section>")
+        if result.has_ladder_duration:
+            parts += [
+                '<section id="futures"><h2>Futures notional and ladder duration</h2>',
+                '<p class="note">Notional is the face value of the Treasury futures held (the bond '
+                "exposure); duration is the ladder's dollar-weighted modified duration in years, "
+                "re-solved at each rebalance. Rolls (to the next quarterly contract) and rebalances "
+                "are marked.</p>",
+            ]
+        else:
+            parts += [
+                '<section id="futures"><h2>Futures notional</h2>',
+                '<p class="note">Notional is the signed face value of the Treasury futures held, in '
+                "dollars. Rolls (to the next quarterly contract) are marked.</p>",
+            ]
+        parts += [chart(charts.futures_figure(result)), "</section>"]
 
-    parts += ['<section id="futures"><h2>Futures notional and ladder duration</h2>']
-    if result.has_futures:
-        parts += [
-            '<p class="note">Notional is the face value of the Treasury futures held (the bond '
-            "exposure); duration is the ladder's dollar-weighted modified duration in years, "
-            "re-solved at each rebalance. Rolls (to the next quarterly contract) and rebalances "
-            "are marked.</p>",
-            chart(charts.futures_figure(result)),
-        ]
-    else:
-        parts.append(f'<p class="note">{_e(result.name)} holds no futures.</p>')
-    parts.append("</section>")
-
+    counted = [(m["rolls"], "rolls", futures), (m["rebalances"], "rebalances", True),
+               (m["margin_calls"], "margin calls", futures),
+               (m["forced_liquidations"], "forced liquidations", futures)]
+    said = [f"{fmt_int(n)} {what}" for n, what, shown in counted if shown and n is not None]
+    said.append(f"{fmt_int(m['rejections'])} rejected orders")
+    listed = ("roll", "rebalance") if futures else ("rebalance",)
     parts += [
-        '<section id="events"><h2>Rolls, rebalances and other events</h2>',
-        f'<p class="note">{fmt_int(m["rolls"])} rolls, {fmt_int(m["rebalances"])} rebalances, '
-        f'{fmt_int(m["margin_calls"])} margin calls, {fmt_int(m["forced_liquidations"])} forced '
-        f'liquidations and {fmt_int(m["rejections"])} rejected orders.</p>',
+        f'<section id="events"><h2>{"Rolls, rebalances" if futures else "Rebalances"} and other events</h2>',
+        f'<p class="note">{", ".join(said[:-1])} and {said[-1]}.</p>' if len(said) > 1 else
+        f'<p class="note">{said[0]}.</p>',
         "<h3>Rejected orders</h3>", _events_table(result, ("rejection",)),
-        "<h3>Rolls and rebalances</h3>", _events_table(result, ("roll", "rebalance")),
+        f"<h3>{'Rolls and rebalances' if futures else 'Rebalances'}</h3>", _events_table(result, listed),
         "</section>",
 
         '<section id="assumptions"><h2>Assumptions</h2>',
@@ -287,8 +309,9 @@ def write_report_html(path, result: BacktestResult, benchmark: BacktestResult | 
 
     One self-contained file: plotly.js is embedded inline, nothing is fetched when it opens.
     Sections: key numbers (strategy vs benchmark), growth of $10,000, drawdowns, calendar-year
-    returns and worst quarters, cash and margin, futures notional and ladder duration, events
-    (rolls, rebalances, margin calls, forced liquidations, rejections), assumptions and parameters.
+    returns and worst quarters, cash and margin and futures notional (with the ladder's duration
+    when the strategy reports it; both only when it held futures), events (rolls, rebalances,
+    margin calls, forced liquidations, rejections), assumptions and parameters.
     """
     path = Path(path)
     path.write_text(render_report_html(result, benchmark, risk_free), encoding="utf-8")

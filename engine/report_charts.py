@@ -116,7 +116,8 @@ def margin_figure(result: BacktestResult) -> go.Figure:
 
 
 def futures_figure(result: BacktestResult) -> go.Figure:
-    """Futures notional (dollars, left) and the ladder's duration (years, right); rolls marked."""
+    """Futures notional (dollars, left) and the ladder's duration (years, right, when the strategy
+    reports it); rolls marked."""
     d = result.daily.set_index("date")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     notional = d["futures_notional"].astype(float)
@@ -127,10 +128,11 @@ def futures_figure(result: BacktestResult) -> go.Figure:
                              name="Notional / NAV", visible="legendonly",
                              line=dict(color="#5dade2", width=1), hovertemplate="%{y:.0%}"),
                   secondary_y=False)
-    fig.add_trace(go.Scatter(x=d.index, y=d["ladder_duration"].astype(float).to_numpy(),
-                             name="Ladder duration (years)", line=dict(color="#e08a00", width=1.5),
-                             hovertemplate="%{y:.2f} y"),
-                  secondary_y=True)
+    if result.has_ladder_duration:  # a strategy without a ladder reports none: no empty line
+        fig.add_trace(go.Scatter(x=d.index, y=d["ladder_duration"].astype(float).to_numpy(),
+                                 name="Ladder duration (years)", line=dict(color="#e08a00", width=1.5),
+                                 hovertemplate="%{y:.2f} y"),
+                      secondary_y=True)
     for kind in ("roll", "rebalance"):
         trace = _event_markers(result, kind, notional, "$,.0f")
         if trace is not None:

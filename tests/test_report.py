@@ -115,11 +115,35 @@ def test_events_and_assumptions_are_listed(page):
     assert "<dt>futures_notional</dt><dd>0.6</dd>" in page
 
 
-def test_a_strategy_without_futures_says_so_instead_of_empty_margin_charts(sixty_forty):
+def test_a_strategy_without_futures_has_no_margin_or_futures_section(sixty_forty):
     text = render_report_html(sixty_forty, None)
-    assert "SixtyForty holds no futures, so it uses no margin." in text
+    assert 'id="margin"' not in text and 'id="futures"' not in text
+    assert 'href="#margin"' not in text and 'href="#futures"' not in text
+    assert "<h2>Rebalances and other events</h2>" in text
     assert text.count("Plotly.newPlot(") == 2  # growth and drawdowns only
     assert text.count("* plotly.js v") == 1
+
+
+def test_futures_without_a_ladder_duration_show_their_notional_alone():
+    held = make_result("Trend", 105_000.0)
+    daily = held.daily.assign(ladder_duration=np.nan)
+    text = render_report_html(BacktestResult(name="Trend", daily=daily), None)
+    assert "<h2>Futures notional</h2>" in text and "ladder duration" not in text.lower()
+    names = [t.name for t in report_charts.futures_figure(BacktestResult(name="Trend", daily=daily)).data]
+    assert names == ["Futures notional", "Notional / NAV"]
+
+
+def test_the_summary_drops_futures_rows_when_no_result_holds_futures(strategy, sixty_forty):
+    alone = summary_table([sixty_forty])
+    assert "Rolls" not in alone and "Margin calls" not in alone and "Turnover, futures" not in alone
+    assert "Rolls" in summary_table([strategy, sixty_forty])
+
+
+def test_unrecorded_rebalances_are_unknown_not_zero(sixty_forty):
+    plain = BacktestResult(name="Plain", daily=sixty_forty.daily,
+                           recorded_events={"margin_call", "forced_liquidation", "rejection", "roll"})
+    table = summary_table([plain])
+    assert re.search(r"^Rebalances\s+n/a$", table, re.M)
 
 
 def test_names_and_details_are_escaped(sixty_forty):
