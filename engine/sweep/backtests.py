@@ -8,11 +8,12 @@ the benchmark's metrics follow as ``benchmark.NAME``); its NAV path feeds the gr
 from __future__ import annotations
 
 import functools
+import hashlib
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .keys import tree_fingerprint
+from .keys import KEY_LENGTH, tree_fingerprint
 from .runs import Backtester, RunOutput
 from .spec import SweepSpec
 
@@ -48,6 +49,49 @@ def code_version() -> str:
     return "-".join(parts)
 
 
+def strategy_fingerprint(spec: SweepSpec) -> str | None:
+    """Hash of the source files of the sweep's strategy when it is a user's (its module, or its
+    top-level package), so that editing it gives new resume keys; None for ours (their source is
+    in :func:`code_version`)."""
+    from ..instruments import strategy_class, strategy_source_files
+
+    cls = strategy_class(spec.strategy, f"{spec.source}: strategy", _search(spec))
+    files = strategy_source_files(cls)
+    if not files:
+        return None
+    h = hashlib.sha256()
+    for path in files:
+        h.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:KEY_LENGTH]
+
+
+def _search(spec: SweepSpec) -> tuple:
+    return (spec.base_dir,) if spec.base_dir else ()
+
+
+def strategy_module(spec: SweepSpec) -> str | None:
+    """The module a user strategy is imported from on the workers; None for ours."""
+    from ...strategies import STRATEGIES
+
+    return None if spec.strategy in STRATEGIES else spec.strategy.rpartition(".")[0]
+
+
+def import_error(module: str, folders: list[str]) -> str | None:
+    """On a worker: None when ``module`` imports (after adding ``folders`` to the path, as the
+    command did), else the error as one line."""
+    import importlib
+    import sys
+
+    for folder in folders:
+        if folder not in sys.path:
+            sys.path.append(folder)
+    try:
+        importlib.import_module(module)
+    except Exception as exc:  # reported to the user by the executor
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def backtest_config(spec: SweepSpec, config: dict):
     """A :class:`ecore.engine.runner.BacktestConfig` from a run's settings (``spec.run_config``);
     unknown strategy parameters or broker settings raise an error naming them."""
@@ -59,12 +103,14 @@ def backtest_config(spec: SweepSpec, config: dict):
         "broker": config["broker"],
         "benchmark": config["benchmark"],
     }
+    if config.get("instruments"):
+        mapping["instruments"] = list(config["instruments"])
     for key in ("start", "end", "scenario"):
         if config.get(key) is not None:
             mapping[key] = config[key]
     if config.get("cash") is not None:
         mapping["cash"] = config["cash"]
-    out = config_from_mapping(mapping, source=spec.source)
+    out = config_from_mapping(mapping, source=spec.source, base_dir=spec.base_dir)
     if config.get("data_dir") is not None:
         out = out.replace(data_dir=Path(config["data_dir"]))
     return out
@@ -74,7 +120,22 @@ class EventDrivenBacktester(Backtester):
     """Runs each parameter set through the event-driven engine (backtrader + margin broker)."""
 
     def identity(self, spec: SweepSpec) -> dict:
-        return {"data": data_fingerprint(spec.data_dir), "code": code_version()}
+        identity = {"data": data_fingerprint(spec.data_dir), "code": code_version()}
+        source = strategy_fingerprint(spec)
+        if source is not None:
+            identity["strategy"] = source
+        return identity
+
+    def worker_check(self, spec: SweepSpec):
+        """``(function, args)`` a remote worker runs to tell whether it can import the user's
+        strategy module (None for ours): the executor reports a worker that cannot."""
+        module = strategy_module(spec)
+        if module is None:
+            return None
+        import os
+
+        folders = [os.fspath(Path.cwd().resolve())] + ([os.fspath(spec.base_dir)] if spec.base_dir else [])
+        return import_error, (module, folders)
 
     def validate(self, spec: SweepSpec) -> None:
         """Before any run: the strategy exists and every parameter and setting name is known."""

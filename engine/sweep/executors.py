@@ -23,6 +23,10 @@ class WorkerDied(RuntimeError):
     """A worker process of the local pool died (killed, out of memory); the sweep can be resumed."""
 
 
+class WorkerSetupError(ValueError):
+    """A Dask worker cannot run the sweep (the strategy's module does not import there)."""
+
+
 class Executor(ABC):
     """Runs a sweep's tasks; ``describe()`` says where, for the progress line."""
 
@@ -89,7 +93,9 @@ class DaskCluster(Executor):
     """Runs on a Dask distributed cluster: an existing scheduler at ``address``
     (``tcp://host:8786``), or ``"local"`` for a :class:`distributed.LocalCluster` of ``workers``
     single-threaded worker processes on 127.0.0.1.  The package (and any custom backtester's module)
-    must be importable on the workers.
+    must be importable on the workers; a user strategy's module is checked on every worker before
+    any run (``backtester.worker_check``), and a worker that cannot import it stops the sweep
+    with one line naming the module and the worker.
     """
 
     def __init__(self, address: str, workers: int | None = None):
@@ -122,6 +128,7 @@ class DaskCluster(Executor):
             client = Client(self.address, timeout="30s")
         futures = []
         try:
+            _check_workers(client, backtester, spec)
             futures = client.map(execute, tasks, token=token, backtester=backtester, spec=spec, pure=False)
             task_of = {future.key: task for future, task in zip(futures, tasks)}
             for future in dask_as_completed(futures):
@@ -139,3 +146,17 @@ class DaskCluster(Executor):
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+def _check_workers(client, backtester, spec) -> None:
+    """Run the backtester's worker check on every worker; the first that fails is named."""
+    check = getattr(backtester, "worker_check", None)
+    job = check(spec) if check is not None else None
+    if job is None:
+        return
+    function, args = job
+    for worker, error in sorted(client.run(function, *args).items()):
+        if error:
+            raise WorkerSetupError(
+                f"{spec.source}: strategy {spec.strategy!r}: its module {args[0]!r} is not importable on "
+                f"Dask worker {worker} ({error}); install it there or put it on the workers' PYTHONPATH")

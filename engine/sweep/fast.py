@@ -149,7 +149,8 @@ class FastData:
                                        **({} if cash is None else {"cash": float(cash)}))
         symbol = str(p["equity"]).upper()
         roots = tuple(r for r, w in p["ladder"].items() if w > 0)
-        first, last = runner._window(config, market, [symbol])
+        plan = runner._plan(EfficientCore, (), params, "fast path")
+        first, last = runner._window(config, market, [plan])
         book = build_price_book(market, roots=list(roots), start=first - runner.HISTORY_BEFORE_START, end=last)
         rule = RollRule(offset=int(p["roll_offset"]), spread_days=1)
         feeds = make_feeds(market, book, roots=roots, symbols=[symbol], start=first, end=last, roll_rule=rule)
@@ -719,9 +720,16 @@ def check_fast_spec(spec) -> None:
     """Errors naming the setting when the fast path cannot evaluate this sweep faithfully."""
     from .spec import SweepFileError
 
-    if spec.strategy != "EfficientCore":
-        raise SweepFileError(f"{spec.source}: key 'strategy': the fast path evaluates EfficientCore only, "
-                             f"not {spec.strategy}")
+    from ...strategies import EfficientCore
+    from ..instruments import PlanError, strategy_class
+
+    try:
+        cls = strategy_class(spec.strategy, f"{spec.source}: strategy", (spec.base_dir,) if spec.base_dir else ())
+    except PlanError as exc:
+        raise SweepFileError(str(exc)) from None
+    if cls is not EfficientCore:
+        raise SweepFileError(f"{spec.source}: key 'strategy': --fast models EfficientCore only; run "
+                             f"{spec.strategy} without --fast")
     if spec.scenario is not None:
         raise SweepFileError(f"{spec.source}: key 'scenario': not modelled by the fast path")
     names = set(spec.params) | {n for n in spec.parameter_names if not n.startswith("broker.")}

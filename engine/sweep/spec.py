@@ -2,7 +2,9 @@
 
 Layout of a sweep file::
 
-    strategy = "EfficientCore"        # required: strategy name understood by the runner
+    strategy = "EfficientCore"        # required: ours by name, or package.module.Class of any
+                                      # backtrader Strategy (also found beside the sweep file)
+    instruments = ["SPY", "ZN"]       # its feeds, as in `ecore backtest --instruments`
     start = 2020-01-01                # optional dates (TOML dates or ISO strings)
     end = 2021-12-31
     cash = 1_000_000                  # dollars; default: the runner's
@@ -55,7 +57,7 @@ else:  # pragma: no cover
 
 BROKER_PREFIX = "broker."
 TOP_LEVEL_KEYS = (
-    "strategy", "start", "end", "cash", "data", "scenario", "benchmark", "rank_by",
+    "strategy", "instruments", "start", "end", "cash", "data", "scenario", "benchmark", "rank_by",
     "ascending", "top", "heatmap", "params", "broker", "grid", "range", "random",
 )
 
@@ -70,11 +72,14 @@ class SweepSpec:
 
     ``cash`` is in dollars (None: the runner's default); ``start``/``end`` are dates or None
     (whole data set); ``data_dir`` is an absolute path or None (the bundled data set); ``params``
-    and ``broker`` hold the settings shared by every run; ``space`` holds the swept axes.
+    and ``broker`` hold the settings shared by every run; ``space`` holds the swept axes;
+    ``instruments`` the strategy's feeds (empty: its own); ``base_dir`` the sweep file's folder,
+    where a strategy module may sit.
     """
 
     strategy: str
     space: ParameterSpace
+    instruments: tuple[str, ...] = ()
     start: dt.date | None = None
     end: dt.date | None = None
     cash: float | None = None
@@ -88,6 +93,7 @@ class SweepSpec:
     top: int = 5
     heatmap: tuple[str, str] | None = None
     source: str = "<sweep>"
+    base_dir: Path | None = field(default=None, hash=False)
 
     @property
     def parameter_names(self) -> list[str]:
@@ -112,6 +118,7 @@ class SweepSpec:
                 params[name] = value
         return {
             "strategy": self.strategy,
+            "instruments": list(self.instruments),
             "start": self.start,
             "end": self.end,
             "cash": self.cash,
@@ -148,7 +155,14 @@ def parse_sweep(data: dict, source: str = "<sweep>", base_dir: Path | None = Non
 
     strategy = data.get("strategy")
     if not isinstance(strategy, str) or not strategy.strip():
-        raise fail("strategy", "required: the name of a strategy, e.g. \"EfficientCore\"")
+        raise fail("strategy", "required: the name of a strategy, e.g. \"EfficientCore\", or "
+                   "package.module.Class of a backtrader Strategy")
+    from ..instruments import PlanError, split_instruments
+
+    try:
+        instruments = split_instruments(data.get("instruments"), "instruments")
+    except PlanError as exc:
+        raise fail("instruments", str(exc).partition(": ")[2]) from None
 
     start = _date(data, "start", fail)
     end = _date(data, "end", fail)
@@ -241,10 +255,11 @@ def parse_sweep(data: dict, source: str = "<sweep>", base_dir: Path | None = Non
         heatmap = (heatmap[0], heatmap[1])
 
     return SweepSpec(
-        strategy=strategy.strip(), space=space, start=start, end=end,
+        strategy=strategy.strip(), instruments=instruments, space=space, start=start, end=end,
         cash=None if cash is None else float(cash),
         data_dir=data_dir, scenario=scenario, benchmark=benchmark, params=params, broker=broker,
         rank_by=rank_by, ascending=ascending, top=top, heatmap=heatmap, source=source,
+        base_dir=base_dir,
     )
 
 
