@@ -19,6 +19,9 @@ def add_parser(sub) -> None:
     p.add_argument("--instruments", metavar="LIST",
                    help="the strategy's feeds, comma-separated: symbols (SPY), roots (ZN: the contract held "
                    "under the roll rule) and contract codes (ZBM25: one fixed contract)")
+    p.add_argument("--analyzers", metavar="LIST",
+                   help="backtrader analyzers to add, comma-separated (TradeAnalyzer, SharpeRatio, DrawDown, "
+                   "package.module.Class); results in analyzers.json")
     p.add_argument("--start", help="first day, YYYY-MM-DD (default: first day with all data)")
     p.add_argument("--end", help="last day, YYYY-MM-DD (default: last day of the data)")
     p.add_argument("--cash", type=float, help="starting cash in dollars (default 10,000,000)")
@@ -54,6 +57,8 @@ def run_command(args) -> int:
         mapping["strategy"] = args.strategy
     if args.instruments is not None:
         mapping["instruments"] = args.instruments
+    if args.analyzers is not None:
+        mapping["analyzers"] = args.analyzers
     if args.start:
         mapping["start"] = args.start
     if args.end:
@@ -72,7 +77,7 @@ def run_command(args) -> int:
     run = run_backtest(config, progress=not args.quiet)
     results = [run.result] + ([run.benchmark] if run.benchmark is not None else [])
     # Files first: a closed pipe on stdout (``| head``) must not lose the backtest.
-    written = write_outputs(args.out, run.result, run.benchmark, risk_free=run.risk_free)
+    written = write_outputs(args.out, run.result, run.benchmark, risk_free=run.risk_free, analyses=run.analyses)
     print(summary_table(results, risk_free=run.risk_free))
     print(f"\nwrote {len(written)} files to {args.out}/: {', '.join(p.name for p in written)}")
     return 0

@@ -1,7 +1,8 @@
 """`write_outputs`: every file of a backtest into ``--out``, all or nothing.
 
 Files: ``report.html``, ``metrics.json`` ({"strategy": ..., "benchmark": ...}), ``daily.csv``,
-``trades.csv``, ``journal.csv`` and ``benchmark_daily.csv``. They are first written into a
+``trades.csv``, ``journal.csv``, ``benchmark_daily.csv`` and, when the run had backtrader
+analyzers, ``analyzers.json`` ({name: get_analysis()}). They are first written into a
 temporary folder beside ``out_dir`` (same file system, so moves are renames); only when every
 writer has succeeded are they moved into ``out_dir``. A failing writer leaves ``out_dir`` as it
 was. Files in ``out_dir`` with other names are never touched.
@@ -45,20 +46,25 @@ WRITERS = {
 
 
 def write_outputs(out_dir, result: BacktestResult, benchmark: BacktestResult | None = None,
-                  risk_free=None) -> list[Path]:
+                  risk_free=None, analyses: dict | None = None) -> list[Path]:
     """Write all outputs of ``result`` (against ``benchmark``) into ``out_dir``; return their paths.
 
     ``out_dir`` is created if missing. Without a benchmark, ``benchmark_daily.csv`` is not written
-    and metrics.json has ``"benchmark": null``. On any error nothing in ``out_dir`` changes and
-    the error propagates.
+    and metrics.json has ``"benchmark": null``; ``analyses`` (analyzer name -> JSON-ready result,
+    as ``BacktestRun.analyses``) become ``analyzers.json``. On any error nothing in ``out_dir``
+    changes and the error propagates.
     """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    names = [n for n in WRITERS if benchmark is not None or n != "benchmark_daily.csv"]
+    writers = dict(WRITERS)
+    if analyses:
+        writers["analyzers.json"] = lambda p, r, b, rf: p.write_text(
+            json.dumps(analyses, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    names = [n for n in writers if benchmark is not None or n != "benchmark_daily.csv"]
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.writing-", dir=out_dir.parent))
     try:
         for name in names:
-            WRITERS[name](staging / name, result, benchmark, risk_free)
+            writers[name](staging / name, result, benchmark, risk_free)
         if not out_dir.exists():
             os.replace(staging, out_dir)  # one rename: the folder appears complete or not at all
         else:

@@ -28,6 +28,8 @@ TOP_LEVEL_KEYS = {
     "data": "data folder laid out like the bundled set (default: the bundled set)",
     "scenario": "stress scenario (table [scenario] or a name)",
     "benchmark": "also run the 60/40 benchmark (true/false)",
+    "analyzers": "backtrader analyzers to add (TradeAnalyzer, SharpeRatio, package.module.Class); "
+                 "their results go to analyzers.json",
     "params": "table of strategy parameters",
     "broker": "table of broker and margin settings",
 }
@@ -53,6 +55,7 @@ class BacktestConfig:
     broker: dict = field(default_factory=dict)
     scenario: dict | None = None
     benchmark: bool = True
+    analyzers: tuple[str, ...] = ()  # "TradeAnalyzer" (backtrader's) or "package.module.Class"
 
     def replace(self, **changes) -> "BacktestConfig":
         return dataclasses.replace(self, **changes)
@@ -68,6 +71,8 @@ class BacktestRun:
     metrics: dict
     benchmark_metrics: dict | None
     risk_free: object = None  # pandas Series of decimal annual short rates the metrics used
+    strategy: object = None  # the strategy instance after the run (its analyzers, its attributes)
+    analyses: dict = field(default_factory=dict)  # analyzer name -> get_analysis(), plain values
 
 
 def _strategy_class(name: str, key: str = "strategy", search: tuple = ()):
@@ -77,6 +82,42 @@ def _strategy_class(name: str, key: str = "strategy", search: tuple = ()):
         return strategy_class(name, key, search)
     except PlanError as exc:
         raise UserError(str(exc)) from None
+
+
+def _analyzer_class(name: str, key: str = "analyzers"):
+    """backtrader's analyzer ``name`` ("SharpeRatio") or the class at ``package.module.Class``."""
+    import importlib
+    import inspect
+
+    module_name, _, cls_name = name.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name) if module_name else bt.analyzers, cls_name, None)
+    except ImportError as exc:
+        raise UserError(f"{key}: cannot import module {module_name!r} of {name!r} ({exc})") from None
+    if not (inspect.isclass(cls) and issubclass(cls, bt.Analyzer)):
+        raise UserError(f"{key}: {name!r} is not a backtrader analyzer (e.g. TradeAnalyzer, SharpeRatio, "
+                        "DrawDown, or package.module.Class)")
+    return cls
+
+
+def _plain_analysis(value):
+    """An analyzer's result as JSON-ready values (dates as ISO text, NaN as None)."""
+    import math
+
+    if isinstance(value, dict):
+        return {str(k.isoformat() if hasattr(k, "isoformat") else k): _plain_analysis(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_analysis(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) or hasattr(value, "__float__"):
+        f = float(value)
+        if not math.isfinite(f):
+            return None
+        return int(f) if isinstance(value, int) else f
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
 def _plan(cls, instruments, params: dict, source: str):
@@ -134,6 +175,13 @@ def config_from_mapping(mapping: dict, source: str = "config", base_dir: Path | 
     benchmark = mapping.get("benchmark", True)
     if not isinstance(benchmark, bool):
         raise UserError(f"{source}: benchmark must be true or false, got {benchmark!r}")
+    analyzers = mapping.get("analyzers") or ()
+    if isinstance(analyzers, str):
+        analyzers = [a.strip() for a in analyzers.split(",") if a.strip()]
+    if not isinstance(analyzers, (list, tuple)) or not all(isinstance(a, str) for a in analyzers):
+        raise UserError(f"{source}: analyzers must be a list of backtrader analyzer names, got {analyzers!r}")
+    for name in analyzers:
+        _analyzer_class(name, f"{source}: analyzers")
     return BacktestConfig(
         strategy=strategy.strip(),
         instruments=instruments,
@@ -145,6 +193,7 @@ def config_from_mapping(mapping: dict, source: str = "config", base_dir: Path | 
         broker=broker,
         scenario=scenario,
         benchmark=benchmark,
+        analyzers=tuple(analyzers),
     )
 
 
@@ -310,8 +359,9 @@ def _margin_model(settings: dict, book, scenario):
 
 
 def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, start, end,
-             scenario, progress: bool, expense_ratio: float | None = None):
-    """One strategy on the margin broker over ``plan``'s feeds; its BacktestResult."""
+             scenario, progress: bool, expense_ratio: float | None = None, analyzers=()):
+    """One strategy on the margin broker over ``plan``'s feeds: (its BacktestResult, the
+    strategy instance)."""
     from ..brokers.simulated import MarginBroker
     from ..data.feeds import build_feeds
     from ..data.price_book import FuturesPriceBook
@@ -346,6 +396,8 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
     cerebro.addstrategy(cls, **params)
     records = FillRecords()
     cerebro.addanalyzer(FillRecorder, records=records)
+    for name in analyzers:
+        cerebro.addanalyzer(_analyzer_class(name), _name=name.rpartition(".")[2].lower())
     if progress:
         n = len(next(iter(feeds.values())).p.dataname)
         cerebro.addanalyzer(_Progress, total=n, desc=cls.__name__)
@@ -384,7 +436,7 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
         assumptions=_assumptions(config, market, book, scenario, broker, plan),
         recorded_events=frozenset(recorded) & frozenset(COUNTED_EVENTS),
     )
-    return result
+    return result, strat
 
 
 class StrategyError(UserError):
@@ -541,12 +593,15 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
         # A stress scenario is there to show forced liquidation and its cost, unless the user
         # asked the strategy to meet calls.
         params.setdefault("meet_margin_calls", False)
-    result = _run_one(cls, plan, params, config, market, book, start, end, scenario, progress)
+    result, strategy = _run_one(cls, plan, params, config, market, book, start, end, scenario, progress,
+                                analyzers=config.analyzers)
     benchmark = None
     if config.benchmark:
-        benchmark = _run_one(SixtyForty, bench_plan, {}, config, market, None, start, end, scenario, progress,
-                             expense_ratio=SixtyForty.params.expense_ratio)
+        benchmark, _ = _run_one(SixtyForty, bench_plan, {}, config, market, None, start, end, scenario, progress,
+                                expense_ratio=SixtyForty.params.expense_ratio)
     risk_free = market.short_rate()
     metrics = compute_metrics(result, risk_free=risk_free)
     bench_metrics = compute_metrics(benchmark, risk_free=risk_free) if benchmark is not None else None
-    return BacktestRun(config, result, benchmark, metrics, bench_metrics, risk_free)
+    analyses = {name: _plain_analysis(strategy.analyzers.getbyname(name.rpartition(".")[2].lower()).get_analysis())
+                for name in config.analyzers}
+    return BacktestRun(config, result, benchmark, metrics, bench_metrics, risk_free, strategy, analyses)
