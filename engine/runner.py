@@ -554,6 +554,15 @@ def _check_instruments(plan, market, source: str) -> None:
                                 f"{c.spec.launched.isoformat()}, after this contract's last trading day")
 
 
+def check_against_data(config: BacktestConfig, market) -> None:
+    """Before a run (a sweep checks its first run so): the config's instruments exist in
+    ``market`` and its window lies inside the data; errors name what is wrong."""
+    cls = _strategy_class(config.strategy)
+    plan = _plan(cls, config.instruments, config.params, "config")
+    _check_instruments(plan, market, "config")
+    _window(config, market, [plan])
+
+
 def run_backtest(config: BacktestConfig, market=None, progress: bool = False) -> BacktestRun:
     """Run ``config``'s strategy (and the 60/40 benchmark unless switched off)."""
     from ..data.market import load_market

@@ -138,9 +138,18 @@ class EventDrivenBacktester(Backtester):
         return import_error, (module, folders)
 
     def validate(self, spec: SweepSpec) -> None:
-        """Before any run: the strategy exists and every parameter and setting name is known."""
+        """Before any run: the strategy exists, every parameter and setting name is known, and
+        the first run's instruments and dates are in the data."""
+        import warnings
+
+        from ...data.market import load_market
+        from ..runner import check_against_data
+
         points = spec.points()
-        backtest_config(spec, spec.run_config(points[0] if points else {}))
+        config = backtest_config(spec, spec.run_config(points[0] if points else {}))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # data warnings are the runs' to report
+            check_against_data(config, load_market(spec.data_dir))
 
     def load(self, spec: SweepSpec) -> Any:
         """The market data; the runner and strategies are imported here too, so that a worker's
