@@ -2,10 +2,10 @@
 public base :class:`Strategy` they are built on, and the roll keeper the engine adds for
 strategies that do not roll their own futures."""
 
-from .base import Strategy
+from .base import DailyReturn, Strategy
 from .benchmarks import CorePlus, SixtyForty
 from .efficient_core import EfficientCore
 
 STRATEGIES = {"EfficientCore": EfficientCore, "SixtyForty": SixtyForty, "CorePlus": CorePlus}
 
-__all__ = ["Strategy", "EfficientCore", "SixtyForty", "CorePlus", "STRATEGIES"]
+__all__ = ["Strategy", "DailyReturn", "EfficientCore", "SixtyForty", "CorePlus", "STRATEGIES"]

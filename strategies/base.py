@@ -11,6 +11,8 @@ this base adds, with units:
 * quotes: :meth:`~Strategy.price` of any feed (dollars per share, or points), and from the run's
   price book :meth:`~Strategy.settle` (points), :meth:`~Strategy.duration` (years),
   :meth:`~Strategy.quote`, :meth:`~Strategy.contract_notional` (dollars);
+  :meth:`~Strategy.multiplier` (dollars per point), :meth:`~Strategy.root_of` a feed, and the
+  :class:`DailyReturn` indicator (roll-adjusted on root feeds);
 * positions and orders: :meth:`~Strategy.contract_positions` (contracts by code),
   :meth:`~Strategy.shares_held`, :meth:`~Strategy.order_contract` (any contract of a root the run
   has a feed for), :meth:`~Strategy.order_shares`, :meth:`~Strategy.has_pending_orders`;
@@ -171,6 +173,26 @@ class Strategy(bt.Strategy):
             return None
         return LegQuote(root=Contract.parse(code).root, contract=code, price=price, duration=duration)
 
+    def multiplier(self, code: str) -> int:
+        """Dollars per point of contract ``code`` (or of a root, "ZN"): 1,000 for ZN."""
+        try:
+            return Contract.parse(code).spec.multiplier
+        except (ContractError, ValueError):
+            return spec(code).multiplier
+
+    def root_of(self, data) -> str | None:
+        """The futures root a feed trades ("ZN" for a root feed "ZN" or a contract feed "ZNM25";
+        a feed named for a root carrying one contract counts too); None for shares."""
+        name = data._name
+        try:
+            return Contract.parse(name).root
+        except (ContractError, ValueError):
+            pass
+        try:
+            return spec(name).root
+        except ContractError:
+            return None
+
     def contract_notional(self, code: str, day=None) -> float | None:
         """Dollars of face exposure of one contract ``code``: settlement x multiplier."""
         price = self.settle(code, day)
@@ -258,6 +280,25 @@ class Strategy(bt.Strategy):
         self.record.event(self.today(), kind, detail)
 
 
+class DailyReturn(bt.Indicator):
+    """A feed's simple daily return (decimal).  On a root feed, across a roll, it runs from the
+    new contract's previous close (the ``next_close`` line), so the gap between two contracts is
+    not taken for a return."""
+
+    lines = ("ret",)
+
+    def __init__(self):
+        self.addminperiod(2)
+        self._rolls = "held" in self.data.lines.getlinealiases()
+
+    def next(self):
+        d = self.data
+        previous = d.close[-1]
+        if self._rolls and d.lines.held[0] != d.lines.held[-1]:
+            previous = d.lines.next_close[-1]
+        self.lines.ret[0] = d.close[0] / previous - 1.0
+
+
 def is_contract_code(name: str) -> bool:
     """Whether ``name`` is a futures contract code ("ZNH25"), not a share symbol."""
     try:
@@ -267,4 +308,4 @@ def is_contract_code(name: str) -> bool:
         return False
 
 
-__all__ = ["Strategy", "PortfolioRecorder", "is_contract_code", "order_instrument"]
+__all__ = ["Strategy", "DailyReturn", "PortfolioRecorder", "is_contract_code", "order_instrument"]
