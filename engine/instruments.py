@@ -240,6 +240,8 @@ def parse_feed(item: str, key: str = "instruments") -> FeedSpec:
     if not sep:
         return FeedSpec(canonical, canonical, kind)
     name = name.strip().upper()
+    if name == canonical:
+        return FeedSpec(canonical, canonical, kind)
     if kind != CONTRACT or spec_root(name) != Contract.parse(canonical).root:
         raise PlanError(f"{key}: {item!r}: only a contract's feed may be renamed, and only to its "
                         f"root (ZN=ZNM25): the brokers tell what a feed trades by its name")
