@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ import pytest
 from ecore.brokers.delivery_guard import DeliveryWarning
 from ecore.data.contracts import Contract
 from ecore.data.rolls import RollRule
+from ecore.engine.cli import main
 from ecore.engine.runner import BacktestConfig, run_backtest
 
 TESTS = Path(__file__).resolve().parent
@@ -204,23 +206,25 @@ def test_a_root_launched_after_the_start_starts_its_feed_at_the_launch():
     (["--strategy", "user_strategies.Broken", "--instruments", "SPY"],
      "Broken raised ZeroDivisionError: division by zero (at user_strategies.py:"),
 ])
-def test_bad_strategies_and_instruments_are_one_line_errors_and_nothing_is_written(tmp_path, args, words):
-    r = ecore("backtest", *args, "--start", "2021-01-04", "--end", "2021-03-31", "--no-benchmark",
-              "--quiet", "--out", "res", cwd=tmp_path)
-    assert r.returncode == 2
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and words in lines[0], r.stderr
+def test_bad_strategies_and_instruments_are_one_line_errors_and_nothing_is_written(tmp_path, capsys, args, words):
+    status = main(["backtest", *args, "--start", "2021-01-04", "--end", "2021-03-31", "--no-benchmark",
+                   "--quiet", "--out", str(tmp_path / "res")])
+    assert status == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], lines
     assert not (tmp_path / "res").exists()
 
 
-def test_a_strategy_module_in_the_current_folder_or_beside_the_config_is_found(tmp_path):
+def test_a_strategy_module_in_the_current_folder_or_beside_the_config_is_found(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the folders the command adds are forgotten
+    monkeypatch.delitem(sys.modules, "local_strategy", raising=False)
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "local_strategy.py").write_text(
         "import backtrader as bt\n\nclass Hold(bt.Strategy):\n    instruments = ('SPY',)\n\n"
         "    def next(self):\n        if not self.position:\n            self.buy(size=10)\n")
     (tmp_path / "mine" / "run.toml").write_text(
         'strategy = "local_strategy.Hold"\nstart = "2021-01-04"\nend = "2021-02-26"\nbenchmark = false\n')
-    r = subprocess.run(["ecore", "backtest", "--config", "mine/run.toml", "--quiet", "--out", "res"],
-                       capture_output=True, text=True, cwd=tmp_path, timeout=600)
-    assert r.returncode == 0, r.stderr
+    assert main(["backtest", "--config", "mine/run.toml", "--quiet", "--out", "res"]) == 0
     assert pd.read_csv(tmp_path / "res" / "trades.csv")["instrument"].tolist() == ["SPY"]
+    sys.modules.pop("local_strategy", None)
