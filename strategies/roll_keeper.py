@@ -8,8 +8,9 @@ next business day (the fill day) is inside the contract's roll window under the 
 :class:`~ecore.data.rolls.RollRule`; if so it sells the old contract and buys the contract the
 root feed holds on the fill day (or a slice of the position, with ``spread_days`` > 1).  These
 are two real trades with their costs: the spread between the contracts is never booked as
-profit.  Open orders in the old contract (the strategy's own, placed today on the root feed)
-are counted in, so one roll moves the whole position.
+profit.  Market orders the strategy placed today in the old contract (on the root feed, the day
+before the roll: they fill with the roll) are counted in, so one roll moves the whole position;
+orders that may never fill (limit orders, earlier days' orders) are not.
 
 Orders go through backtrader's broker interface with ``contract=`` order information, which the
 simulated ``MarginBroker`` and the Interactive Brokers ``IBBroker`` both understand, and are
@@ -63,7 +64,7 @@ class RollKeeper(bt.Strategy):
         if not self.calendar.is_business_day(day):
             return  # no Treasury settlement today: orders would wait; decide on the next one
         fill_day = self.calendar.next_business_day(day)
-        for old, size in self._positions().items():
+        for old, size in self._positions(day).items():
             contract = Contract.parse(old)
             window = self.rule.roll_window(contract)
             if fill_day < window[0]:
@@ -75,14 +76,17 @@ class RollKeeper(bt.Strategy):
             if move:
                 self._roll(day, contract.root, old, new.code, move)
 
-    def _positions(self) -> dict[str, int]:
-        """Contracts of the rolled roots: held, plus what open orders will add (by code)."""
+    def _positions(self, day: dt.date) -> dict[str, int]:
+        """Contracts of the rolled roots, by code: held, plus today's market orders."""
         roots = set(self.feeds)
         fixed = set(self.p.fixed)
         out: dict[str, int] = {}
         for code, size in self.broker.contract_positions().items():
             out[code] = out.get(code, 0) + int(size)
         for order in self.broker.get_orders_open():
+            if order.exectype not in (None, bt.Order.Market, bt.Order.Close) or \
+                    bt.num2date(order.created.dt).date() != day:
+                continue
             code = order_instrument(order)
             out[code] = out.get(code, 0) + int(order.size)  # signed: sells are negative
         kept = {}

@@ -124,6 +124,14 @@ def test_daily_order_target_percent_on_a_root_feed_rolls_once_a_quarter():
     assert (d["futures_notional"] / d["nav"] - 1).abs().median() < 0.01
 
 
+def test_an_order_that_may_never_fill_is_not_rolled():
+    t = run("RestingLimit", ("ZN",), "2021-01-04", "2021-06-30").result.trades
+    assert t[["date", "instrument", "size", "kind"]].astype(str).values.tolist() == [
+        ["2021-01-05", "ZNH21", "3.0", "trade"],
+        ["2021-02-19", "ZNH21", "-3.0", "roll"], ["2021-02-19", "ZNM21", "3.0", "roll"],
+        ["2021-05-21", "ZNM21", "-3.0", "roll"], ["2021-05-21", "ZNU21", "3.0", "roll"]]
+
+
 def test_the_tutorial_strategy_trades_a_root_feed_and_its_trades_close_at_the_roll():
     run_ = run("TutorialCross", ("ZN",), "2018-01-02", "2020-12-31")
     t = run_.result.trades

@@ -70,6 +70,20 @@ class TutorialCross(bt.Strategy):
             self.order = self.close()
 
 
+class RestingLimit(bt.Strategy):
+    """Buys 3 ZN at the market and leaves a buy limit far below the market working for ever."""
+
+    def __init__(self):
+        self.placed = False
+
+    def next(self):
+        if not self.placed:
+            zn = self.getdatabyname("ZN")
+            self.buy(data=zn, size=3)
+            self.buy(data=zn, size=1, exectype=bt.Order.Limit, price=zn.close[0] / 2)
+            self.placed = True
+
+
 class RollsItself(BuyAndHoldFive):
     """Says it rolls its own futures and does not: the engine leaves its position alone."""
 
