@@ -123,6 +123,7 @@ def load_config(path: str | Path, strategy: str | None = None, instruments=None)
     else:
         strat = raw.get("strategy", {})
     prefix = "" if top else "strategy."
+    where = "strategy" if not top else "config"  # names a wrongly typed key's table in errors
     if strategy:
         strat["class"] = strategy
     if instruments is not None:
@@ -142,9 +143,8 @@ def load_config(path: str | Path, strategy: str | None = None, instruments=None)
     base = path.parent
     journal = Path(_get(ib, "journal", str, "ib", "paper-journal.sqlite"))
     kill = _get(ib, "kill_file", str, "ib")
-    data = _get(strat, "data", str, prefix.rstrip(".") or "config")
+    data = _get(strat, "data", str, where)
     data_dir = None if not data else Path(data).expanduser()
-    where = prefix.rstrip(".") or "config"
     return PaperConfig(
         strategy=_get(strat, "class", str, prefix + "class" if prefix else "strategy"),
         instruments=split_instruments(_get(strat, "instruments", (list, dict, tuple, str), where, []),
