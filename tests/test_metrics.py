@@ -137,6 +137,14 @@ def test_events_are_counted_by_kind(two_years):
     assert (m["rolls"], m["rebalances"], m["margin_calls"], m["forced_liquidations"], m["rejections"]) == (2, 1, 1, 1, 0)
 
 
+def test_kinds_a_strategy_does_not_record_are_counted_as_unknown_not_zero(two_years):
+    plain = BacktestResult(name="Plain", daily=two_years.daily, events=two_years.events,
+                           recorded_events={"roll", "margin_call", "forced_liquidation", "rejection"})
+    m = compute_metrics(plain)
+    assert (m["rolls"], m["rebalances"], m["rejections"]) == (2, None, 0)
+    assert json.loads(json.dumps(m))["rebalances"] is None
+
+
 def test_turnover_and_costs_over_two_flat_years():
     # NAV $1,000,000 for 504 daily returns = 2 years.
     nav = pd.Series(1_000_000.0, index=days(505))
