@@ -30,10 +30,8 @@ class FillRecorder(bt.Analyzer):
     params = dict(records=None)
 
     def _day(self):
-        datas = self.strategy.datas
-        if len(datas[0]):
-            return datas[0].datetime.date(0)
-        return max(d.datetime.date(0) for d in datas if len(d))
+        # The latest bar of the feeds: a feed that has ended (an expired contract) stays on its last day.
+        return max(d.datetime.date(0) for d in self.strategy.datas if len(d))
 
     def notify_order(self, order):
         if order.status in (order.Submitted, order.Accepted, order.Partial):

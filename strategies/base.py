@@ -91,11 +91,9 @@ class Strategy(bt.Strategy):
 
     # ----- calendar facts of the day ------------------------------------------------------------
     def today(self) -> dt.date:
-        """The day of the current bar: the close the strategy decides on."""
-        datas = self.datas
-        if len(datas[0]):
-            return datas[0].datetime.date(0)
-        return max(d.datetime.date(0) for d in datas if len(d))
+        """The day of the current bar: the close the strategy decides on (the latest bar of the
+        feeds: one that has ended, a contract after its expiry, stays on its last day)."""
+        return max(d.datetime.date(0) for d in self.datas if len(d))
 
     def is_business_day(self, day=None) -> bool:
         """Whether Treasury futures settle on ``day`` (default today): both the CBOT rates market
