@@ -220,23 +220,25 @@ def split_instruments(value, key: str = "instruments") -> tuple[str, ...]:
     return tuple(out)
 
 
-def classify(instrument: str) -> tuple[str, str]:
+def classify(instrument: str, key: str = "instruments") -> tuple[str, str]:
     """(kind, canonical name) of one instrument: a root of our contract table ("ZN"), a contract
-    code ("ZNM25", also written "ZN 202506"), else a symbol (upper case)."""
+    code ("ZNM25", also written "ZN 202506"), else a symbol (upper case).  A root followed by a
+    month and year that is not a listed contract ("ZNF25") is an error naming it."""
     text = instrument.strip().upper()
     if text in SPECS:
         return ROOT, SPECS[text].root
     try:
         return CONTRACT, Contract.parse(text).code
-    except (ContractError, ValueError):
-        pass
+    except (ContractError, ValueError) as exc:
+        if any(text.startswith(root) for root in SPECS) and text[-1:].isdigit():
+            raise PlanError(f"{key}: {instrument!r} is not a contract: {exc}") from None
     return SYMBOL, text
 
 
 def parse_feed(item: str, key: str = "instruments") -> FeedSpec:
     """One item of ``instruments`` as a FeedSpec; "ZN=ZNM25" names a contract's feed by its root."""
     name, sep, instrument = item.partition("=")
-    kind, canonical = classify(instrument if sep else name)
+    kind, canonical = classify(instrument if sep else name, key)
     if not sep:
         return FeedSpec(canonical, canonical, kind)
     name = name.strip().upper()

@@ -552,6 +552,11 @@ def _check_instruments(plan, market, source: str) -> None:
             if not c.is_launched(c.last_trading_day()):
                 raise UserError(f"{source}: instruments: {f.instrument}: {c.root} was launched on "
                                 f"{c.spec.launched.isoformat()}, after this contract's last trading day")
+            first, last = market.yields.index[0].date(), market.yields.index[-1].date()
+            if c.last_trading_day() < first or c.listing_day() > last:
+                raise UserError(f"{source}: instruments: {f.instrument} trades from {c.listing_day().isoformat()} "
+                                f"to {c.last_trading_day().isoformat()}, outside the data ({market.source}: "
+                                f"{first.isoformat()} to {last.isoformat()})")
 
 
 def check_against_data(config: BacktestConfig, market) -> None:
