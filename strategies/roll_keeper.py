@@ -51,9 +51,6 @@ class RollKeeper(bt.Strategy):
         # A position may be taken before every feed has started (warm-up, later listings).
         self.next()
 
-    def nextstart(self):
-        self.next()
-
     def next(self):
         if any(d.islive() and d._laststatus != d.LIVE for d in self.datas):
             return  # paper trading: replayed bars warm the feeds; orders wait for the live bar
