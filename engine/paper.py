@@ -1,39 +1,21 @@
 """`ecore paper`: run a backtrader strategy against an Interactive Brokers *paper* account.
 
-Configuration is a TOML file (flags override the connection settings)::
+The configuration file is described in ``ecore.engine.paper_config`` (flags override the
+connection settings); ``ecore paper status`` shows the account without trading
+(``ecore.engine.paper_status``).
 
-    [ib]
-    host = "127.0.0.1"
-    port = 7497                 # TWS paper; IB Gateway paper is 4002
-    client_id = 17
-    account = ""                # optional; must start with DU (paper)
-    client = ""                 # optional: "ib_async" or "ib_insync" (default: ib_async if installed)
-    futures_exchange = "CBOT"   # "ECBOT" accepted
-    journal = "paper-journal.sqlite"
-    kill_file = "STOP"          # create this file to cancel open orders and stop
+Exit status (documented in the README):
 
-    [limits]                    # all optional
-    max_order_quantity = 50
-    max_order_notional = 5000000
-    max_daily_quantity = 200
-    max_daily_notional = 20000000
+* 0 - the run did what it meant to: every order it needed was sent and acknowledged by IB
+  (filled, or working at IB, e.g. resting until the open), none refused or rejected;
+* 2 - it could not start or had to stop before trading: a configuration error, a live port or
+  account, an unreachable gateway, a client id in use, an incomplete picture of the account,
+  missing or stale daily bars; one line on stderr, nothing sent;
+* 3 - the kill switch stopped it (its file exists, or SIGUSR1): open orders were cancelled;
+* 4 - it traded, but not everything it meant to: an order was refused by a safety limit,
+  rejected by IB, not sent (connection) or never acknowledged by IB.
 
-    [strategy]
-    class = "package.module.StrategyClass"   # or one of ours by name: "EfficientCore"
-    instruments = ["SPY", "ZNM25"]   # one daily feed each, named as written; a root ("ZN") is
-                                     # a feed of the held contract; a table { ZN = "ZNM25" }
-                                     # names a feed. Not for our strategies: they name their
-                                     # feeds through their params (ecore.engine.paper_feeds)
-    params = { }                      # keyword arguments for the strategy
-    primary_exchanges = { SPY = "ARCA" }
-    data = "~/ecore-data"             # optional: yields for futures durations (default bundled)
-
-    [schedule]
-    time = "17:00"              # daily check in long-running mode
-    timezone = "America/New_York"
-    history_days = 30
-
-There is no flag to trade a live account: a non-``DU`` account stops the command.
+There is no flag to trade a live account: a non-``DU`` account or a live port stops the command.
 """
 
 from __future__ import annotations
@@ -42,130 +24,41 @@ import dataclasses
 import datetime as dt
 import logging
 import sys
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
+from .paper_config import ConfigError, PaperConfig, check_port, load_config  # noqa: F401
 from .paper_feeds import plan_feeds, strategy_class
 
 log = logging.getLogger(__name__)
 
-STRATEGY_KEYS = {"class", "instruments", "params", "primary_exchanges", "data"}
+EXIT_OK, EXIT_INPUT, EXIT_KILLED, EXIT_PARTIAL = 0, 2, 3, 4
 
 
-@dataclasses.dataclass(frozen=True)
-class PaperConfig:
-    """Everything ``ecore paper`` needs; built by ``load_config`` or directly in tests."""
-
-    strategy: str  # "EfficientCore" (ours, by name) or "package.module.Class"
-    instruments: tuple[str, ...] = ()  # "SPY", "ZNM25", "ZN" (root), "ZN=ZNM25" (feed "ZN")
-    host: str = "127.0.0.1"
-    port: int = 7497
-    client_id: int = 1
-    account: str = ""
-    client: str | None = None
-    futures_exchange: str = "CBOT"
-    journal: Path = Path("paper-journal.sqlite")
-    kill_file: Path | None = None
-    limits: dict = dataclasses.field(default_factory=dict)
-    strategy_params: dict = dataclasses.field(default_factory=dict)
-    primary_exchanges: dict = dataclasses.field(default_factory=dict)
-    schedule: dt.time = dt.time(17, 0)
-    timezone: str = "America/New_York"
-    history_days: int = 30
-    data_dir: Path | None = None  # yields for the price book's durations; None = bundled set
-
-    def __post_init__(self):
-        if not isinstance(self.history_days, int) or self.history_days < 1:
-            raise ValueError(f"schedule.history_days: {self.history_days!r} must be >= 1")
-
-
-def _get(table: dict, key: str, types_, where: str, default=None):
-    value = table.get(key, default)
-    if value is not None and not isinstance(value, types_):
-        raise ValueError(f"{where}.{key}: {value!r} has the wrong type")
-    return value
-
-
-def _instruments(value) -> tuple[str, ...]:
-    """A list of instruments, or a table ``{feed name = instrument}`` as ``"name=instrument"``."""
-    if isinstance(value, dict):
-        return tuple(f"{name}={inst}" for name, inst in value.items())
-    return tuple(value)
-
-
-def load_config(path: str | Path) -> PaperConfig:
-    """Read the TOML configuration; errors name the offending field."""
-    path = Path(path)
-    with path.open("rb") as fh:
-        raw = tomllib.load(fh)
-    known = {"ib", "limits", "strategy", "schedule"}
-    unknown = set(raw) - known
-    if unknown:
-        raise ValueError(f"{path}: unknown section(s) {sorted(unknown)}; expected {sorted(known)}")
-    ib = raw.get("ib", {})
-    strat = raw.get("strategy", {})
-    sched = raw.get("schedule", {})
-    if "class" not in strat:
-        raise ValueError("strategy.class: missing (EfficientCore, or the dotted path of a "
-                         "backtrader Strategy)")
-    unknown = set(strat) - STRATEGY_KEYS
-    if unknown:
-        raise ValueError(f"strategy.{sorted(unknown)[0]}: unknown key; expected one of "
-                         f"{sorted(STRATEGY_KEYS)}")
-    at = _get(sched, "time", str, "schedule", "17:00")
-    try:
-        schedule = dt.time.fromisoformat(at)
-    except ValueError:
-        raise ValueError(f"schedule.time: {at!r} is not HH:MM") from None
-    base = path.parent
-    journal = Path(_get(ib, "journal", str, "ib", "paper-journal.sqlite"))
-    kill = _get(ib, "kill_file", str, "ib")
-    data = _get(strat, "data", str, "strategy")
-    data_dir = None if not data else Path(data).expanduser()
-    return PaperConfig(
-        strategy=_get(strat, "class", str, "strategy"),
-        instruments=_instruments(_get(strat, "instruments", (list, dict), "strategy", [])),
-        host=_get(ib, "host", str, "ib", "127.0.0.1"),
-        port=_get(ib, "port", int, "ib", 7497),
-        client_id=_get(ib, "client_id", int, "ib", 1),
-        account=_get(ib, "account", str, "ib", ""),
-        client=_get(ib, "client", str, "ib") or None,
-        futures_exchange=_get(ib, "futures_exchange", str, "ib", "CBOT"),
-        journal=journal if journal.is_absolute() else base / journal,
-        kill_file=None if not kill else (Path(kill) if Path(kill).is_absolute() else base / kill),
-        limits=dict(raw.get("limits", {})),
-        strategy_params=dict(_get(strat, "params", dict, "strategy", {})),
-        primary_exchanges=dict(_get(strat, "primary_exchanges", dict, "strategy", {})),
-        schedule=schedule,
-        timezone=_get(sched, "timezone", str, "schedule", "America/New_York"),
-        history_days=_get(sched, "history_days", int, "schedule", 30),
-        data_dir=None if data_dir is None else (data_dir if data_dir.is_absolute() else base / data_dir),
-    )
+class KillSwitchStop(RuntimeError):
+    """The kill switch was tripped before the run could trade."""
 
 
 @dataclasses.dataclass(frozen=True)
 class PaperRun:
-    """What a run did: the broker (orders, dry-run intents), the strategy, the session, and
-    IB's positions (``{instrument: size}``) and account values as the run ended."""
+    """What a run did: the broker (orders, dry-run orders), the strategy, the session, IB's
+    positions (``{instrument: size}``) and account values as the run ended, and its summary."""
 
     broker: object
     strategy: object
     session: object
     positions: dict
     account: object
+    summary: object = None
 
 
 def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
-              kill_switch=None, once_timeout: float = 60.0, clock=None) -> PaperRun:
+              kill_switch=None, once_timeout: float | None = None, clock=None) -> PaperRun:
     """Connect, replay recent bars, let the strategy trade the live bar; see module docstring.
 
     ``clock(tz)`` replaces the wall clock of the daily schedule and of the root feeds' choice
-    of the held contract (tests).
+    of the held contract (tests).  Raises ``KillSwitchStop`` when the kill switch is already
+    tripped (nothing is written), and the session's errors (``IncompletePicture``,
+    ``DataFailure``...) when it cannot trade.
     """
     import backtrader as bt
 
@@ -177,6 +70,7 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     from ..brokers.ib.root_feed import IBRootFeed
     from ..brokers.ib.safety import KillSwitch, SafetyLimits
     from ..brokers.ib.session import ConnectionSettings, IBSession
+    from .paper_status import summarize
 
     known_limits = {f.name for f in dataclasses.fields(SafetyLimits)}
     for key in config.limits:
@@ -185,21 +79,24 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     limits = SafetyLimits(**config.limits)
     cls = strategy_class(config.strategy)
     plan = plan_feeds(cls, config.instruments, config.strategy_params)
+    if kill_switch is None:
+        kill_switch = KillSwitch(config.kill_file)
+    if kill_switch.tripped:
+        raise KillSwitchStop(f"stopped before trading: {kill_switch.reason} (remove it to trade "
+                             "again); nothing sent")
     params = dict(config.strategy_params)
     book = None
     if plan.price_book_roots:
         book = params["price_book"] = _price_book(config, plan.price_book_roots, clock)
     lib = client_library(config.client)
     settings = ConnectionSettings(config.host, config.port, config.client_id, config.account,
-                                  readonly=dry_run)
-    # A dry run writes nothing: without a journal yet, it reconciles against an empty one held
-    # in memory rather than creating the file.
-    journal = Journal(config.journal if not dry_run or Path(config.journal).exists() else ":memory:")
+                                  timeout=config.timeout, request_timeout=config.request_timeout)
+    # A dry run writes nothing: the journal is opened read-only (or empty, in memory).
+    journal = Journal(config.journal, read_only=dry_run)
     session = IBSession(settings, journal, lib,
                         ContractBook(lib, config.primary_exchanges, config.futures_exchange),
-                        limits)
-    if kill_switch is None:
-        kill_switch = KillSwitch(config.kill_file)
+                        limits, dry_run=dry_run)
+    wait = config.once_timeout if once_timeout is None else once_timeout
     try:
         session.connect()
         broker = IBBroker(session, dry_run=dry_run, kill_switch=kill_switch)
@@ -211,8 +108,9 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
             return broker.stopped or (once and broker.idle() and not broker.notifs)
 
         common = dict(session=session, history_days=config.history_days, once=once,
-                      once_timeout=once_timeout, should_stop=should_stop,
-                      schedule=config.schedule, timezone=config.timezone, clock=clock)
+                      once_timeout=wait, should_stop=should_stop,
+                      schedule=config.schedule, timezone=config.timezone, clock=clock,
+                      retry_interval=60.0 * config.retry_minutes)
         for f in plan.feeds:
             if f.root:
                 feed = IBRootFeed(instrument=f.instrument, roll_rule=plan.roll_rule,
@@ -223,8 +121,12 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         cerebro.addstrategy(cls, **params)
         strategies = cerebro.run()
         session.pump(0.05)
+        for event in session.poll():
+            broker._apply(event)
         positions = {k: v[0] for k, v in session.positions().items()}
-        return PaperRun(broker, strategies[0], session, positions, session.account_state())
+        summary = summarize(broker, journal)
+        return PaperRun(broker, strategies[0], session, positions, session.account_state(),
+                        summary)
     finally:
         session.disconnect()
         journal.close()
@@ -244,52 +146,106 @@ def _price_book(config: PaperConfig, roots, clock):
                           end=today)
 
 
-def _run(args) -> int:
-    from .cli import UserError
-
+def _config_from_args(args) -> PaperConfig:
+    """The configuration file with the command line's connection flags laid over it."""
     config = load_config(args.config)
+    if getattr(args, "port", None) is not None:
+        if not 0 < args.port < 65536:
+            raise ConfigError(f"--port: {args.port} is not a TCP port number")
+        check_port(args.port, "--port")
+    if getattr(args, "client_id", None) is not None and args.client_id < 0:
+        raise ConfigError(f"--client-id: {args.client_id} must be a whole number >= 0")
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port),
                                    ("client_id", args.client_id), ("client", args.client))
                  if v is not None}
-    config = dataclasses.replace(config, **overrides)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return dataclasses.replace(config, **overrides)
+
+
+def connection_errors():
+    """The errors that stop a run before it trades (one line, exit 2)."""
     from ..brokers.ib.contracts import ContractMismatch, UnknownContract
+    from ..brokers.ib.errors import (DataFailure, IncompletePicture, PaperAccountRequired,
+                                     RequestFailed, UnsupportedAccount)
+
+    return (PaperAccountRequired, ContractMismatch, UnknownContract, IncompletePicture,
+            DataFailure, RequestFailed, UnsupportedAccount, ConnectionError, OSError,
+            TimeoutError)
+
+
+def _run(args) -> int:
+    from .cli import UserError
+
+    if getattr(args, "action", "run") == "status":
+        from .paper_status import run_status
+
+        return run_status(args)
+    config = _config_from_args(args)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from ..brokers.ib.safety import KillSwitch
-    from ..brokers.ib.session import PaperAccountRequired
 
     kill = KillSwitch(config.kill_file)
+    if kill.tripped:
+        # before anything is opened or written
+        print(f"ecore paper: stopped: {kill.reason} (remove it to trade again); nothing sent",
+              file=sys.stderr)
+        return EXIT_KILLED
     kill.install()
     try:
         result = run_paper(config, dry_run=args.dry_run, once=args.once or args.dry_run,
                            kill_switch=kill)
-    except (PaperAccountRequired, ContractMismatch, UnknownContract, FileNotFoundError) as exc:
-        raise UserError(str(exc)) from None
-    except (ConnectionError, OSError, TimeoutError) as exc:
-        raise UserError(f"cannot reach TWS/IB Gateway at {config.host}:{config.port} ({exc!r})") from None
+    except KillSwitchStop as exc:
+        print(f"ecore paper: {exc}", file=sys.stderr)
+        return EXIT_KILLED
+    except connection_errors() as exc:
+        raise UserError(str(exc) or repr(exc)) from None
     if args.dry_run:
-        intents = result.broker.dry_run_intents
-        print(f"dry run: {len(intents)} order(s) computed, none sent")
-        for i in intents:
-            price = f" @ {i.limit_price:g}" if i.limit_price is not None else ""
-            print(f"  {i.action} {i.quantity:g} {i.instrument} {i.order_type}{price}"
-                  f"  notional ${i.notional:,.0f}  ref {i.order_ref}")
+        _print_dry_run(result.broker.dry_run_orders)
     for reason in result.broker.refused:
         print(f"refused: {reason}", file=sys.stderr)
-    return 0
+    if not args.dry_run:
+        print(result.summary.text())
+    if result.broker.stopped:
+        print(f"ecore paper: stopped by the kill switch ({result.broker.kill_reason}); open "
+              "orders cancelled", file=sys.stderr)
+        return EXIT_KILLED
+    if args.dry_run:
+        return EXIT_PARTIAL if result.broker.refused else EXIT_OK
+    return result.summary.exit_code
+
+
+def _print_dry_run(orders) -> None:
+    print(f"dry run: {len(orders)} order(s) computed, none sent")
+    for d in orders:
+        i = d.intent
+        price = f" @ {i.limit_price:g}" if i.limit_price is not None else ""
+        if d.margin is not None:
+            margin = (f"  margin initial {d.margin.initial_change:+,.0f} maintenance "
+                      f"{d.margin.maintenance_change:+,.0f}")
+        else:
+            margin = f"  margin unknown ({d.margin_error})" if d.margin_error else ""
+        print(f"  {i.action} {i.quantity:g} {i.instrument} {i.order_type}{price}"
+              f"  notional ${i.notional:,.0f}{margin}  ref {i.order_ref}")
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "paper", help="trade a strategy on an Interactive Brokers paper account (DU...)",
-        description="Run a backtrader strategy against TWS / IB Gateway on a paper account. "
-        "Refuses live accounts.")
+        description="Run a backtrader strategy against TWS / IB Gateway on a paper account "
+        "(`ecore paper --config FILE`), or show the account without trading (`ecore paper "
+        "status --config FILE`). Refuses live accounts and live ports. Exit status: 0 done, "
+        "2 could not start (nothing sent), 3 stopped by the kill switch, 4 some orders refused, "
+        "rejected or unconfirmed.")
+    p.add_argument("action", nargs="?", choices=["run", "status"], default="run",
+                   help="run (default): trade; status: positions, working orders, margin and "
+                   "the journal's latest entries, without trading")
     p.add_argument("--config", required=True, help="TOML configuration file")
     p.add_argument("--host", help="TWS/Gateway host (default from config, else 127.0.0.1)")
     p.add_argument("--port", type=int, help="7497 = TWS paper, 4002 = IB Gateway paper")
     p.add_argument("--client-id", type=int, dest="client_id", help="API client id")
     p.add_argument("--client", choices=["ib_async", "ib_insync"], help="client library")
     p.add_argument("--dry-run", action="store_true",
-                   help="compute and print the orders, send nothing (implies --once)")
+                   help="compute and print the orders with IB's what-if margin impact, send "
+                   "nothing (implies --once)")
     p.add_argument("--once", action="store_true",
                    help="one rebalance/roll check, wait for its orders, exit (for cron)")
     p.set_defaults(func=_run)
