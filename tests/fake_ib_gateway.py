@@ -489,12 +489,27 @@ class FakeGateway:
     def open_orders(self) -> list[PlacedOrder]:
         return [o for o in self.orders.values() if o.status in ("PreSubmitted", "Submitted")]
 
+    def add_working_order(self, inst: Instrument, action: str, quantity: float, order_ref: str,
+                          client_id: int, status: str = "Submitted") -> PlacedOrder:
+        """An order already working at IB, placed by an earlier process (of ``client_id``)."""
+        with self.lock:
+            self._next_perm += 1
+            order = PlacedOrder(self.next_valid_id, client_id, self._next_perm, inst, action,
+                                float(quantity), "MKT", "", "DAY", self.accounts[0], order_ref,
+                                [], status=status)
+            self.next_valid_id += 1
+            self.orders[(client_id, order.orderId)] = order
+            self.placed.append(order)
+            return order
+
     def fill_open_orders(self, price: float | None = None, quantity: float | None = None,
-                         commission_delay: float | None = 0.0) -> None:
-        """Fill every resting order now (``quantity`` of each, default all), reporting to
-        whichever client is connected."""
+                         commission_delay: float | None = 0.0, where=None) -> None:
+        """Fill every resting order now (those ``where(order)`` accepts; ``quantity`` of each,
+        default all), reporting to whichever client is connected."""
         with self.lock:
             for order in self.open_orders():
+                if where is not None and not where(order):
+                    continue
                 self._fill(self._conn_for(order.clientId), order, quantity, price,
                            commission_delay)
 

@@ -20,7 +20,7 @@ def test_an_intents_orders_are_numbered_so_no_order_ref_repeats(tmp_path):
     assert OrderIntent.ref_for(DAY, "ZNM25", "rebalance", 1) == "ecore-20250313-ZNM25-rebalance-1"
     j = Journal(tmp_path / "j.sqlite")
     first = j.next_ref(DAY, "ZNM25", "roll")
-    j.add_order(intent(first))
+    j.add_order(OrderIntent(first, DAY, "ZNM25", "BUY", 3, purpose="roll", target=3))
     assert (first, j.next_ref(DAY, "ZNM25", "roll")) == (
         "ecore-20250313-ZNM25-roll-1", "ecore-20250313-ZNM25-roll-2")
     assert parse_ref("ecore-20250313-ZNH25/ZNM25-roll-2") == (DAY, "ZNH25/ZNM25", "roll", 2)

@@ -23,6 +23,7 @@ instead of skipping the day.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import datetime as dt
 import logging
@@ -123,9 +124,12 @@ class IBDailyFeed(bt.feed.DataBase):
         contract = session.qualify(instrument)
         session.contract_errors.pop(contract.conId, None)
         started = time.monotonic()
-        bars = session.ib.reqHistoricalData(
-            contract, endDateTime="", durationStr=duration, barSizeSetting="1 day",
-            whatToShow="TRADES", useRTH=True, formatDate=1, timeout=session.request_timeout)
+        try:
+            bars = session.ib.reqHistoricalData(
+                contract, endDateTime="", durationStr=duration, barSizeSetting="1 day",
+                whatToShow="TRADES", useRTH=True, formatDate=1, timeout=session.request_timeout)
+        except (asyncio.TimeoutError, TimeoutError):  # the library's own request time-out
+            bars = []
         out = []
         for bar in bars or []:
             day = bar.date if isinstance(bar.date, dt.date) else dt.date.fromisoformat(str(bar.date)[:10])
