@@ -116,7 +116,7 @@ class _Where:
             header = re.fullmatch(r"\[\s*([A-Za-z0-9_.\"' -]+?)\s*\]", line)
             if header:
                 name = header.group(1).strip("\"'")
-                if key is None and name == table:
+                if (key is None and name == table) or (table is None and name == key):
                     return i
                 in_table = name == table
                 continue
