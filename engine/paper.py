@@ -120,7 +120,7 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
             cerebro.adddata(feed, name=f.name)
         cerebro.addstrategy(cls, **params)
         strategies = cerebro.run()
-        session.pump(0.05)
+        session.pump(0.02)
         for event in session.poll():
             broker._apply(event)
         positions = {k: v[0] for k, v in session.positions().items()}

@@ -457,6 +457,8 @@ class FakeGateway:
                 sock, _ = self._server.accept()
             except OSError:
                 return
+            # small messages go out at once, as from TWS (no 40 ms Nagle/delayed-ACK stalls)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn = _Connection(self, sock)
             with self.lock:
                 self._connections.append(conn)

@@ -371,10 +371,19 @@ class Journal:
         """A marker of the fills recorded so far (for ``checkpoint``)."""
         return int(self._db.execute("SELECT COALESCE(MAX(rowid),0) FROM fills").fetchone()[0])
 
-    def set_checkpoint(self, instrument: str, size: float) -> None:
-        """Remember IB's position of ``instrument`` together with the fills recorded so far."""
-        self._write("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?,?)",
-                    (instrument, size, self.fills_seen(), _now()))
+    def set_checkpoints(self, sizes: dict[str, float]) -> None:
+        """Remember IB's positions (``{instrument: size}``) together with the fills recorded
+        so far, in one transaction; unchanged rows are left as they are."""
+        if self.read_only:
+            return
+        seen, now = self.fills_seen(), _now()
+        old = {r[0]: (r[1], r[2]) for r in
+               self._db.execute("SELECT instrument, size, fills_seen FROM checkpoints")}
+        rows = [(name, size, seen, now) for name, size in sizes.items()
+                if old.get(name) != (size, seen)]
+        if rows:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?,?)", rows)
 
     def checkpoint(self, instrument: str) -> tuple[float, float] | None:
         """(size at the checkpoint, signed quantity of the fills recorded since), or None."""

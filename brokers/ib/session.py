@@ -162,6 +162,8 @@ class IBSession:
     contracts: ContractBook | None = None
     limits: SafetyLimits = field(default_factory=SafetyLimits)
     reconnect_interval: float = 2.0  # seconds between reconnection attempts
+    client_id_retries: int = 2  # connection attempts more when IB says the client id is in use
+    client_id_pause: float = 0.5  # seconds between them
     dry_run: bool = False
     account: str = ""
     connects: int = 0
@@ -196,7 +198,15 @@ class IBSession:
         ``IncompletePicture``; the connection is closed when it does.
         """
         self.link_lost = False
-        self.lib.util.run(self._connect())
+        for attempt in range(self.client_id_retries + 1):
+            try:
+                self.lib.util.run(self._connect())
+                break
+            except ClientIdInUse:
+                # a process that just disconnected may hold the id for a moment
+                if attempt == self.client_id_retries:
+                    raise
+                time.sleep(self.client_id_pause)
         self.connects += 1
         self.reconcile()
 
@@ -206,11 +216,22 @@ class IBSession:
         ib.wrapper.reset()  # ib_insync keeps the last session's trades and fills otherwise
         ib.wrapper.clientId = s.client_id
         self.errors.clear()
+        refused = lambda: any(code == CLIENT_ID_IN_USE  # noqa: E731
+                              for code, _ in self.errors.get(-1, []))
+        task = asyncio.ensure_future(ib.client.connectAsync(s.host, s.port, s.client_id,
+                                                            s.timeout))
         try:
-            await ib.client.connectAsync(s.host, s.port, s.client_id, s.timeout)
-        except (asyncio.TimeoutError, TimeoutError, ConnectionError, OSError) as exc:
+            # IB answers 326 and closes the socket; the libraries would wait out the time-out
+            while not task.done() and not refused():
+                await asyncio.wait([task], timeout=0.02)
+            if not task.done():
+                task.cancel()
+                raise ConnectionError("client id in use")
+            task.result()
+        except (asyncio.TimeoutError, TimeoutError, ConnectionError, OSError,
+                asyncio.CancelledError) as exc:
             ib.disconnect()
-            if any(code == CLIENT_ID_IN_USE for code, _ in self.errors.get(-1, [])):
+            if refused():
                 raise ClientIdInUse(
                     f"client id {s.client_id} is already in use at {s.host}:{s.port} (IB error "
                     "326): another program or an earlier ecore run is connected with it; use "
@@ -623,9 +644,8 @@ class IBSession:
             return
         positions = {k: v[0] for k, v in self.positions().items()}
         names = set(positions) | {e.intent.instrument for e in self.journal.entries(LIVE)}
-        for name in names:
-            if "/" not in name:
-                self.journal.set_checkpoint(name, positions.get(name, 0.0))
+        self.journal.set_checkpoints({name: positions.get(name, 0.0) for name in names
+                                      if "/" not in name})
 
     def refresh(self) -> None:
         """Ask IB again for open orders and executions (after 1101/1102: data may be lost)."""
