@@ -127,6 +127,15 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         summary = summarize(broker, journal)
         return PaperRun(broker, strategies[0], session, positions, session.account_state(),
                         summary)
+    except ConnectionError as exc:
+        from ..brokers.ib.errors import ClientIdInUse, GatewayUnreachable
+
+        if isinstance(exc, (ClientIdInUse, GatewayUnreachable)):
+            raise
+        raise ConnectionError(
+            f"the connection to TWS/IB Gateway at {config.host}:{config.port} closed during "
+            f"the run ({exc}); whatever was sent is in the journal and the next run reconciles "
+            "it") from None
     finally:
         session.disconnect()
         journal.close()

@@ -523,12 +523,15 @@ class FakeGateway:
 
     def correct(self, execution: ExecutionRecord, shares: float | None = None,
                 price: float | None = None) -> ExecutionRecord:
-        """Publish a correction of ``execution``: the same execId but for its last part
-        (``.01`` → ``.02``), with the corrected shares or price."""
+        """Publish a correction of ``execution``: the same execId but for its last part, one
+        more than the latest (``.01`` → ``.02``), with the corrected shares or price."""
         with self.lock:
-            head, _, rev = execution.execId.rpartition(".")
+            head, _, _ = execution.execId.rpartition(".")
+            rev = max(int(e.execId.rpartition(".")[2]) for e in self.executions
+                      if e.execId.rpartition(".")[0] == head)
+            execution = next(e for e in self.executions if e.execId == f"{head}.{rev:02d}")
             fixed = dataclasses.replace(
-                execution, execId=f"{head}.{int(rev) + 1:02d}",
+                execution, execId=f"{head}.{rev + 1:02d}",
                 shares=execution.shares if shares is None else shares,
                 price=execution.price if price is None else price, commission_sent=False)
             self.executions.append(fixed)

@@ -74,7 +74,7 @@ class IBDailyFeed(bt.feed.DataBase):
         ("should_stop", None),  # callable -> bool
         ("schedule", dt.time(17, 0)),  # after CBOT's settlement and the stock close
         ("timezone", "America/New_York"),
-        ("poll", 0.05),  # seconds between checks while waiting
+        ("poll", 0.02),  # seconds between checks while waiting
         ("clock", None),  # callable(tz) -> aware datetime; default: the wall clock
         ("retry_interval", 300.0),  # seconds between retries of a failed daily check
     )
@@ -121,15 +121,25 @@ class IBDailyFeed(bt.feed.DataBase):
         sends no bars, fewer than half the days asked for, or none for the last completed
         session."""
         session = self.p.session
-        contract = session.qualify(instrument)
-        session.contract_errors.pop(contract.conId, None)
-        started = time.monotonic()
-        try:
-            bars = session.ib.reqHistoricalData(
-                contract, endDateTime="", durationStr=duration, barSizeSetting="1 day",
-                whatToShow="TRADES", useRTH=True, formatDate=1, timeout=session.request_timeout)
-        except (asyncio.TimeoutError, TimeoutError):  # the library's own request time-out
-            bars = []
+        for attempt in (1, 2):
+            try:
+                contract = session.qualify(instrument)
+                session.contract_errors.pop(contract.conId, None)
+                started = time.monotonic()
+                bars = session.ib.reqHistoricalData(
+                    contract, endDateTime="", durationStr=duration, barSizeSetting="1 day",
+                    whatToShow="TRADES", useRTH=True, formatDate=1,
+                    timeout=session.request_timeout)
+                break
+            except (asyncio.TimeoutError, TimeoutError):  # the library's own request time-out
+                bars = []
+                break
+            except ConnectionError:
+                if attempt == 2:
+                    raise
+                # the socket closed under the request: reconnect (a complete picture again)
+                # and ask once more
+                session.ensure_connected()
         out = []
         for bar in bars or []:
             day = bar.date if isinstance(bar.date, dt.date) else dt.date.fromisoformat(str(bar.date)[:10])

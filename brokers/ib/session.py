@@ -33,7 +33,8 @@ from .account import AccountState, account_state, has_values
 from .contracts import ContractBook, instrument_of
 from .errors import (CLIENT_ID_IN_USE, CONNECTIVITY_CODES, ClientIdInUse, GatewayUnreachable,
                      IncompletePicture, PaperAccountRequired, RequestFailed, describe, is_warning)
-from .journal import LIVE, ExecutionReport, Journal, JournalEntry, OrderIntent, parse_ref
+from .journal import (LIVE, ExecutionReport, Journal, JournalEntry, OrderIntent, exec_key,
+                      parse_ref)
 from .safety import SafetyLimits
 
 log = logging.getLogger(__name__)
@@ -332,7 +333,7 @@ class IBSession:
     def disconnect(self) -> None:
         if self.ib.isConnected():
             try:
-                self.pump(0.05)
+                self.pump(0.02)
                 self.poll()
                 self.checkpoint()
             except (ConnectionError, OSError):
@@ -450,9 +451,11 @@ class IBSession:
                 parse_ref(ref)[1] if parse_ref(ref) else None)
             if name is None:
                 continue
-            done = max(float(trade.orderStatus.filled or 0.0),
-                       sum(float(f.execution.shares) for f in trade.fills
-                           if instrument_of(f.contract) == name or trade.contract.secType == "BAG"))
+            # a correction is another fill to the libraries: count each execution once
+            executions = {exec_key(f.execution.execId): float(f.execution.shares)
+                          for f in sorted(trade.fills, key=lambda f: f.execution.execId)
+                          if instrument_of(f.contract) == name or trade.contract.secType == "BAG"}
+            done = max(float(trade.orderStatus.filled or 0.0), sum(executions.values()))
             left = max(float(trade.order.totalQuantity) - done, 0.0)
             out[name] += left if trade.order.action == "BUY" else -left
             if ref:
