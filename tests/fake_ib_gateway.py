@@ -363,7 +363,7 @@ class FakeGateway:
         self.client_ids_in_use: set[int] = set()
         self.master_client_id: int | None = None  # sees every client's executions
         self.read_only = False
-        self.whatif_unset_first = False
+        self.whatif_unset_first = 0  # the next N what-ifs get IB's unset (E308) answer first
         self.unsolicited_completed = False  # send 101 outside any request when an order ends
         self.next_valid_id = 1
         self._next_conid = 100_000
@@ -864,6 +864,7 @@ class FakeGateway:
         probe = PlacedOrder(order_id, conn.client_id, 0, inst, action, qty, f[18], f[19], f[21],
                             f[23], f[26], [], status="PreSubmitted")
         if self.whatif_unset_first:
+            self.whatif_unset_first -= 1
             self._send_open_order(conn, probe, what_if=(UNSET,) * 9 + (
                 UNSET, UNSET, UNSET, "USD", "Your order size is larger than the precaution"))
         margins = (f"{before_i:.2f}", f"{before_m:.2f}", f"{ewl:.2f}", f"{d_init:.2f}",
