@@ -185,3 +185,25 @@ def test_a_completed_order_sent_outside_any_request_does_no_harm(gateway, lib_na
     result = run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3})
     assert result.positions == {"ZNM25": 3.0}
     assert Journal(tmp_path / "journal.sqlite").entry(REF).status == "filled"
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_kill_switch_during_a_run_cancels_and_exits_3(gateway, lib_name, tmp_path, capsys):
+    bars_to_now(gateway)
+    gateway.order_script = lambda o: [Accept()]
+    cfg = write_config(tmp_path, gateway.port, lib_name, targets="{ ZNM25 = 3 }")
+    with open(cfg, "a") as fh:
+        fh.write("once_timeout = 10\n")
+    text = open(cfg).read().replace('[ib]\n', '[ib]\nkill_file = "STOP"\n', 1)
+    text = text.replace("once_timeout = 1\n", "")
+    open(cfg, "w").write(text)
+    toucher = threading.Thread(target=lambda: gateway.wait_for(lambda: gateway.placed)
+                               and (tmp_path / "STOP").touch())
+    toucher.start()
+    status = main(["paper", "--config", cfg, "--once"])
+    toucher.join()
+
+    err = capsys.readouterr().err
+    assert status == 3
+    assert "stopped by the kill switch (kill file" in err and "STOP exists" in err
+    assert [o.status for o in gateway.placed] == ["Cancelled"]

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from ecore.brokers.ib.journal import Journal
+from ecore.data.calendar import treasury_calendar
 from ecore.engine.paper import KillSwitchStop, connection_errors
 from fake_ib_gateway import (GATEWAY_TZ, REQ_ACCOUNT, REQ_ALL_OPEN_ORDERS, REQ_COMPLETED_ORDERS,
                              REQ_CONTRACT_DETAILS, REQ_EXECUTIONS, REQ_HISTORY, REQ_OPEN_ORDERS,
@@ -116,7 +117,6 @@ def test_soak_of_faulty_sessions_never_doubles_never_resends_never_loses_a_fill(
                 if rng.random() < 0.5:
                     gw.fill_open_orders()
                 gw.cancel_open_orders()
-                from ecore.data.calendar import treasury_calendar
                 day = treasury_calendar().next_business_day(day)
                 for inst in (gw.spy, gw.znm):
                     inst.bars.append((day.strftime("%Y%m%d"), *inst.bars[-1][1:]))
@@ -142,7 +142,13 @@ def test_soak_of_faulty_sessions_never_doubles_never_resends_never_loses_a_fill(
                 counts[f"stopped: {type(exc).__name__}"] += 1
             # the account never holds more than the target, at any fill
             assert gw.overshoots == [], (n, gw.overshoots)
-        # a last, clean session catches the journal up with IB
+        # a last, clean session on a new day (a rejected intent is not retried the same day)
+        # catches the journal up with IB and takes the account to the target
+        gw.cancel_open_orders()
+        day = treasury_calendar().next_business_day(day)
+        for inst in (gw.spy, gw.znm):
+            inst.bars.append((day.strftime("%Y%m%d"), *inst.bars[-1][1:]))
+        gw.aim({gw.spy.conId: targets["SPY"], gw.znm.conId: targets["ZNM25"]})
         gw.unanswered, gw.drop_on = set(), {}
         gw.order_script = lambda o: [Accept(), Fill()]
         run(gw, CLIENTS[1], workdir, list(targets), targets, clock=clock_at(day),

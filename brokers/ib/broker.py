@@ -405,6 +405,7 @@ class IBBroker(bt.BrokerBase):
             # working orders would take the account past the target: cancel ours
             for ref in sorted(refs):
                 self.session.cancel(ref)
+            self.failed.append(order)  # the account is not where the strategy wants it yet
             return self._cancel_order(
                 order, f"working orders for {instrument} exceed the target by {abs(need):g}; "
                 "cancelled them, a later run sends the difference")
