@@ -339,6 +339,7 @@ class FakeGateway:
         self.orders: dict[tuple[int, int], PlacedOrder] = {}
         self.placed: list[PlacedOrder] = []  # every (non what-if) placeOrder received, in order
         self.what_ifs: list[tuple[Instrument, str, float]] = []  # (instrument, action, quantity)
+        self.modified: list[PlacedOrder] = []  # working orders the client modified
         self.executions: list[ExecutionRecord] = []
         self.received: list[list[str]] = []  # every client message, raw fields
         self.errors: list[str] = []
@@ -784,7 +785,14 @@ class FakeGateway:
             return
         key = (conn.client_id, order_id)
         if key in self.orders:
-            conn.send(4, 2, order_id, 103, "Duplicate order id", "")
+            order = self.orders[key]
+            if order.status not in ("Submitted", "PreSubmitted") or float(f[17]) < order.filled:
+                conn.send(4, 2, order_id, 104, "Cannot modify a filled order.", "")
+                return
+            order.totalQuantity = float(f[17])  # a modification of a working order
+            self.modified.append(order)
+            self._send_open_order(conn, order)
+            self._send_status(conn, order)
             return
         self._next_perm += 1
         order = PlacedOrder(order_id, conn.client_id, self._next_perm, inst, f[16],

@@ -138,9 +138,11 @@ def test_same_day_rerun_while_the_ivv_order_rests_until_the_open_sends_no_second
     core.account_values.update(NetLiquidation=NAV - 10_000, TotalCashValue=NAV - 10_000)
     second = run_core(core, lib_name, tmp_path, once_timeout=1.0)
 
-    assert refs(core) == first
+    assert refs(core) == first  # no second order
+    # the resting order is brought down to today's target: 90% of the lower NAV at $550
     ivv = [o for o in core.placed if o.instrument.symbol == "IVV"]
-    assert [(o.totalQuantity, o.status) for o in ivv] == [(IVV_SHARES, "PreSubmitted")]
+    assert [(o.totalQuantity, o.status) for o in ivv] == [(16347, "PreSubmitted")]
+    assert core.modified == ivv
     assert second.summary.exit_code == 0
 
 
@@ -153,6 +155,35 @@ def test_rerun_on_a_partly_filled_order_sends_nothing_on_top(gateway, lib_name, 
 
     assert [(o.totalQuantity, o.filled) for o in gateway.placed] == [(200.0, 200.0)]
     assert gateway.positions[gateway.spy.conId] == 200
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_lower_target_the_same_day_brings_the_resting_order_down_to_it(
+        gateway, lib_name, tmp_path):
+    gateway.order_script = lambda order: [Rest()]
+    run(gateway, lib_name, tmp_path, ["SPY"], {"SPY": 300}, once_timeout=0.5)
+    again = run(gateway, lib_name, tmp_path, ["SPY"], {"SPY": 100}, once_timeout=0.5)
+    gateway.fill_open_orders()
+
+    assert [(o.totalQuantity, o.filled) for o in gateway.placed] == [(100.0, 100.0)]
+    assert gateway.modified == gateway.placed
+    assert gateway.positions[gateway.spy.conId] == 100
+    assert again.summary.exit_code == 0
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_target_below_what_already_filled_cancels_the_rest_and_sells_the_difference_next(
+        gateway, lib_name, tmp_path):
+    gateway.order_script = lambda order: [Accept(), Fill(quantity=80)]
+    run(gateway, lib_name, tmp_path, ["SPY"], {"SPY": 300}, once_timeout=0.5)
+    second = run(gateway, lib_name, tmp_path, ["SPY"], {"SPY": 50}, once_timeout=0.5)
+    gateway.order_script = lambda order: [Accept(), Fill()]
+    third = run(gateway, lib_name, tmp_path, ["SPY"], {"SPY": 50}, once_timeout=0.5)
+
+    assert [(o.action, o.totalQuantity, o.filled, o.status) for o in gateway.placed] == [
+        ("BUY", 300.0, 80.0, "Cancelled"), ("SELL", 30.0, 30.0, "Filled")]
+    assert gateway.positions[gateway.spy.conId] == 50
+    assert (second.summary.exit_code, third.summary.exit_code) == (4, 0)
 
 
 # 4. history refused or unanswered ---------------------------------------------------------------

@@ -125,6 +125,11 @@ def test_soak_of_faulty_sessions_never_doubles_never_resends_never_loses_a_fill(
                 counts["new days"] += 1
             else:
                 counts["same-day re-runs"] += 1
+                if rng.random() < 0.08:
+                    # the strategy changes its mind during the day (less, more, the other way)
+                    targets = {k: rng.choice(v) for k, v in DAILY_TARGETS.items()}
+                    gw.aim({gw.spy.conId: targets["SPY"], gw.znm.conId: targets["ZNM25"]})
+                    counts["targets changed within a day"] += 1
             # this session's faults
             gw.unanswered = {rng.choice(REQUESTS)} if rng.random() < 0.12 else set()
             gw.drop_on = {rng.choice(REQUESTS + [REQ_PLACE_ORDER]): 1} \

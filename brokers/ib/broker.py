@@ -298,7 +298,13 @@ class IBBroker(bt.BrokerBase):
         return order
 
     def _target(self, day, instrument: str, purpose: str, delta: float, legs: tuple) -> float:
-        """The position the intent aims for (for a spread: the day's spread quantity)."""
+        """The position the intent aims for (for a spread: the day's spread quantity).
+
+        The position the strategy saw plus what it ordered on the instrument this cycle.  On a
+        same-day re-run, a strategy asking to go further than the day's first target (from
+        where the day started: the position less the day's fills) is held to that first
+        target: a strategy that orders "100 more" on every run must not double its book.
+        Asking for less (or the other way) is honoured."""
         earlier = [e.intent.target for e in
                    self.session.journal.intent_orders(day, instrument, purpose)
                    if e.intent.target is not None]
@@ -309,9 +315,10 @@ class IBBroker(bt.BrokerBase):
         self._planned[instrument] = planned
         target = seen + planned
         if earlier:
-            # a same-day re-run: of the day's first target and today's, the one needing less
-            moving = seen + self._working.get(instrument, 0.0) + self._moving.get(instrument, 0.0)
-            target = min((earlier[0], target), key=lambda t: abs(t - moving))
+            first = earlier[0]
+            start = seen - self.session.journal.day_fills(day, instrument)
+            if (first - start) * (target - start) > 0 and abs(target - start) > abs(first - start):
+                target = first
         return target
 
     def _submit(self, order, info: dict):
@@ -367,6 +374,10 @@ class IBBroker(bt.BrokerBase):
         order.addinfo(instrument=instrument, target=target, purpose=purpose,
                       refs=set(self.session.working_refs(instrument)) if not self.dry_run
                       else set(), sent_refs=[])
+        moving = 0.0 if legs else self._working.get(instrument, 0.0) + \
+            self._moving.get(instrument, 0.0)
+        if abs(need) >= EPS and abs(moving) >= EPS and (need > 0) != (moving > 0):
+            return self._reduce(order, instrument, need)
         if abs(need) < EPS or (need > 0) != (delta > 0):
             return self._nothing_to_send(order, instrument, need, delta)
         quantity = min(abs(need), abs(delta)) if not legs else abs(need)
@@ -393,6 +404,28 @@ class IBBroker(bt.BrokerBase):
         self.sent_refs.append(ref)
         order.info["refs"].add(ref)
         order.info["sent_refs"].append(ref)
+        self.orders.append(order)
+        order.accept(self)
+        self.notifs.append(order.clone())
+        return order
+
+    def _reduce(self, order, instrument: str, need: float):
+        """Orders in motion would pass the target: take the excess off ours."""
+        if self.dry_run:
+            return self._cancel_order(order, f"would reduce the working orders for {instrument} "
+                                      f"by {abs(need):g}")
+        taken = self.session.reduce(instrument, abs(need))
+        self._moving[instrument] = self._moving.get(instrument, 0.0) + math.copysign(taken, need)
+        if abs(need) - taken >= EPS:
+            # other clients' orders, or the target lies beyond the position: a later run
+            self.failed.append(order)
+            return self._cancel_order(
+                order, f"orders working at IB for {instrument} pass the target by "
+                f"{abs(need) - taken:g} that ecore cannot take off; a later run sends the rest")
+        log.info("%s: working orders reduced by %g to the target %g", instrument, taken,
+                 order.info["target"])
+        if not order.info["refs"]:
+            return self._cancel_order(order, f"nothing to send: {instrument} is at the target")
         self.orders.append(order)
         order.accept(self)
         self.notifs.append(order.clone())

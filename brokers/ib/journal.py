@@ -289,6 +289,20 @@ class Journal:
         n = max((u[3] for u in used if u), default=0) + 1
         return OrderIntent.ref_for(day, instrument, purpose, n)
 
+    def set_quantity(self, order_ref: str, quantity: float, reason: str) -> None:
+        """Record that a working order was reduced to ``quantity`` (its notional in proportion)."""
+        self._write("UPDATE orders SET notional=notional*?/quantity, quantity=?, reason=?, "
+                    "updated_at=? WHERE order_ref=?",
+                    (quantity, quantity, reason, _now(), order_ref))
+
+    def day_fills(self, day: dt.date, instrument: str) -> float:
+        """Signed quantity our orders of ``day`` filled in ``instrument`` (any purpose)."""
+        row = self._db.execute(
+            "SELECT COALESCE(SUM(CASE f.side WHEN 'BOT' THEN f.shares ELSE -f.shares END),0) "
+            "FROM fills f JOIN orders o ON o.order_ref=f.order_ref "
+            "WHERE o.day=? AND f.instrument=?", (day.isoformat(), instrument)).fetchone()
+        return float(row[0])
+
     @staticmethod
     def _entry(row) -> JournalEntry:
         (ref, day, inst, action, qty, otype, lmt, notional, legs, purpose, target, status, oid,

@@ -467,6 +467,45 @@ class IBSession:
                                                               entry.intent.signed_quantity)
         return dict(out)
 
+    def _left(self, trade, name: str) -> float:
+        """Quantity of ``trade`` still to fill (each execution counted once)."""
+        executions = {exec_key(f.execution.execId): float(f.execution.shares)
+                      for f in sorted(trade.fills, key=lambda f: f.execution.execId)
+                      if instrument_of(f.contract) == name}
+        done = max(float(trade.orderStatus.filled or 0.0), sum(executions.values()))
+        return max(float(trade.order.totalQuantity) - done, 0.0), done
+
+    def reduce(self, instrument: str, quantity: float) -> float:
+        """Take up to ``quantity`` off our working orders on ``instrument``, newest first: a
+        smaller quantity (IB's order modification), or a cancel when nothing would remain.
+        Returns the quantity taken off."""
+        left = quantity
+        for trade in reversed(list(self.ib.trades())):
+            if left < 1e-9:
+                break
+            ref = trade.order.orderRef
+            entry = self.journal.entry(ref) if ref else None
+            if entry is None or entry.status not in LIVE or entry.intent.legs or \
+                    entry.intent.instrument != instrument or real_status(trade) not in ACTIVE or \
+                    trade.order.clientId != self.settings.client_id:
+                continue
+            remaining, done = self._left(trade, instrument)
+            cut = min(left, remaining)
+            if cut < 1e-9:
+                continue
+            total = float(trade.order.totalQuantity) - cut
+            if total <= done + 1e-9:
+                self.ib.cancelOrder(trade.order)
+                log.info("%s cancelled: a later decision wants less", ref)
+            else:
+                trade.order.totalQuantity = total
+                self.ib.placeOrder(trade.contract, trade.order)  # a modification, same order
+                self.journal.set_quantity(ref, total, reason=f"reduced by {cut:g} to {total:g} "
+                                          "by a later decision")
+                log.info("%s reduced by %g to %g: a later decision wants less", ref, cut, total)
+            left -= cut
+        return quantity - left
+
     def working_refs(self, instrument: str) -> set[str]:
         """orderRefs of our live orders on ``instrument`` (their fills serve today's intents)."""
         refs = {e.intent.order_ref for e in self.journal.entries(LIVE, instrument=instrument)}
@@ -502,6 +541,10 @@ class IBSession:
             self.journal.add_order(intent)
             self.journal.mark(intent.order_ref, "refused", reason=str(exc))
             raise
+        if not intent.legs and self.journal.checkpoint(intent.instrument) is None:
+            # where the position stood, should IB forget the order before we hear of it
+            held = self.positions().get(intent.instrument, (0.0, 0.0))[0]
+            self.journal.set_checkpoints({intent.instrument: held})
         self.journal.add_order(intent)  # on disk before it can reach IB
         try:
             trade = self.ib.placeOrder(contract, order)
@@ -598,11 +641,9 @@ class IBSession:
                                       reason=f"IB reports it {status} (completed orders)")
             elif trades and entry.status == "working":
                 self.journal.mark(ref, "working", perm_id=perm)
-            elif entry.status in ("pending", "sent"):
-                log.warning("%s: IB never acknowledged it and knows nothing of it; marked lost",
-                            ref)
-                self.journal.mark(ref, "lost", reason="IB has no trace of it")
             else:
+                # IB knows nothing of it: never received (lost), or ended before IB's memory
+                # (executions and completed orders since midnight): the positions tell
                 vanished[entry.intent.instrument].append(entry)
         if vanished:
             self._infer_vanished(vanished)
@@ -628,13 +669,19 @@ class IBSession:
             moved = None if cp is None else positions.get(instrument, 0.0) - cp[0] - cp[1]
             for e in entries:
                 ref = e.intent.order_ref
-                if moved is not None and abs(moved - expected) < 1e-9:
+                if moved is not None and abs(moved - expected) < 1e-9 and abs(moved) > 1e-9:
                     self._infer_fill(e, e.intent.quantity - self.journal.filled(ref),
                                      "the change in IB's positions")
                     self.journal.mark(ref, "filled")
-                elif moved is not None and abs(moved) < 1e-9:
-                    self.journal.mark(ref, "cancelled", reason="no longer at IB and the position "
-                                      "did not move: it expired unfilled")
+                elif (moved is not None and abs(moved) < 1e-9) or (
+                        moved is None and e.status in ("pending", "sent")):
+                    if e.status in ("pending", "sent"):
+                        log.warning("%s: IB never acknowledged it and has no trace of it; "
+                                    "marked lost", ref)
+                        self.journal.mark(ref, "lost", reason="IB has no trace of it")
+                    else:
+                        self.journal.mark(ref, "cancelled", reason="no longer at IB and the "
+                                          "position did not move: it expired unfilled")
                 else:
                     why = "no position recorded before" if moved is None else \
                         f"position moved by {moved:g}, its orders by {expected:g}"
