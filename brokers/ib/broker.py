@@ -17,11 +17,11 @@ instrument, purpose) - the purpose is ``info["intent"]`` or the ``kind`` our str
 the strategy saw when it decided (a snapshot taken before each ``next``) plus what it ordered
 on that instrument so far in this decision.  The broker then nets what IB already has in motion
 for the instrument - every working order, ours or not, and our orders IB has not acknowledged -
-and sends only the difference, under a new ``orderRef`` (see ``journal.py``).  A same-day re-run
-keeps the target the day first recorded when the strategy now asks for more (a strategy that
-buys "100 more" every run does not double its book).  So re-runs, restarts and reconnects never
-take the account past the strategy's target; working orders that would overshoot it are
-cancelled instead.
+and sends only the difference, under a new ``orderRef`` (see ``journal.py``).  When what is in
+motion would pass the target, ecore's working orders are brought down to it (modified, or
+cancelled).  A same-day re-run asking to go further than the day's first target is held to it (a
+strategy that buys "100 more" every run does not double its book).  So re-runs, restarts and
+reconnects never take the account past the strategy's target.
 
 A roll can go as one calendar-spread (combo/BAG) order: ``buy(data, size=n,
 spread=("ZNH25", "ZNM25"))`` sells n of the first contract and buys n of the second in one
