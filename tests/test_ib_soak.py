@@ -50,10 +50,15 @@ class WatchedGateway(FakeGateway):
             if not low <= size <= high:
                 self.overshoots.append((self.instruments[con_id].symbol, size, low, high))
 
-    def aim(self, targets: dict[int, float]) -> None:
-        """A new day's targets: positions may move from where they are to there, no further."""
+    def aim(self, targets: dict[int, float], keep: bool = False) -> None:
+        """New targets: positions may move from where they are to there, no further (``keep``:
+        nor further than the bounds already set)."""
+        old = self.bounds
         self.bounds = {c: (min(self.positions.get(c, 0.0), t), max(self.positions.get(c, 0.0), t))
                        for c, t in targets.items()}
+        if keep:
+            self.bounds = {c: (min(lo, old[c][0]), max(hi, old[c][1]))
+                           for c, (lo, hi) in self.bounds.items()}
 
 
 def scripts(rng):
@@ -126,9 +131,13 @@ def test_soak_of_faulty_sessions_never_doubles_never_resends_never_loses_a_fill(
             else:
                 counts["same-day re-runs"] += 1
                 if rng.random() < 0.08:
-                    # the strategy changes its mind during the day (less, more, the other way)
+                    # the strategy changes its mind during the day (less, more, the other way):
+                    # orders on an instrument it orders again are brought to the new target, but
+                    # today's orders on one it leaves alone (its target is where it stands) keep
+                    # working, so the day's earlier target still bounds the account
                     targets = {k: rng.choice(v) for k, v in DAILY_TARGETS.items()}
-                    gw.aim({gw.spy.conId: targets["SPY"], gw.znm.conId: targets["ZNM25"]})
+                    gw.aim({gw.spy.conId: targets["SPY"], gw.znm.conId: targets["ZNM25"]},
+                           keep=True)
                     counts["targets changed within a day"] += 1
             # this session's faults
             gw.unanswered = {rng.choice(REQUESTS)} if rng.random() < 0.12 else set()
