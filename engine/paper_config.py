@@ -52,9 +52,9 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-LIVE_PORTS = {7496: "TWS live-trading", 4001: "IB Gateway live-trading"}
-CLIENTS = ("ib_async", "ib_insync")
-FUTURES_EXCHANGES = ("CBOT", "ECBOT")
+from ..brokers.ib.client import SUPPORTED as CLIENTS
+from ..brokers.ib.contracts import FUTURES_EXCHANGES
+from ..brokers.ib.session import LIVE_PORTS
 
 IB_KEYS = {"host", "port", "client_id", "account", "client", "futures_exchange", "journal",
            "kill_file", "timeout", "request_timeout"}
@@ -218,7 +218,8 @@ def load_config(path: str | Path) -> PaperConfig:
         raise where.error("ib", "client", f"{client!r} must be one of {', '.join(CLIENTS)}")
     exchange = _typed(where, "ib", ib, "futures_exchange", str, "CBOT or ECBOT", "CBOT")
     if exchange.upper() not in FUTURES_EXCHANGES:
-        raise where.error("ib", "futures_exchange", f"{exchange!r} must be CBOT or ECBOT")
+        raise where.error("ib", "futures_exchange",
+                          f"{exchange!r} must be {' or '.join(FUTURES_EXCHANGES)}")
     base = path.parent
 
     def _path(table, values, key, default=None):

@@ -1,4 +1,4 @@
-"""A seeded soak: 240 paper sessions of one strategy against one fake gateway, mixing socket
+"""A seeded soak: 200 paper sessions of one strategy against one fake gateway, mixing socket
 drops at random protocol steps, unanswered requests, partial fills, resting orders, rejections,
 swallowed orders, late commissions, corrections, restarts (every session is a new process's
 run, alternating the two client libraries), same-day re-runs and new days (IB Gateway forgetting
@@ -27,7 +27,7 @@ from fake_ib_gateway import (GATEWAY_TZ, REQ_ACCOUNT, REQ_ALL_OPEN_ORDERS, REQ_C
 from ib_helpers import CLIENTS, clock_at, run, zn_gateway
 
 SEED = int(os.environ.get("ECORE_SOAK_SEED", "20250313"))  # another seed: another mix
-SESSIONS = 220
+SESSIONS = 200
 # the strategy's targets change from day to day (shares of SPY, contracts of ZNM25)
 DAILY_TARGETS = {"SPY": (0, 100, 300, 300), "ZNM25": (-3, 0, 2, 5, 5)}
 REQUESTS = [REQ_POSITIONS, REQ_OPEN_ORDERS, REQ_ALL_OPEN_ORDERS, REQ_COMPLETED_ORDERS,

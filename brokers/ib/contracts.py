@@ -52,8 +52,6 @@ def instrument_of(ib_contract) -> str | None:
             return None
     if ib_contract.secType == "STK":
         return ib_contract.symbol
-    if ib_contract.secType == "BAG":
-        return None
     return None
 
 

@@ -49,7 +49,7 @@ ENDED = ("Cancelled", "ApiCancelled", "Inactive")
 UNSET_DOUBLE = 1.7976931348623157e308
 
 # IB's live-trading sockets: ecore paper never talks to them.
-LIVE_PORTS = {7496: "TWS live trading", 4001: "IB Gateway live trading"}
+LIVE_PORTS = {7496: "TWS live-trading", 4001: "IB Gateway live-trading"}
 
 
 class LivePortRefused(ValueError):
