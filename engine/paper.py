@@ -1,46 +1,24 @@
 """`ecore paper`: run a backtrader strategy against an Interactive Brokers *paper* account.
 
-Configuration is a TOML file (flags override the connection settings)::
-
-    [ib]
-    host = "127.0.0.1"
-    port = 7497                 # TWS paper; IB Gateway paper is 4002
-    client_id = 17
-    account = ""                # optional; must start with DU (paper)
-    client = ""                 # optional: "ib_async" or "ib_insync" (default: ib_async if installed)
-    futures_exchange = "CBOT"   # "ECBOT" accepted
-    journal = "paper-journal.sqlite"
-    kill_file = "STOP"          # create this file to cancel open orders and stop
-
-    [limits]                    # all optional
-    max_order_quantity = 50
-    max_order_notional = 5000000
-    max_daily_quantity = 200
-    max_daily_notional = 20000000
-
-    [strategy]
-    class = "package.module.StrategyClass"   # or one of ours by name: "EfficientCore"
-    instruments = ["SPY", "ZN", "ZNM25"]  # as in a backtest (ecore.engine.instruments): a symbol
-                                     # is a close feed, a root a feed of the contract held under
-                                     # the roll rule, a contract code one contract; { ZN = "ZNM25" }
-                                     # names a contract's feed by its root. Not for our
-                                     # strategies: they name their feeds through their params
-    params = { }                      # keyword arguments for the strategy
-    primary_exchanges = { SPY = "ARCA" }
-    data = "~/ecore-data"             # optional: yields for futures durations (default bundled)
-
-    [schedule]
-    time = "17:00"              # daily check in long-running mode
-    timezone = "America/New_York"
-    history_days = 30
-
-Instead of the ``[strategy]`` table, the top level may hold ``strategy = "package.module.Class"``,
-``instruments``, ``[params]``, ``data`` and ``primary_exchanges``, as a backtest config does; and
-``--strategy`` / ``--instruments`` on the command line override either.  Positions taken through
-a root feed are rolled on the roll day by the engine's roll keeper unless the strategy class sets
+The configuration file is described in ``ecore.engine.paper_config`` (flags override the
+connection settings, ``--strategy`` and ``--instruments`` the strategy's); ``ecore paper status``
+shows the account without trading (``ecore.engine.paper_status``).  The strategy's feeds are
+planned as in a backtest (``ecore.engine.instruments``); positions taken through a root feed are
+rolled on the roll day by the engine's roll keeper unless the strategy class sets
 ``rolls_itself = True`` (EfficientCore does).
 
-There is no flag to trade a live account: a non-``DU`` account stops the command.
+Exit status (documented in the README):
+
+* 0 - the run did what it meant to: every order it needed was sent and acknowledged by IB
+  (filled, or working at IB, e.g. resting until the open), none refused or rejected;
+* 2 - it could not start or had to stop before trading: a configuration error, a live port or
+  account, an unreachable gateway, a client id in use, an incomplete picture of the account,
+  missing or stale daily bars; one line on stderr, nothing sent;
+* 3 - the kill switch stopped it (its file exists, or SIGUSR1): open orders were cancelled;
+* 4 - it traded, but not everything it meant to: an order was refused by a safety limit,
+  rejected by IB, not sent (connection) or never acknowledged by IB.
+
+There is no flag to trade a live account: a non-``DU`` account or a live port stops the command.
 """
 
 from __future__ import annotations
@@ -49,144 +27,41 @@ import dataclasses
 import datetime as dt
 import logging
 import sys
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
-from .instruments import plan_feeds, split_instruments, strategy_class
+from .instruments import plan_feeds, strategy_class
+from .paper_config import ConfigError, PaperConfig, check_port, load_config  # noqa: F401
 
 log = logging.getLogger(__name__)
 
-STRATEGY_KEYS = {"class", "instruments", "params", "primary_exchanges", "data"}
-# The same settings at the top level of the file, as in a backtest config ("class" is "strategy").
-TOP_LEVEL_STRATEGY_KEYS = {"strategy", "instruments", "params", "primary_exchanges", "data"}
+EXIT_OK, EXIT_INPUT, EXIT_KILLED, EXIT_PARTIAL = 0, 2, 3, 4
 
 
-@dataclasses.dataclass(frozen=True)
-class PaperConfig:
-    """Everything ``ecore paper`` needs; built by ``load_config`` or directly in tests."""
-
-    strategy: str  # "EfficientCore" (ours, by name) or "package.module.Class"
-    instruments: tuple[str, ...] = ()  # "SPY", "ZNM25", "ZN" (root), "ZN=ZNM25" (feed "ZN")
-    host: str = "127.0.0.1"
-    port: int = 7497
-    client_id: int = 1
-    account: str = ""
-    client: str | None = None
-    futures_exchange: str = "CBOT"
-    journal: Path = Path("paper-journal.sqlite")
-    kill_file: Path | None = None
-    limits: dict = dataclasses.field(default_factory=dict)
-    strategy_params: dict = dataclasses.field(default_factory=dict)
-    primary_exchanges: dict = dataclasses.field(default_factory=dict)
-    schedule: dt.time = dt.time(17, 0)
-    timezone: str = "America/New_York"
-    history_days: int = 30
-    data_dir: Path | None = None  # yields for the price book's durations; None = bundled set
-    keys: str = "strategy."  # how the file named the strategy's settings, for errors ("" at top level)
-    base_dir: Path | None = None  # the config file's folder: a strategy module may sit there
-
-    def __post_init__(self):
-        if not isinstance(self.history_days, int) or self.history_days < 1:
-            raise ValueError(f"schedule.history_days: {self.history_days!r} must be >= 1")
-
-
-def _get(table: dict, key: str, types_, where: str, default=None):
-    value = table.get(key, default)
-    if value is not None and not isinstance(value, types_):
-        raise ValueError(f"{where}.{key}: {value!r} has the wrong type")
-    return value
-
-
-def load_config(path: str | Path, strategy: str | None = None, instruments=None) -> PaperConfig:
-    """Read the TOML configuration; errors name the offending field.  ``strategy`` and
-    ``instruments`` (``--strategy``, ``--instruments``) override the file's."""
-    path = Path(path)
-    with path.open("rb") as fh:
-        raw = tomllib.load(fh)
-    known = {"ib", "limits", "strategy", "schedule"}
-    top = isinstance(raw.get("strategy"), str) or bool(set(raw) & (TOP_LEVEL_STRATEGY_KEYS - {"strategy"}))
-    unknown = set(raw) - known - (TOP_LEVEL_STRATEGY_KEYS if top else set())
-    if unknown:
-        raise ValueError(f"{path}: unknown section(s) {sorted(unknown)}; expected {sorted(known)}")
-    ib = raw.get("ib", {})
-    sched = raw.get("schedule", {})
-    if top:
-        if isinstance(raw.get("strategy"), dict):
-            raise ValueError("strategy: give either strategy = \"package.module.Class\" with top-level "
-                             "instruments and params, or a [strategy] table, not both")
-        strat = {("class" if k == "strategy" else k): v for k, v in raw.items() if k in TOP_LEVEL_STRATEGY_KEYS}
-    else:
-        strat = raw.get("strategy", {})
-    prefix = "" if top else "strategy."
-    where = "strategy" if not top else "config"  # names a wrongly typed key's table in errors
-    if strategy:
-        strat["class"] = strategy
-    if instruments is not None:
-        strat["instruments"] = split_instruments(instruments, "--instruments")
-    if "class" not in strat:
-        raise ValueError(f"{'strategy' if top else 'strategy.class'}: missing (EfficientCore, or the "
-                         "dotted path of a backtrader Strategy; or --strategy)")
-    unknown = set(strat) - STRATEGY_KEYS
-    if unknown:
-        raise ValueError(f"strategy.{sorted(unknown)[0]}: unknown key; expected one of "
-                         f"{sorted(STRATEGY_KEYS)}")
-    at = _get(sched, "time", str, "schedule", "17:00")
-    try:
-        schedule = dt.time.fromisoformat(at)
-    except ValueError:
-        raise ValueError(f"schedule.time: {at!r} is not HH:MM") from None
-    base = path.parent
-    journal = Path(_get(ib, "journal", str, "ib", "paper-journal.sqlite"))
-    kill = _get(ib, "kill_file", str, "ib")
-    data = _get(strat, "data", str, where)
-    data_dir = None if not data else Path(data).expanduser()
-    return PaperConfig(
-        strategy=_get(strat, "class", str, prefix + "class" if prefix else "strategy"),
-        instruments=split_instruments(_get(strat, "instruments", (list, dict, tuple, str), where, []),
-                                      prefix + "instruments"),
-        host=_get(ib, "host", str, "ib", "127.0.0.1"),
-        port=_get(ib, "port", int, "ib", 7497),
-        client_id=_get(ib, "client_id", int, "ib", 1),
-        account=_get(ib, "account", str, "ib", ""),
-        client=_get(ib, "client", str, "ib") or None,
-        futures_exchange=_get(ib, "futures_exchange", str, "ib", "CBOT"),
-        journal=journal if journal.is_absolute() else base / journal,
-        kill_file=None if not kill else (Path(kill) if Path(kill).is_absolute() else base / kill),
-        limits=dict(raw.get("limits", {})),
-        strategy_params=dict(_get(strat, "params", dict, where, {})),
-        primary_exchanges=dict(_get(strat, "primary_exchanges", dict, where, {})),
-        schedule=schedule,
-        timezone=_get(sched, "timezone", str, "schedule", "America/New_York"),
-        history_days=_get(sched, "history_days", int, "schedule", 30),
-        data_dir=None if data_dir is None else (data_dir if data_dir.is_absolute() else base / data_dir),
-        keys=prefix,
-        base_dir=base.resolve(),
-    )
+class KillSwitchStop(RuntimeError):
+    """The kill switch was tripped before the run could trade."""
 
 
 @dataclasses.dataclass(frozen=True)
 class PaperRun:
-    """What a run did: the broker (orders, dry-run intents), the strategy, the session, and
-    IB's positions (``{instrument: size}``) and account values as the run ended."""
+    """What a run did: the broker (orders, dry-run orders), the strategy, the session, IB's
+    positions (``{instrument: size}``) and account values as the run ended, and its summary."""
 
     broker: object
     strategy: object
     session: object
     positions: dict
     account: object
+    summary: object = None
 
 
 def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
-              kill_switch=None, once_timeout: float = 60.0, clock=None) -> PaperRun:
+              kill_switch=None, once_timeout: float | None = None, clock=None) -> PaperRun:
     """Connect, replay recent bars, let the strategy trade the live bar; see module docstring.
 
     ``clock(tz)`` replaces the wall clock of the daily schedule and of the root feeds' choice
-    of the held contract (tests).
+    of the held contract (tests).  Raises ``KillSwitchStop`` when the kill switch is already
+    tripped (nothing is written), and the session's errors (``IncompletePicture``,
+    ``DataFailure``...) when it cannot trade.
     """
     import backtrader as bt
 
@@ -201,32 +76,35 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     from ..brokers.orders import FuturesCommInfo
     from ..data.contracts import spec
     from ..strategies.roll_keeper import RollKeeper
+    from .paper_status import summarize
 
     known_limits = {f.name for f in dataclasses.fields(SafetyLimits)}
     for key in config.limits:
         if key not in known_limits:
             raise ValueError(f"limits.{key}: unknown limit; expected one of {sorted(known_limits)}")
     limits = SafetyLimits(**config.limits)
-    keys = config.keys
-    cls = strategy_class(config.strategy, keys + "class" if keys else "strategy",
+    cls = strategy_class(config.strategy, config.key("class"),
                          (config.base_dir,) if config.base_dir else ())
-    plan = plan_feeds(cls, config.instruments, config.strategy_params, key=keys + "instruments",
-                      params_key=keys + "params")
+    plan = plan_feeds(cls, config.instruments, config.strategy_params,
+                      key=config.key("instruments"), params_key=config.key("params"))
+    if kill_switch is None:
+        kill_switch = KillSwitch(config.kill_file)
+    if kill_switch.tripped:
+        raise KillSwitchStop(f"stopped before trading: {kill_switch.reason} (remove it to trade "
+                             "again); nothing sent")
     params = dict(config.strategy_params)
     book = None
     if plan.price_book_roots:
         book = params["price_book"] = _price_book(config, plan.price_book_roots, clock)
     lib = client_library(config.client)
     settings = ConnectionSettings(config.host, config.port, config.client_id, config.account,
-                                  readonly=dry_run)
-    # A dry run writes nothing: without a journal yet, it reconciles against an empty one held
-    # in memory rather than creating the file.
-    journal = Journal(config.journal if not dry_run or Path(config.journal).exists() else ":memory:")
+                                  timeout=config.timeout, request_timeout=config.request_timeout)
+    # A dry run writes nothing: the journal is opened read-only (or empty, in memory).
+    journal = Journal(config.journal, read_only=dry_run)
     session = IBSession(settings, journal, lib,
                         ContractBook(lib, config.primary_exchanges, config.futures_exchange),
-                        limits)
-    if kill_switch is None:
-        kill_switch = KillSwitch(config.kill_file)
+                        limits, dry_run=dry_run)
+    wait = config.once_timeout if once_timeout is None else once_timeout
     try:
         session.connect()
         broker = IBBroker(session, dry_run=dry_run, kill_switch=kill_switch)
@@ -238,8 +116,9 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
             return broker.stopped or (once and broker.idle() and not broker.notifs)
 
         common = dict(session=session, history_days=config.history_days, once=once,
-                      once_timeout=once_timeout, should_stop=should_stop,
-                      schedule=config.schedule, timezone=config.timezone, clock=clock)
+                      once_timeout=wait, should_stop=should_stop,
+                      schedule=config.schedule, timezone=config.timezone, clock=clock,
+                      retry_interval=60.0 * config.retry_minutes)
         for f in plan.feeds:
             if f.root:
                 feed = IBRootFeed(instrument=f.instrument, roll_rule=plan.roll_rule,
@@ -250,15 +129,29 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
             if f.futures_root:
                 # order_target_value/percent on a futures feed size by one contract's notional,
                 # as on the simulated broker.
-                broker.addcommissioninfo(FuturesCommInfo(mult=spec(f.futures_root).multiplier), name=f.name)
+                broker.addcommissioninfo(FuturesCommInfo(mult=spec(f.futures_root).multiplier),
+                                         name=f.name)
         cerebro.addstrategy(cls, **params)
         if plan.engine_rolls:
             cerebro.addstrategy(RollKeeper, roots=plan.rolling_roots, fixed=plan.fixed_contracts,
                                 roll_rule=plan.roll_rule)
         strategies = cerebro.run()
-        session.pump(0.05)
+        session.pump(0.02)
+        for event in session.poll():
+            broker._apply(event)
         positions = {k: v[0] for k, v in session.positions().items()}
-        return PaperRun(broker, strategies[0], session, positions, session.account_state())
+        summary = summarize(broker, journal)
+        return PaperRun(broker, strategies[0], session, positions, session.account_state(),
+                        summary)
+    except ConnectionError as exc:
+        from ..brokers.ib.errors import ClientIdInUse, GatewayUnreachable
+
+        if isinstance(exc, (ClientIdInUse, GatewayUnreachable)):
+            raise
+        raise ConnectionError(
+            f"the connection to TWS/IB Gateway at {config.host}:{config.port} closed during "
+            f"the run ({exc}); whatever was sent is in the journal and the next run reconciles "
+            "it") from None
     finally:
         session.disconnect()
         journal.close()
@@ -278,45 +171,100 @@ def _price_book(config: PaperConfig, roots, clock):
                           end=today)
 
 
-def _run(args) -> int:
-    from .cli import UserError
-
-    config = load_config(args.config, strategy=args.strategy, instruments=args.instruments)
+def _config_from_args(args) -> PaperConfig:
+    """The configuration file with the command line's connection flags (and ``--strategy``,
+    ``--instruments``) laid over it."""
+    config = load_config(args.config, strategy=getattr(args, "strategy", None),
+                         instruments=getattr(args, "instruments", None))
+    if getattr(args, "port", None) is not None:
+        if not 0 < args.port < 65536:
+            raise ConfigError(f"--port: {args.port} is not a TCP port number")
+        check_port(args.port, "--port")
+    if getattr(args, "client_id", None) is not None and args.client_id < 0:
+        raise ConfigError(f"--client-id: {args.client_id} must be a whole number >= 0")
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port),
                                    ("client_id", args.client_id), ("client", args.client))
                  if v is not None}
-    config = dataclasses.replace(config, **overrides)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return dataclasses.replace(config, **overrides)
+
+
+def connection_errors():
+    """The errors that stop a run before it trades (one line, exit 2)."""
     from ..brokers.ib.contracts import ContractMismatch, UnknownContract
+    from ..brokers.ib.errors import (DataFailure, IncompletePicture, PaperAccountRequired,
+                                     RequestFailed, UnsupportedAccount)
+
+    return (PaperAccountRequired, ContractMismatch, UnknownContract, IncompletePicture,
+            DataFailure, RequestFailed, UnsupportedAccount, ConnectionError, OSError,
+            TimeoutError)
+
+
+def _run(args) -> int:
+    from .cli import UserError
+
+    if getattr(args, "action", "run") == "status":
+        from .paper_status import run_status
+
+        return run_status(args)
+    config = _config_from_args(args)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from ..brokers.ib.safety import KillSwitch
-    from ..brokers.ib.session import PaperAccountRequired
 
     kill = KillSwitch(config.kill_file)
+    if kill.tripped:
+        # before anything is opened or written
+        print(f"ecore paper: stopped: {kill.reason} (remove it to trade again); nothing sent",
+              file=sys.stderr)
+        return EXIT_KILLED
     kill.install()
     try:
         result = run_paper(config, dry_run=args.dry_run, once=args.once or args.dry_run,
                            kill_switch=kill)
-    except (PaperAccountRequired, ContractMismatch, UnknownContract, FileNotFoundError) as exc:
-        raise UserError(str(exc)) from None
-    except (ConnectionError, OSError, TimeoutError) as exc:
-        raise UserError(f"cannot reach TWS/IB Gateway at {config.host}:{config.port} ({exc!r})") from None
+    except KillSwitchStop as exc:
+        print(f"ecore paper: {exc}", file=sys.stderr)
+        return EXIT_KILLED
+    except connection_errors() as exc:
+        raise UserError(str(exc) or repr(exc)) from None
     if args.dry_run:
-        intents = result.broker.dry_run_intents
-        print(f"dry run: {len(intents)} order(s) computed, none sent")
-        for i in intents:
-            price = f" @ {i.limit_price:g}" if i.limit_price is not None else ""
-            print(f"  {i.action} {i.quantity:g} {i.instrument} {i.order_type}{price}"
-                  f"  notional ${i.notional:,.0f}  ref {i.order_ref}")
+        _print_dry_run(result.broker.dry_run_orders)
     for reason in result.broker.refused:
         print(f"refused: {reason}", file=sys.stderr)
-    return 0
+    if not args.dry_run:
+        print(result.summary.text())
+    if result.broker.stopped:
+        print(f"ecore paper: stopped by the kill switch ({result.broker.kill_reason}); open "
+              "orders cancelled", file=sys.stderr)
+        return EXIT_KILLED
+    if args.dry_run:
+        return EXIT_PARTIAL if result.broker.refused else EXIT_OK
+    return result.summary.exit_code
+
+
+def _print_dry_run(orders) -> None:
+    print(f"dry run: {len(orders)} order(s) computed, none sent")
+    for d in orders:
+        i = d.intent
+        price = f" @ {i.limit_price:g}" if i.limit_price is not None else ""
+        if d.margin is not None:
+            margin = (f"  margin initial {d.margin.initial_change:+,.0f} maintenance "
+                      f"{d.margin.maintenance_change:+,.0f}")
+        else:
+            margin = f"  margin unknown ({d.margin_error})" if d.margin_error else ""
+        print(f"  {i.action} {i.quantity:g} {i.instrument} {i.order_type}{price}"
+              f"  notional ${i.notional:,.0f}{margin}  ref {i.order_ref}")
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "paper", help="trade a strategy on an Interactive Brokers paper account (DU...)",
-        description="Run a backtrader strategy against TWS / IB Gateway on a paper account. "
-        "Refuses live accounts.")
+        description="Run a backtrader strategy against TWS / IB Gateway on a paper account "
+        "(`ecore paper --config FILE`), or show the account without trading (`ecore paper "
+        "status --config FILE`). Refuses live accounts and live ports. Exit status: 0 done, "
+        "2 could not start (nothing sent), 3 stopped by the kill switch, 4 some orders refused, "
+        "rejected or unconfirmed.")
+    p.add_argument("action", nargs="?", choices=["run", "status"], default="run",
+                   help="run (default): trade; status: positions, working orders, margin and "
+                   "the journal's latest entries, without trading")
     p.add_argument("--config", required=True, help="TOML configuration file")
     p.add_argument("--host", help="TWS/Gateway host (default from config, else 127.0.0.1)")
     p.add_argument("--port", type=int, help="7497 = TWS paper, 4002 = IB Gateway paper")
@@ -325,9 +273,11 @@ def add_parser(sub) -> None:
     p.add_argument("--strategy", help="EfficientCore, SixtyForty, CorePlus or package.module.Class "
                    "(overrides the config's)")
     p.add_argument("--instruments", metavar="LIST",
-                   help="the strategy's feeds, comma-separated, as in ecore backtest (overrides the config's)")
+                   help="the strategy's feeds, comma-separated, as in ecore backtest (overrides "
+                   "the config's)")
     p.add_argument("--dry-run", action="store_true",
-                   help="compute and print the orders, send nothing (implies --once)")
+                   help="compute and print the orders with IB's what-if margin impact, send "
+                   "nothing (implies --once)")
     p.add_argument("--once", action="store_true",
                    help="one rebalance/roll check, wait for its orders, exit (for cron)")
     p.set_defaults(func=_run)

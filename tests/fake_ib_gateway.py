@@ -1,25 +1,35 @@
 """A fake TWS / IB Gateway that speaks the real TWS API socket protocol on 127.0.0.1.
 
-It implements the server side of the protocol at server version 176 (accepted by both
-``ib_insync`` 0.9.86, client versions 157..176, and ``ib_async`` 2.1.0, 157..178), with the
-field order of each message exactly as those clients decode it at that version:
+It negotiates the newest server version the client offers up to 178 (``ib_async`` 2.1.0 offers
+157..178 and gets 178, as from a real Gateway 10.30; ``ib_insync`` 0.9.86 offers 157..176 and
+gets 176), and encodes each message with the field order the client decodes at that version:
+``faProfile`` leaves openOrder (5), completedOrder (101) and placeOrder (3) at 177, and
+execDetails (11) gains ``pendingPriceRevision`` at 178.
 
-* handshake: the client sends ``b"API\\0"`` + a length-prefixed ``"v157..176"``; we answer with
-  the server version and connection time, then after ``startApi`` (71) with ``nextValidId`` (9)
-  and ``managedAccounts`` (15);
-* account updates (6, 7, 8, 54) and their multi-account form (73, 74), positions (61, 62),
-  contract details (10, 52), open orders (5, 3, 53), completed orders (102), executions (11, 55),
-  commission reports (59), historical daily bars (17), errors and warnings (4);
-* place order (3), cancel order (4), global cancel (58).
+Messages: handshake, account updates (6, 7, 8, 54) and their multi form (73, 74), positions
+(61, 62), contract details (10, 52), open orders (5, 3, 53), completed orders (101, 102),
+executions (11, 55), commission reports (59), historical daily bars (17), errors (4); requests:
+place order (3, including what-if orders), cancel (4), global cancel (58).
 
-Every message after the handshake is a 4-byte big-endian length followed by NUL-terminated
-fields.  The gateway runs in background threads with blocking sockets, so tests drive the real
-client libraries (which run asyncio in the main thread) without mocking them.
+It behaves as real IB is reported to behave (tests/…/ib.md research memo, IB's API docs and the
+two libraries' issue trackers), warts included:
 
-Each placed order runs a script: a list of steps (``Accept``, ``Fill``, ``Reject``, ``Warn``,
-``Drop``) chosen by ``gateway.order_script(order)``; the default accepts and fills at once.
-State (positions, executions, open orders) lives in the gateway, not in the connection, so a
-dropped client that reconnects sees what happened while it was away, as with real TWS.
+* any request can be left unanswered (``unanswered``), answered with an error (``request_errors``:
+  162, 10197, 200, 321...), or made to drop the socket when it arrives (``drop_on``);
+* a client id already connected gets error 326 and a closed socket;
+* ``reqExecutions`` returns only this client's executions made since the gateway's midnight
+  (``clock`` is settable), completed orders likewise only the day's;
+* each order runs a script of steps (``Accept``, ``Rest``, ``Fill``, ``Reject``, ``ReadOnly``,
+  ``Silent``, ``Info``, ``Warn``, ``Cancel``, ``Drop``) chosen by ``order_script(order)``;
+* fills may carry a late commission (``Fill(commission_delay=s)``), corrections arrive as a new
+  execution whose execId differs only after the last period (``correct``);
+* positions of every kind (options, other futures roots, other currencies), account values in a
+  non-USD base currency (``base_currency``) with ``BASE`` and ``ExchangeRate`` rows, what-if
+  orders answered with the margin change (optionally preceded by IB's unset ``E308`` answer),
+  connectivity notices 1100/1101/1102 (``notify``).
+
+State (positions, executions, orders) lives in the gateway, not in the connection, so a client
+that reconnects sees what happened while it was away, as with real TWS.
 """
 
 from __future__ import annotations
@@ -31,8 +41,11 @@ import struct
 import threading
 import time
 from typing import Callable
+from zoneinfo import ZoneInfo
 
-SERVER_VERSION = 176
+SERVER_VERSION = 178  # the newest version ib_async 2.1.0 negotiates
+UNSET = "1.7976931348623157E308"
+GATEWAY_TZ = ZoneInfo("America/New_York")
 
 # ---------------------------------------------------------------------------------------------
 # Order script steps
@@ -40,23 +53,58 @@ SERVER_VERSION = 176
 
 @dataclasses.dataclass(frozen=True)
 class Accept:
-    """Acknowledge the order: openOrder + orderStatus ``Submitted``."""
+    """Acknowledge the order: openOrder + orderStatus ``Submitted`` (or ``PreSubmitted``)."""
+
+    status: str = "Submitted"
+
+
+@dataclasses.dataclass(frozen=True)
+class Rest:
+    """The order rests until its session opens: PreSubmitted and warning 399."""
+
+    text: str = ("Order Message:\nBUY IVV\nWarning: Your order will not be placed at the exchange "
+                 "until 2025-03-14 09:30:00 US/Eastern")
 
 
 @dataclasses.dataclass(frozen=True)
 class Fill:
-    """Execute ``quantity`` (default: all that remains) at ``price`` (default: gateway price)."""
+    """Execute ``quantity`` (default: all that remains) at ``price`` (default: gateway price);
+    the commission report follows after ``commission_delay`` seconds (never if ``None``)."""
 
     quantity: float | None = None
     price: float | None = None
+    commission_delay: float | None = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
 class Reject:
-    """Reject the order with an IB error (201 = order rejected) and status ``Cancelled``."""
+    """Reject the order with an IB error, then status ``Cancelled``; ``error_first`` plays the
+    sequence reported for 201 instead: the error, then openOrder and orderStatus ``Inactive``."""
 
     code: int = 201
     text: str = "Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR EQUITY WITH LOAN VALUE [1000.00 USD] MUST EXCEED THE INITIAL MARGIN [5000.00 USD]"
+    error_first: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadOnly:
+    """The API is in Read-Only mode: error 321 with the order id, and nothing else."""
+
+    text: str = ("Error validating request.-'bN' : cause - The API interface is currently in "
+                 "Read-Only mode.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Silent:
+    """IB swallows the order: no status, no error, ever (paper server under load)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Info:
+    """An informational error on a live order (10349: TIF set by preset); the order goes on."""
+
+    code: int = 10349
+    text: str = "Order TIF was set to DAY based on order preset."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +113,13 @@ class Warn:
 
     code: int = 399
     text: str = "Order Message:\nBUY 1 ZN MAR'25\nWarning: your order will not be placed at the exchange until 2025-03-14 08:00:00 US/Central"
+
+
+@dataclasses.dataclass(frozen=True)
+class Cancel:
+    """IB cancels the working order (e.g. a DAY order at the close): status Cancelled, then 202."""
+
+    text: str = "Order Canceled - reason:"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +135,18 @@ CONNECT_WARNINGS = (
     (2158, "Sec-def data farm connection is OK:secdefnj"),
 )
 
+CONNECTIVITY_TEXT = {
+    1100: "Connectivity between IBKR and Trader Workstation has been lost.",
+    1101: "Connectivity between IBKR and Trader Workstation has been restored - data lost.",
+    1102: "Connectivity between IBKR and Trader Workstation has been restored - data maintained. "
+          "All data farms are connected: usfuture; usfarm; ushmds; secdefnj.",
+}
+
+# Request message ids, for ``unanswered``, ``request_errors`` and ``drop_on``.
+REQ_POSITIONS, REQ_OPEN_ORDERS, REQ_ALL_OPEN_ORDERS, REQ_COMPLETED_ORDERS = 61, 5, 16, 99
+REQ_ACCOUNT, REQ_ACCOUNT_MULTI, REQ_EXECUTIONS, REQ_CONTRACT_DETAILS = 6, 76, 7, 9
+REQ_HISTORY, REQ_PLACE_ORDER = 20, 3
+
 
 @dataclasses.dataclass
 class Instrument:
@@ -90,19 +157,32 @@ class Instrument:
     secType: str
     exchange: str
     currency: str = "USD"
-    lastTradeDate: str = ""  # YYYYMMDD for futures
+    lastTradeDate: str = ""  # YYYYMMDD for futures and options
     multiplier: str = ""
     localSymbol: str = ""
     tradingClass: str = ""
     primaryExchange: str = ""
     price: float = 100.0
     bars: list = dataclasses.field(default_factory=list)  # (YYYYMMDD, o, h, l, c, volume)
+    strike: float = 0.0
+    right: str = ""
+    init_margin: float | None = None  # dollars per contract/share (what-if answers)
+    maint_margin: float | None = None
 
     def wire(self) -> list:
         """The 11 contract fields of openOrder/execDetails/position (no primaryExchange)."""
-        return [self.conId, self.symbol, self.secType, self.lastTradeDate, 0.0, "",
-                self.multiplier, self.exchange, self.currency, self.localSymbol,
+        return [self.conId, self.symbol, self.secType, self.lastTradeDate, self.strike,
+                self.right, self.multiplier, self.exchange, self.currency, self.localSymbol,
                 self.tradingClass]
+
+    def margins(self) -> tuple[float, float]:
+        """(initial, maintenance) margin in dollars of one contract or share."""
+        if self.init_margin is not None:
+            return self.init_margin, self.maint_margin if self.maint_margin is not None else \
+                self.init_margin * 0.9
+        if self.secType == "FUT":
+            return 2_000.0, 1_800.0
+        return 0.25 * self.price, 0.25 * self.price
 
 
 @dataclasses.dataclass
@@ -124,6 +204,8 @@ class PlacedOrder:
     filled: float = 0.0
     avgFillPrice: float = 0.0
     status: str = "PendingSubmit"
+    completed_at: dt.datetime | None = None
+    completed_status: str = ""
 
     @property
     def remaining(self) -> float:
@@ -137,7 +219,7 @@ class ExecutionRecord:
     permId: int
     instrument: Instrument
     execId: str
-    time: str
+    at: dt.datetime  # the gateway's local time of the execution
     side: str
     shares: float
     price: float
@@ -145,6 +227,12 @@ class ExecutionRecord:
     avgPrice: float
     orderRef: str
     commission: float
+    commission_sent: bool = False
+
+    @property
+    def time(self) -> str:
+        # IB's format: two spaces, no zone (the gateway's login time zone)
+        return self.at.strftime("%Y%m%d  %H:%M:%S")
 
 
 def _encode(fields) -> bytes:
@@ -165,6 +253,7 @@ class _Connection:
         self.gateway = gateway
         self.sock = sock
         self.client_id: int | None = None
+        self.version = SERVER_VERSION
         self.send_lock = threading.Lock()
         self.closed = False
         self.subscribed_positions = False
@@ -217,11 +306,12 @@ class _Connection:
         if versions is None:
             self.close()
             return
-        low, high = versions[0].lstrip("v").split(" ")[0].split("..")
-        if not int(low) <= SERVER_VERSION <= int(high):
+        low, high = (int(v) for v in versions[0].lstrip("v").split(" ")[0].split(".."))
+        self.version = min(high, self.gateway.max_version)
+        if self.version < low:
             self.close()
             return
-        self.send(SERVER_VERSION, "20250314 09:00:00 US/Central")
+        self.send(self.version, self.gateway.now().strftime("%Y%m%d %H:%M:%S") + " US/Eastern")
         while not self.closed:
             fields = self._recv_frame()
             if fields is None:
@@ -245,46 +335,88 @@ class FakeGateway:
         self.instruments: dict[int, Instrument] = {}
         self.positions: dict[int, float] = {}
         self.avg_cost: dict[int, float] = {}
+        self.other_account_positions: list[tuple[str, Instrument, float]] = []
         self.orders: dict[tuple[int, int], PlacedOrder] = {}
-        self.placed: list[PlacedOrder] = []  # every placeOrder received, in order
+        self.placed: list[PlacedOrder] = []  # every (non what-if) placeOrder received, in order
+        self.what_ifs: list[tuple[Instrument, str, float]] = []  # (instrument, action, quantity)
+        self.modified: list[PlacedOrder] = []  # working orders the client modified
         self.executions: list[ExecutionRecord] = []
         self.received: list[list[str]] = []  # every client message, raw fields
         self.errors: list[str] = []
-        self.account_values: dict[str, float] = {
+        self.base_currency = "USD"
+        self.exchange_rates: dict[str, float] = {"USD": 1.0}  # base units per unit of currency
+        self.account_values: dict[str, float] = {  # in the base currency
             "NetLiquidation": 1_000_000.0,
             "TotalCashValue": 1_000_000.0,
             "ExcessLiquidity": 990_000.0,
             "InitMarginReq": 10_000.0,
             "MaintMarginReq": 9_000.0,
             "BuyingPower": 4_000_000.0,
+            "EquityWithLoanValue": 1_000_000.0,
         }
         self.connect_warnings = list(CONNECT_WARNINGS)
         self.order_script: Callable[[PlacedOrder], tuple | list] = lambda order: DEFAULT_SCRIPT
+        self.max_version = SERVER_VERSION
+        self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(GATEWAY_TZ)
+        self.unanswered: set[int] = set()  # request message ids left without an answer
+        self.request_errors: dict[int, tuple[int, str]] = {}  # message id -> (code, text)
+        self.drop_on: dict[int, int] = {}  # message id -> how many more times to drop on it
+        self.client_ids_in_use: set[int] = set()
+        self.master_client_id: int | None = None  # sees every client's executions
+        self.read_only = False
+        self.whatif_unset_first = 0  # the next N what-ifs get IB's unset (E308) answer first
+        self.unsolicited_completed = False  # send 101 outside any request when an order ends
         self.next_valid_id = 1
         self._next_conid = 100_000
         self._next_perm = 900_000_000
         self._next_exec = 1
         self._connections: list[_Connection] = []
+        self._timers: list[threading.Timer] = []
         self._server: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
 
     # -- set-up ---------------------------------------------------------------------------------
 
+    def now(self) -> dt.datetime:
+        """The gateway's clock (aware, its login time zone)."""
+        return self.clock()
+
+    def midnight(self) -> dt.datetime:
+        """The gateway's last midnight: executions and completed orders before it are gone."""
+        now = self.now()
+        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
     def add_future(self, symbol: str, month: str, last_trade_date: str, multiplier: str = "1000",
-                   price: float = 110.0, exchange: str = "CBOT", bars=()) -> Instrument:
-        """A Treasury future; ``month`` YYYYMM, ``last_trade_date`` YYYYMMDD."""
+                   price: float = 110.0, exchange: str = "CBOT", bars=(),
+                   currency: str = "USD") -> Instrument:
+        """A future; ``month`` YYYYMM, ``last_trade_date`` YYYYMMDD."""
         y, m = int(month[:4]), int(month[4:])
         local = f"{symbol:<5}{dt.date(y, m, 1):%b %y}".upper()
-        return self._add(Instrument(0, symbol, "FUT", exchange, lastTradeDate=last_trade_date,
-                                    multiplier=multiplier, localSymbol=local,
-                                    tradingClass=symbol, price=price, bars=list(bars)))
+        return self._add(Instrument(0, symbol, "FUT", exchange, currency=currency,
+                                    lastTradeDate=last_trade_date, multiplier=multiplier,
+                                    localSymbol=local, tradingClass=symbol, price=price,
+                                    bars=list(bars)))
 
     def add_stock(self, symbol: str, primary: str = "ARCA", price: float = 500.0,
-                  bars=()) -> Instrument:
-        return self._add(Instrument(0, symbol, "STK", "SMART", localSymbol=symbol,
-                                    tradingClass=symbol, primaryExchange=primary, price=price,
-                                    bars=list(bars)))
+                  bars=(), currency: str = "USD") -> Instrument:
+        return self._add(Instrument(0, symbol, "STK", "SMART", currency=currency,
+                                    localSymbol=symbol, tradingClass=symbol,
+                                    primaryExchange=primary, price=price, bars=list(bars)))
+
+    def add_option(self, symbol: str, expiry: str, strike: float, right: str = "C",
+                   price: float = 5.0) -> Instrument:
+        """An equity option (symbol = its underlying's, as IB reports it)."""
+        local = f"{symbol:<6}{expiry[2:]}{right}{int(strike * 1000):08d}"
+        return self._add(Instrument(0, symbol, "OPT", "SMART", lastTradeDate=expiry,
+                                    multiplier="100", localSymbol=local, tradingClass=symbol,
+                                    price=price, strike=strike, right=right))
+
+    def add_forex(self, base: str, quote: str = "USD", price: float = 1.08) -> Instrument:
+        """A currency balance as IB reports it (``CASH``, e.g. EUR.USD)."""
+        return self._add(Instrument(0, base, "CASH", "IDEALPRO", currency=quote,
+                                    localSymbol=f"{base}.{quote}", tradingClass=f"{base}.{quote}",
+                                    price=price))
 
     def _add(self, inst: Instrument) -> Instrument:
         with self.lock:
@@ -296,7 +428,8 @@ class FakeGateway:
     def set_position(self, inst: Instrument, quantity: float, avg_cost: float | None = None):
         with self.lock:
             self.positions[inst.conId] = quantity
-            self.avg_cost[inst.conId] = avg_cost if avg_cost is not None else inst.price
+            mult = float(inst.multiplier) if inst.multiplier else 1.0
+            self.avg_cost[inst.conId] = avg_cost if avg_cost is not None else inst.price * mult
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -311,6 +444,8 @@ class FakeGateway:
         return self.port
 
     def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -323,6 +458,8 @@ class FakeGateway:
                 sock, _ = self._server.accept()
             except OSError:
                 return
+            # small messages go out at once, as from TWS (no 40 ms Nagle/delayed-ACK stalls)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn = _Connection(self, sock)
             with self.lock:
                 self._connections.append(conn)
@@ -355,15 +492,67 @@ class FakeGateway:
     def open_orders(self) -> list[PlacedOrder]:
         return [o for o in self.orders.values() if o.status in ("PreSubmitted", "Submitted")]
 
-    def fill_open_orders(self, price: float | None = None) -> None:
-        """Fill every resting order now, reporting to whichever client is connected."""
+    def add_working_order(self, inst: Instrument, action: str, quantity: float, order_ref: str,
+                          client_id: int, status: str = "Submitted") -> PlacedOrder:
+        """An order already working at IB, placed by an earlier process (of ``client_id``)."""
+        with self.lock:
+            self._next_perm += 1
+            order = PlacedOrder(self.next_valid_id, client_id, self._next_perm, inst, action,
+                                float(quantity), "MKT", "", "DAY", self.accounts[0], order_ref,
+                                [], status=status)
+            self.next_valid_id += 1
+            self.orders[(client_id, order.orderId)] = order
+            self.placed.append(order)
+            return order
+
+    def fill_open_orders(self, price: float | None = None, quantity: float | None = None,
+                         commission_delay: float | None = 0.0, where=None) -> None:
+        """Fill every resting order now (those ``where(order)`` accepts; ``quantity`` of each,
+        default all), reporting to whichever client is connected."""
         with self.lock:
             for order in self.open_orders():
-                self._fill(self._conn_for(order.clientId), order, None, price)
+                if where is not None and not where(order):
+                    continue
+                self._fill(self._conn_for(order.clientId), order, quantity, price,
+                           commission_delay)
+
+    def cancel_open_orders(self) -> None:
+        """IB cancels every working order (DAY orders at the end of their session)."""
+        with self.lock:
+            for order in self.open_orders():
+                self._cancel(self._conn_for(order.clientId), order)
+
+    def correct(self, execution: ExecutionRecord, shares: float | None = None,
+                price: float | None = None) -> ExecutionRecord:
+        """Publish a correction of ``execution``: the same execId but for its last part, one
+        more than the latest (``.01`` → ``.02``), with the corrected shares or price."""
+        with self.lock:
+            head, _, _ = execution.execId.rpartition(".")
+            rev = max(int(e.execId.rpartition(".")[2]) for e in self.executions
+                      if e.execId.rpartition(".")[0] == head)
+            execution = next(e for e in self.executions if e.execId == f"{head}.{rev:02d}")
+            fixed = dataclasses.replace(
+                execution, execId=f"{head}.{rev + 1:02d}",
+                shares=execution.shares if shares is None else shares,
+                price=execution.price if price is None else price, commission_sent=False)
+            self.executions.append(fixed)
+            delta = (fixed.shares - execution.shares) * (1 if fixed.side == "BOT" else -1)
+            self.positions[fixed.instrument.conId] = self.positions.get(
+                fixed.instrument.conId, 0.0) + delta
+            conn = self._conn_for(fixed.clientId)
+            if conn:
+                self._send_execution(conn, fixed, -1)
+                self._send_commission(conn, fixed)
+            return fixed
 
     def send_error(self, req_id: int, code: int, text: str) -> None:
         for conn in list(self._connections):
             conn.send(4, 2, req_id, code, text, "")
+
+    def notify(self, code: int) -> None:
+        """A connectivity notice to every client: 1100 lost, 1101 restored (data lost), 1102
+        restored (data maintained)."""
+        self.send_error(-1, code, CONNECTIVITY_TEXT[code])
 
     # -- message handling -----------------------------------------------------------------------
 
@@ -373,61 +562,100 @@ class FakeGateway:
                 return conn
         return None
 
+    def _request_id(self, msg: int, f: list[str]) -> int:
+        if msg in (REQ_EXECUTIONS, REQ_CONTRACT_DETAILS):
+            return int(f[2])
+        if msg == REQ_HISTORY:
+            return int(f[1])
+        if msg == REQ_PLACE_ORDER:
+            return int(f[1])
+        return -1
+
     def _handle(self, conn: _Connection, f: list[str]) -> None:
         msg = int(f[0])
         with self.lock:
             if msg == 71:  # startApi: version, clientId, optionalCapabilities
-                conn.client_id = int(f[2])
+                client_id = int(f[2])
+                in_use = client_id in self.client_ids_in_use or any(
+                    c.client_id == client_id and c is not conn and not c.closed
+                    for c in self._connections)
+                if in_use:
+                    conn.send(4, 2, -1, 326, "Unable to connect as the client id is already in "
+                              "use. Retry with a unique client id.", "")
+                    conn.close()
+                    return
+                conn.client_id = client_id
                 conn.send(9, 1, self.next_valid_id)
                 conn.send(15, 1, ",".join(self.accounts))
                 for code, text in self.connect_warnings:
                     conn.send(4, 2, -1, code, text, "")
-            elif msg == 8:  # reqIds
+                return
+            if self.drop_on.get(msg, 0) > 0:
+                self.drop_on[msg] -= 1
+                conn.close()
+                return
+            if msg in self.unanswered:
+                return
+            if msg in self.request_errors and msg != REQ_PLACE_ORDER:
+                code, text = self.request_errors[msg]
+                conn.send(4, 2, self._request_id(msg, f), code, text, "")
+                return
+            if msg == 8:  # reqIds
                 conn.send(9, 1, self.next_valid_id)
             elif msg == 49:  # reqCurrentTime
                 conn.send(49, 1, int(time.time()))
-            elif msg == 61:  # reqPositions
+            elif msg == REQ_POSITIONS:
                 conn.subscribed_positions = True
                 for con_id, qty in self.positions.items():
                     self._send_position(conn, self.instruments[con_id], qty)
+                for account, inst, qty in self.other_account_positions:
+                    self._send_position(conn, inst, qty, account)
                 conn.send(62, 1)
             elif msg == 64:  # cancelPositions
                 conn.subscribed_positions = False
-            elif msg == 6:  # reqAccountUpdates: version, subscribe, account
+            elif msg == REQ_ACCOUNT:  # version, subscribe, account
                 conn.subscribed_account = f[2] == "1"
                 if conn.subscribed_account:
                     account = f[3] or self.accounts[0]
-                    for key, value in self.account_values.items():
-                        conn.send(6, 2, key, f"{value:.2f}", "USD", account)
+                    for key, value, currency in self._account_rows():
+                        conn.send(6, 2, key, value, currency, account)
                     for con_id, qty in self.positions.items():
                         self._send_portfolio(conn, self.instruments[con_id], qty, account)
-                    conn.send(8, 1, "09:00")
+                    conn.send(8, 1, self.now().strftime("%H:%M"))
                     conn.send(54, 1, account)
-            elif msg == 76:  # reqAccountUpdatesMulti: version, reqId, account, modelCode, ledger
+            elif msg == REQ_ACCOUNT_MULTI:  # version, reqId, account, modelCode, ledger
                 req_id, account = int(f[2]), f[3]
-                for key, value in self.account_values.items():
-                    conn.send(73, 1, req_id, account, "", key, f"{value:.2f}", "USD")
+                for key, value, currency in self._account_rows():
+                    conn.send(73, 1, req_id, account, "", key, value, currency)
                 conn.send(74, 1, req_id)
-            elif msg in (5, 16):  # reqOpenOrders / reqAllOpenOrders
+            elif msg in (REQ_OPEN_ORDERS, REQ_ALL_OPEN_ORDERS):
                 for order in self.open_orders():
-                    if msg == 16 or order.clientId == conn.client_id:
+                    if msg == REQ_ALL_OPEN_ORDERS or order.clientId == conn.client_id:
                         self._send_open_order(conn, order)
                         self._send_status(conn, order)
                 conn.send(53, 1)
-            elif msg == 99:  # reqCompletedOrders
+            elif msg == REQ_COMPLETED_ORDERS:
+                if self.read_only:
+                    return  # refused in read-only mode: no answer at all
+                midnight = self.midnight()
+                for order in self.placed:
+                    if order.completed_at is not None and order.completed_at >= midnight:
+                        self._send_completed_order(conn, order)
                 conn.send(102)
-            elif msg == 7:  # reqExecutions: version, reqId, filter...
+            elif msg == REQ_EXECUTIONS:  # version, reqId, filter...
                 req_id = int(f[2])
-                for ex in self.executions:
+                mine = self._executions_for(conn)
+                for ex in mine:
                     self._send_execution(conn, ex, req_id)
                 conn.send(55, 1, req_id)
-                for ex in self.executions:
-                    self._send_commission(conn, ex)
-            elif msg == 9:  # reqContractDetails: version, reqId, contract(12), ...
+                for ex in mine:
+                    if ex.commission_sent:
+                        self._send_commission(conn, ex)
+            elif msg == REQ_CONTRACT_DETAILS:  # version, reqId, contract(12), ...
                 self._contract_details(conn, int(f[2]), f[3:15])
-            elif msg == 20:  # reqHistoricalData: reqId, contract(12), includeExpired, ...
+            elif msg == REQ_HISTORY:  # reqId, contract(12), includeExpired, ...
                 self._historical(conn, int(f[1]), f[2:14])
-            elif msg == 3:
+            elif msg == REQ_PLACE_ORDER:
                 self._place(conn, f)
             elif msg == 4:  # cancelOrder: version, orderId, manualCancelOrderTime
                 order = self.orders.get((conn.client_id, int(f[2])))
@@ -437,6 +665,29 @@ class FakeGateway:
                 for order in self.open_orders():
                     self._cancel(self._conn_for(order.clientId), order)
             # every other request (market data type, etc.) needs no answer here
+
+    def _executions_for(self, conn: _Connection) -> list[ExecutionRecord]:
+        """IB Gateway keeps executions since its midnight, and without the master client id
+        returns only the executions of this client's orders."""
+        midnight = self.midnight()
+        return [ex for ex in self.executions if ex.at >= midnight and (
+            conn.client_id == self.master_client_id or ex.clientId == conn.client_id)]
+
+    def _account_rows(self) -> list[tuple[str, str, str]]:
+        """(tag, value, currency) rows as IB sends them: summary tags in the base currency,
+        per-currency tags once per currency plus ``BASE``, an exchange rate per currency."""
+        base = self.base_currency
+        rows = [(k, f"{v:.2f}", base) for k, v in self.account_values.items()]
+        cash = self.account_values.get("TotalCashValue", 0.0)
+        rows += [("CashBalance", f"{cash:.2f}", "BASE"), ("CashBalance", f"{cash:.2f}", base)]
+        rows += [("ExchangeRate", "1.00", "BASE")]
+        rates = dict(self.exchange_rates)
+        rates[base] = 1.0
+        rows += [("ExchangeRate", f"{r:.6f}", c) for c, r in rates.items()]
+        rows += [("AccountCode", self.accounts[0], ""), ("AccountReady", "true", ""),
+                 ("AccountType", "INDIVIDUAL", ""), ("Currency", base, base),
+                 ("Currency", base, "BASE")]
+        return rows
 
     def _match(self, c: list[str]) -> list[Instrument]:
         con_id, symbol, sec_type, ltd, _strike, _right, mult, exchange, _prim, currency, \
@@ -457,6 +708,8 @@ class FakeGateway:
             if exchange and exchange not in (inst.exchange, "SMART") and not (
                     exchange == "ECBOT" and inst.exchange == "CBOT"):
                 continue
+            if currency and currency != inst.currency:
+                continue
             if local and local != inst.localSymbol:
                 continue
             if trading_class and trading_class != inst.tradingClass:
@@ -472,18 +725,19 @@ class FakeGateway:
         for inst in matches:
             last_times = inst.lastTradeDate and f"{inst.lastTradeDate} 12:01:00 US/Central"
             conn.send(
-                10, req_id, inst.symbol, inst.secType, last_times, 0.0, "", inst.exchange,
-                inst.currency, inst.localSymbol, inst.tradingClass, inst.tradingClass,
-                inst.conId, 0.015625 if inst.secType == "FUT" else 0.01, inst.multiplier,
-                "ACTIVETIM,LMT,MKT", inst.exchange, 1, 0, inst.symbol, inst.primaryExchange,
-                inst.lastTradeDate[:6], "", "", "", "US/Central", "", "", "", "", 0,
-                1, "", "", "", inst.lastTradeDate, "", 1, 1, 1)
+                10, req_id, inst.symbol, inst.secType, last_times, inst.strike, inst.right,
+                inst.exchange, inst.currency, inst.localSymbol, inst.tradingClass,
+                inst.tradingClass, inst.conId, 0.015625 if inst.secType == "FUT" else 0.01,
+                inst.multiplier, "ACTIVETIM,LMT,MKT", inst.exchange, 1, 0, inst.symbol,
+                inst.primaryExchange, inst.lastTradeDate[:6], "", "", "", "US/Central", "", "",
+                "", "", 0, 1, "", "", "", inst.lastTradeDate, "", 1, 1, 1)
         conn.send(52, 1, req_id)
 
     def _historical(self, conn: _Connection, req_id: int, c: list[str]) -> None:
         matches = self._match(c)
         if len(matches) != 1:
-            conn.send(4, 2, req_id, 162, "Historical Market Data Service error message:No data", "")
+            conn.send(4, 2, req_id, 162, "Historical Market Data Service error message:HMDS "
+                      "query returned no data", "")
             return
         bars = matches[0].bars
         fields: list = [17, req_id, bars[0][0] if bars else "", bars[-1][0] if bars else "",
@@ -492,10 +746,19 @@ class FakeGateway:
             fields += [day, o, h, lo, cl, vol, cl, 1]
         conn.send(*fields)
 
+    def _what_if_index(self, conn: _Connection, f: list[str]) -> int:
+        """Where ``whatIf`` sits in a placeOrder of a market or limit order: 85 at server
+        version 176, 84 from 177 (faProfile gone); a combo adds its legs' fields."""
+        base = 85 if conn.version < 177 else 84
+        if f[4] == "BAG":
+            base += 3 + 8 * int(f[35])
+        return base
+
     def _place(self, conn: _Connection, f: list[str]) -> None:
         order_id = int(f[1])
         contract = f[2:14]
         sec_type = contract[2]
+        what_if = f[self._what_if_index(conn, f)] == "1"
         legs = []
         if sec_type == "BAG":
             n = int(f[35])
@@ -510,9 +773,26 @@ class FakeGateway:
                 conn.send(4, 2, order_id, 200, "No security definition has been found for the request", "")
                 return
             inst = matches[0]
+        if self.read_only:
+            conn.send(4, 2, order_id, 321, ReadOnly().text, "")
+            return
+        if REQ_PLACE_ORDER in self.request_errors:
+            code, text = self.request_errors[REQ_PLACE_ORDER]
+            conn.send(4, 2, order_id, code, text, "")
+            return
+        if what_if:
+            self._what_if(conn, order_id, inst, f[16], float(f[17]), f)
+            return
         key = (conn.client_id, order_id)
-        if key in self.orders and self.orders[key].status not in ("PendingSubmit",):
-            conn.send(4, 2, order_id, 103, "Duplicate order id", "")
+        if key in self.orders:
+            order = self.orders[key]
+            if order.status not in ("Submitted", "PreSubmitted") or float(f[17]) < order.filled:
+                conn.send(4, 2, order_id, 104, "Cannot modify a filled order.", "")
+                return
+            order.totalQuantity = float(f[17])  # a modification of a working order
+            self.modified.append(order)
+            self._send_open_order(conn, order)
+            self._send_status(conn, order)
             return
         self._next_perm += 1
         order = PlacedOrder(order_id, conn.client_id, self._next_perm, inst, f[16],
@@ -520,22 +800,48 @@ class FakeGateway:
         self.orders[key] = order
         self.placed.append(order)
         self.next_valid_id = max(self.next_valid_id, order_id + 1)
-        current = conn
-        for step in self.order_script(order):
+        self.run_script(order, self.order_script(order), conn)
+
+    def run_script(self, order: PlacedOrder, steps, conn: _Connection | None = None) -> None:
+        """Play order script ``steps`` on ``order`` (also used by tests on resting orders)."""
+        current = conn if conn is not None else self._conn_for(order.clientId)
+        for step in steps:
             if isinstance(step, Accept):
-                order.status = "Submitted"
+                order.status = step.status
                 self._send_open_order(current, order)
                 self._send_status(current, order)
-            elif isinstance(step, Fill):
-                self._fill(current, order, step.quantity, step.price)
-            elif isinstance(step, Reject):
-                order.status = "Cancelled"
-                if current:
-                    current.send(4, 2, order_id, step.code, step.text, "")
+            elif isinstance(step, Rest):
+                order.status = "PreSubmitted"
+                self._send_open_order(current, order)
                 self._send_status(current, order)
-            elif isinstance(step, Warn):
                 if current:
-                    current.send(4, 2, order_id, step.code, step.text, "")
+                    current.send(4, 2, order.orderId, 399, step.text, "")
+            elif isinstance(step, Fill):
+                self._fill(current, order, step.quantity, step.price, step.commission_delay)
+            elif isinstance(step, Reject):
+                if step.error_first:
+                    if current:
+                        current.send(4, 2, order.orderId, step.code, step.text, "")
+                    self._complete(order, "Inactive", "Rejected")
+                    self._send_open_order(current, order)
+                    self._send_status(current, order)
+                else:
+                    if current:
+                        current.send(4, 2, order.orderId, step.code, step.text, "")
+                    self._complete(order, "Cancelled", "Rejected")
+                    self._send_status(current, order)
+            elif isinstance(step, ReadOnly):
+                order.status = "Refused"  # IB keeps no trace of it
+                if current:
+                    current.send(4, 2, order.orderId, 321, step.text, "")
+            elif isinstance(step, Silent):
+                order.status = "Lost"  # IB keeps no trace of it
+                return
+            elif isinstance(step, (Info, Warn)):
+                if current:
+                    current.send(4, 2, order.orderId, step.code, step.text, "")
+            elif isinstance(step, Cancel):
+                self._cancel(current, order, step.text)
             elif isinstance(step, Drop):
                 if current:
                     current.close()
@@ -543,22 +849,57 @@ class FakeGateway:
             else:
                 raise TypeError(f"unknown order script step {step!r}")
 
-    def _cancel(self, conn: _Connection | None, order: PlacedOrder) -> None:
+    def _complete(self, order: PlacedOrder, status: str, completed_status: str) -> None:
+        order.status = status
+        order.completed_at = self.now()
+        order.completed_status = completed_status
+        if self.unsolicited_completed:
+            conn = self._conn_for(order.clientId)
+            if conn:
+                self._send_completed_order(conn, order)
+
+    def _what_if(self, conn, order_id: int, inst: Instrument, action: str, qty: float, f) -> None:
+        init, maint = inst.margins()
+        self.what_ifs.append((inst, action, qty))
+        held = self.positions.get(inst.conId, 0.0)
+        after_size = held + (qty if action == "BUY" else -qty)
+        # margin is charged on the absolute position: reducing a position frees margin
+        d_init = (abs(after_size) - abs(held)) * init
+        d_maint = (abs(after_size) - abs(held)) * maint
+        av = self.account_values
+        before_i, before_m = av.get("InitMarginReq", 0.0), av.get("MaintMarginReq", 0.0)
+        ewl = av.get("EquityWithLoanValue", av.get("NetLiquidation", 0.0))
+        probe = PlacedOrder(order_id, conn.client_id, 0, inst, action, qty, f[18], f[19], f[21],
+                            f[23], f[26], [], status="PreSubmitted")
+        if self.whatif_unset_first:
+            self.whatif_unset_first -= 1
+            self._send_open_order(conn, probe, what_if=(UNSET,) * 9 + (
+                UNSET, UNSET, UNSET, "USD", "Your order size is larger than the precaution"))
+        margins = (f"{before_i:.2f}", f"{before_m:.2f}", f"{ewl:.2f}", f"{d_init:.2f}",
+                   f"{d_maint:.2f}", "0.00", f"{before_i + d_init:.2f}",
+                   f"{before_m + d_maint:.2f}", f"{ewl:.2f}")
+        commission = round(2.25 * qty if inst.secType == "FUT" else max(1.0, 0.005 * qty), 2)
+        self._send_open_order(conn, probe, what_if=margins + (commission, UNSET, UNSET, "USD", ""))
+
+    def _cancel(self, conn: _Connection | None, order: PlacedOrder,
+                text: str = "Order Canceled - reason:") -> None:
         if order.status not in ("PreSubmitted", "Submitted", "PendingSubmit"):
             return
-        order.status = "Cancelled"
+        self._complete(order, "Cancelled", "Cancelled by Trader")
         self._send_status(conn, order)
         if conn:
-            conn.send(4, 2, order.orderId, 202, "Order Canceled - reason:", "")
+            conn.send(4, 2, order.orderId, 202, text, "")
 
-    def _fill(self, conn: _Connection | None, order: PlacedOrder, quantity, price) -> None:
+    def _fill(self, conn: _Connection | None, order: PlacedOrder, quantity, price,
+              commission_delay: float | None = 0.0) -> None:
         qty = order.remaining if quantity is None else min(quantity, order.remaining)
         if qty <= 0:
             return
         sign = 1 if order.action == "BUY" else -1
-        now = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d %H:%M:%S") + " UTC"
+        now = self.now()
         legs = ([(self.instruments[cid], ratio * (1 if act == "BUY" else -1))
                  for cid, ratio, act in order.legs] if order.legs else [(order.instrument, 1)])
+        late = []
         for inst, ratio in legs:
             px = price if price is not None and not order.legs else inst.price
             leg_sign = sign * (1 if ratio > 0 else -1)
@@ -568,20 +909,31 @@ class FakeGateway:
                 order.orderId, order.clientId, order.permId, inst,
                 f"0000e1a7.{self._next_exec:08x}.01.01", now, "BOT" if leg_sign > 0 else "SLD",
                 shares, px, order.filled + qty, px, order.orderRef,
-                round(2.25 * shares if inst.secType == "FUT" else 0.005 * shares, 2))
+                round(2.25 * shares if inst.secType == "FUT" else max(1.0, 0.005 * shares), 2))
             self.executions.append(ex)
             old = self.positions.get(inst.conId, 0.0)
             new = old + leg_sign * shares
             self.positions[inst.conId] = new
-            self.avg_cost[inst.conId] = px * (float(inst.multiplier) if inst.multiplier else 1)
+            mult = float(inst.multiplier) if inst.multiplier else 1
+            self.avg_cost[inst.conId] = px * mult
             if conn:
                 self._send_execution(conn, ex, -1)
-                self._send_commission(conn, ex)
+            if commission_delay == 0.0:
+                ex.commission_sent = True
+                if conn:
+                    self._send_commission(conn, ex)
+            elif commission_delay is not None:
+                late.append(ex)
             for c in self._connections:
                 if c.subscribed_positions and not c.closed:
                     self._send_position(c, inst, new)
                 if c.subscribed_account and not c.closed:
                     self._send_portfolio(c, inst, new, self.accounts[0])
+        if late:
+            timer = threading.Timer(commission_delay, self._late_commissions, (late,))
+            timer.daemon = True
+            self._timers.append(timer)
+            timer.start()
         if price is not None:
             fill_px = price
         elif order.legs:  # a spread trades at the difference of its legs' prices
@@ -591,21 +943,33 @@ class FakeGateway:
             fill_px = order.instrument.price
         order.avgFillPrice = (order.avgFillPrice * order.filled + fill_px * qty) / (order.filled + qty)
         order.filled += qty
-        order.status = "Filled" if order.remaining <= 0 else "Submitted"
+        if order.remaining <= 0:
+            self._complete(order, "Filled", "Filled")
+        else:
+            order.status = "Submitted"
         if conn:
             self._send_open_order(conn, order)
             self._send_status(conn, order, last_price=fill_px)
 
-    # -- encoders (field order as decoded at server version 176) --------------------------------
+    def _late_commissions(self, executions: list[ExecutionRecord]) -> None:
+        with self.lock:
+            for ex in executions:
+                ex.commission_sent = True
+                conn = self._conn_for(ex.clientId)
+                if conn:
+                    self._send_commission(conn, ex)
 
-    def _send_position(self, conn, inst: Instrument, qty: float) -> None:
-        conn.send(61, 3, self.accounts[0], *inst.wire(), qty, self.avg_cost.get(inst.conId, 0.0))
+    # -- encoders (field order as decoded at the connection's server version) -------------------
+
+    def _send_position(self, conn, inst: Instrument, qty: float, account: str | None = None) -> None:
+        conn.send(61, 3, account or self.accounts[0], *inst.wire(), qty,
+                  self.avg_cost.get(inst.conId, 0.0))
 
     def _send_portfolio(self, conn, inst: Instrument, qty: float, account: str) -> None:
         mult = float(inst.multiplier) if inst.multiplier else 1.0
-        conn.send(7, 8, inst.conId, inst.symbol, inst.secType, inst.lastTradeDate, 0.0, "",
-                  inst.multiplier, inst.primaryExchange, inst.currency, inst.localSymbol,
-                  inst.tradingClass, qty, inst.price, qty * inst.price * mult,
+        conn.send(7, 8, inst.conId, inst.symbol, inst.secType, inst.lastTradeDate, inst.strike,
+                  inst.right, inst.multiplier, inst.primaryExchange, inst.currency,
+                  inst.localSymbol, inst.tradingClass, qty, inst.price, qty * inst.price * mult,
                   self.avg_cost.get(inst.conId, 0.0), 0.0, 0.0, account)
 
     def _send_status(self, conn, order: PlacedOrder, last_price: float = 0.0) -> None:
@@ -615,26 +979,32 @@ class FakeGateway:
                   order.avgFillPrice, order.permId, 0, last_price, order.clientId, "", 0.0)
 
     def _send_execution(self, conn, ex: ExecutionRecord, req_id: int) -> None:
-        conn.send(11, req_id, ex.orderId, *ex.instrument.wire(), ex.execId, ex.time,
+        fields = [11, req_id, ex.orderId, *ex.instrument.wire(), ex.execId, ex.time,
                   self.accounts[0], ex.instrument.exchange, ex.side, ex.shares, ex.price,
-                  ex.permId, ex.clientId, 0, ex.cumQty, ex.avgPrice, ex.orderRef, "", "", "", 1)
+                  ex.permId, ex.clientId, 0, ex.cumQty, ex.avgPrice, ex.orderRef, "", "", "", 1]
+        if conn.version >= 178:
+            fields.append(0)  # pendingPriceRevision
+        conn.send(*fields)
 
     def _send_commission(self, conn, ex: ExecutionRecord) -> None:
-        conn.send(59, 1, ex.execId, ex.commission, "USD", "", "", "")
+        # IB's realizedPNL and yield are unset (E308) on an opening fill
+        conn.send(59, 1, ex.execId, ex.commission, "USD", UNSET, UNSET, "")
 
-    def _send_open_order(self, conn, order: PlacedOrder) -> None:
+    def _send_open_order(self, conn, order: PlacedOrder, what_if: tuple | None = None) -> None:
         if conn is None:
             return
         inst = order.instrument
         legs: list = [len(order.legs)]
         for con_id, ratio, action in order.legs:
             legs += [con_id, ratio, action, "CBOT", 0, 0, "", -1]
+        fa = ["", "", ""] + ([""] if conn.version < 177 else [])  # faGroup..faProfile
+        state = list(what_if) if what_if else [""] * 14
         conn.send(
             5, order.orderId, *inst.wire(),
             order.action, order.totalQuantity, order.orderType, order.lmtPrice, "",
             order.tif, "", order.account, "O", 0, order.orderRef, order.clientId, order.permId,
             0, 0, 0, "", "",  # outsideRth, hidden, discretionaryAmt, goodAfterTime, sharesAlloc
-            "", "", "", "", "",  # faGroup, faMethod, faPercentage, faProfile, modelCode
+            *fa, "",  # faGroup, faMethod, faPercentage, [faProfile], modelCode
             "", "", "", "", 0, "", -1,  # goodTillDate ... exemptCode
             0, "", "", "", "", "",  # auctionStrategy, startingPrice ... stockRangeUpper
             "", 0, 0, 0, "", 3, 0, 0, "",  # displaySize ... nbboPriceCap
@@ -645,10 +1015,42 @@ class FakeGateway:
             "",  # hedgeType
             0, "", "", 0, 0,  # optOutSmartRouting, clearingAccount/Intent, notHeld, dnc
             "",  # algoStrategy
-            0, 0, order.status, "", "", "", "", "", "", "", "", "", "", "", "", "", "",
+            0, 1 if what_if else 0, order.status, *state,  # solicited, whatIf, status, state
             0, 0,  # randomizeSize, randomizePrice
             0,  # conditions
             "", "", "", "", "", "", "", 0, "", "", "", "", 0, 0, "", 0,
             "", 0, 0,  # duration, postToAts, autoCancelParent
             "", "", 0, "", "",  # minTradeQty ... midOffsetAtHalf
+        )
+
+    def _send_completed_order(self, conn, order: PlacedOrder) -> None:
+        """Message 101: no orderId, no clientId; orderRef, permId, filled quantity, the
+        completion time and IB's free-text status."""
+        inst = order.instrument
+        legs: list = [len(order.legs)]
+        for con_id, ratio, action in order.legs:
+            legs += [con_id, ratio, action, "CBOT", 0, 0, "", -1]
+        fa = ["", "", ""] + ([""] if conn.version < 177 else [])
+        done = order.completed_at or self.now()
+        conn.send(
+            101, *inst.wire(),
+            order.action, order.totalQuantity, order.orderType, order.lmtPrice, "",
+            order.tif, "", order.account, "O", 0, order.orderRef, order.permId,
+            0, 0, 0, "",  # outsideRth, hidden, discretionaryAmt, goodAfterTime
+            *fa, "",  # faGroup, faMethod, faPercentage, [faProfile], modelCode
+            "", "", "", "", 0, "", -1,  # goodTillDate ... exemptCode
+            "", "", "", "", "",  # startingPrice ... stockRangeUpper
+            "", 0, 0, "", 3, 0, "", 0,  # displaySize ... volatilityType
+            "", "",  # deltaNeutralOrderType, deltaNeutralAuxPrice
+            0, 0, "", "", "",  # continuousUpdate ... comboLegsDescrip
+            *legs, 0, 0,  # order combo legs, smart combo routing params
+            "", "", "",  # scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
+            "",  # hedgeType
+            "", "", 0, 0,  # clearingAccount, clearingIntent, notHeld, dnc
+            "",  # algoStrategy
+            0, order.status, 0, 0,  # solicited, status, randomizeSize, randomizePrice
+            0,  # conditions
+            "", "", "", 0, 0, "", order.filled, 0, 0, "", 0, 0, 0,  # ... parentPermId
+            done.strftime("%Y%m%d %H:%M:%S") + " US/Eastern", order.completed_status,
+            "", "", "", "", "",  # minTradeQty ... midOffsetAtHalf
         )

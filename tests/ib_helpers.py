@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import backtrader as bt
 import pytest
@@ -19,6 +20,27 @@ LIVE_DAY = dt.date(2025, 3, 13)
 
 def bars(close: float) -> list:
     return [(d, close, close + 0.5, close - 0.5, close, 1000) for d in DAYS]
+
+
+def live_day_now() -> dt.date:
+    """The day whose bar a run started now decides on (the last completed session)."""
+    from ecore.brokers.ib.feed import last_completed_session
+
+    return last_completed_session(dt.datetime.now(ZoneInfo("America/New_York")))
+
+
+def bars_to_now(gateway) -> dt.date:
+    """Move every instrument's bars to the four business days ending on ``live_day_now()``, for
+    runs of the command line (which reads the wall clock); returns that day."""
+    from ecore.data.calendar import treasury_calendar
+
+    live = live_day_now()
+    cal = treasury_calendar()
+    days = [cal.add_business_days(live, -k).strftime("%Y%m%d") for k in range(3, -1, -1)]
+    for inst in gateway.instruments.values():
+        if inst.bars:
+            inst.bars = [(d, *bar[1:]) for d, bar in zip(days, inst.bars[-4:])]
+    return live
 
 
 def zn_gateway(gateway):
@@ -70,9 +92,16 @@ class TargetPositions(bt.Strategy):
             self.order_target_size(data=d, target=self.p.targets[d._name], **kwargs)
 
 
+def clock_at(day: dt.date, at: dt.time = dt.time(17, 0)):
+    """The schedule clock of a run at ``at`` (New York) on ``day``."""
+    return lambda tz: dt.datetime.combine(day, at, tzinfo=ZoneInfo("America/New_York")).astimezone(tz)
+
+
 def config(gateway, lib_name: str, tmp_path, instruments, targets, **kw) -> PaperConfig:
     params = {"targets": targets} if targets is not None else {}
     params.update(kw.pop("params", {}))
+    kw.setdefault("request_timeout", 1.0)
+    kw.setdefault("timeout", 2.0)
     return PaperConfig(
         strategy=kw.pop("strategy", "ib_helpers.TargetPositions"), instruments=tuple(instruments),
         port=gateway.port, client_id=kw.pop("client_id", 7), client=lib_name,
@@ -81,10 +110,12 @@ def config(gateway, lib_name: str, tmp_path, instruments, targets, **kw) -> Pape
 
 
 def run(gateway, lib_name, tmp_path, instruments, targets, **kw):
-    """One ``--once`` paper run against the fake gateway."""
+    """One ``--once`` paper run against the fake gateway, at 17:00 New York on ``LIVE_DAY``
+    unless ``clock`` says otherwise."""
     run_kw = {k: kw.pop(k) for k in ("dry_run", "kill_switch", "once_timeout", "once", "clock")
               if k in kw}
     run_kw.setdefault("once_timeout", 10.0)
+    run_kw.setdefault("clock", clock_at(LIVE_DAY))
     return run_paper(config(gateway, lib_name, tmp_path, instruments, targets, **kw), **run_kw)
 
 

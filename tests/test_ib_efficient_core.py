@@ -69,7 +69,7 @@ def test_first_run_buys_ninety_percent_in_ivv_and_the_duration_matched_ladder(
         + [(ib_name(code), "BUY", float(n)) for code, n in ladder.counts.items()])
     assert result.positions == {"IVV": IVV_SHARES, **{c: float(n) for c, n in ladder.counts.items()}}
     assert [o.orderRef for o in core_gateway.placed if o.instrument.symbol == "IVV"] == [
-        "ecore-20250313-IVV-BUY-16363"]
+        "ecore-20250313-IVV-rebalance-1"]
     # the ladder is what the strategy asked for: 60% of NAV in notional, duration on target
     assert abs(ladder.notional - 0.60 * NAV) < 0.02 * 0.60 * NAV
     assert abs(ladder.duration - ladder.target_duration) < 0.25
@@ -110,8 +110,8 @@ def test_run_before_the_roll_day_closes_june_and_opens_september_once_across_a_r
     journal = Journal(tmp_path / "journal.sqlite")
     assert {e.status for e in journal.entries()} == {"filled"}
     # the safety limits priced each leg at its own close: June 110.50, September 110.25
-    zn_out = journal.entry(f"ecore-20250521-ZNM25-SELL-{june['ZNM25']}").intent
-    zn_in = journal.entry(f"ecore-20250521-ZNU25-BUY-{september['ZNU25']}").intent
+    zn_out = journal.entry("ecore-20250521-ZNM25-roll-1").intent
+    zn_in = journal.entry("ecore-20250521-ZNU25-roll-1").intent
     assert zn_out.notional == june["ZNM25"] * 110.50 * 1000
     assert zn_in.notional == september["ZNU25"] * 110.25 * 1000
     journal.close()
@@ -157,8 +157,11 @@ def test_dry_run_prints_the_core_orders_for_today_and_sends_nothing(
     out = capsys.readouterr().out
     assert status == 0
     assert core_gateway.placed == []
-    assert not any(m[0] in ("3", "4", "58") for m in core_gateway.received)
+    # every placeOrder was a what-if: the ladder's margin per contract, then each order's impact
+    assert len([m for m in core_gateway.received if m[0] == "3"]) == len(core_gateway.what_ifs)
+    assert not any(m[0] in ("4", "58") for m in core_gateway.received)
     assert "dry run: 7 order(s) computed, none sent" in out
+    assert f"notional ${IVV_SHARES * IVV_PRICE:,.0f}  margin initial " in out
     assert f"BUY {IVV_SHARES} IVV MKT  notional ${IVV_SHARES * IVV_PRICE:,.0f}" in out
     fill_day = cal.next_business_day(live_day)
     futures_notional = 0.0

@@ -7,10 +7,11 @@ import time
 import pytest
 
 from ecore.brokers.ib.journal import Journal
+from ecore.engine.paper import KillSwitchStop
 from fake_ib_gateway import Accept, Fill, Reject, Warn
 from ib_helpers import CLIENTS, gateway, run  # noqa: F401  (gateway is a fixture)
 
-REF = "ecore-20250313-ZNM25-BUY-3"
+REF = "ecore-20250313-ZNM25-target-1"
 
 
 @pytest.mark.parametrize("lib_name", CLIENTS)
@@ -93,7 +94,8 @@ def test_daily_notional_limit_counts_earlier_orders_of_the_day(gateway, lib_name
 @pytest.mark.parametrize("lib_name", CLIENTS)
 def test_kill_file_cancels_open_orders_and_stops(gateway, lib_name, tmp_path):
     gateway.order_script = lambda order: [Accept()]
-    timer = threading.Timer(0.5, (tmp_path / "STOP").touch)
+    timer = threading.Thread(target=lambda: gateway.wait_for(lambda: gateway.placed)
+                             and (tmp_path / "STOP").touch())
     timer.start()
     result = run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3})
     timer.join()
@@ -102,7 +104,7 @@ def test_kill_file_cancels_open_orders_and_stops(gateway, lib_name, tmp_path):
     assert [o.status for o in gateway.placed] == ["Cancelled"]
     assert any(m[0] == "58" for m in gateway.received)  # reqGlobalCancel
     assert Journal(tmp_path / "journal.sqlite").entry(REF).status == "cancelled"
-    assert ("ZNM25", "Canceled", 0.0, "") in result.strategy.notes
+    assert ("ZNM25", "Canceled", 0.0, "cancelled at IB (Cancelled)") in result.strategy.notes
 
 
 @pytest.mark.parametrize("lib_name", CLIENTS)
@@ -115,7 +117,7 @@ def test_roll_as_one_calendar_spread_order_moves_the_position(gateway, lib_name,
     assert (order.instrument.secType, order.action, order.totalQuantity, order.orderType) == (
         "BAG", "BUY", 3.0, "LMT")
     assert order.legs == [(gateway.znh.conId, 1, "SELL"), (gateway.znm.conId, 1, "BUY")]
-    assert order.orderRef == "ecore-20250313-ZNH25/ZNM25-BUY-3"
+    assert order.orderRef == "ecore-20250313-ZNH25/ZNM25-target-1"
     assert ("ZNM25", "Completed", 3.0, "") in result.strategy.notes
     assert result.positions == {"ZNM25": 3.0}
 
@@ -162,7 +164,7 @@ def test_long_running_mode_trades_the_new_daily_bar_at_the_scheduled_time(
 
     assert result.strategy.live_bars == 2  # Thursday's replayed bar, then Friday's new one
     assert len([m for m in gateway.received if m[0] == "20"]) == 2  # history, then the check
-    assert [o.orderRef for o in gateway.placed] == ["ecore-20250313-ZNM25-BUY-3"]
+    assert [o.orderRef for o in gateway.placed] == ["ecore-20250313-ZNM25-target-1"]
     assert result.positions == {"ZNM25": 3.0}
 
 
@@ -178,9 +180,11 @@ def test_feed_named_for_its_root_trades_its_contract_against_the_roots_net_posit
 
 
 @pytest.mark.parametrize("lib_name", CLIENTS)
-def test_run_started_with_the_kill_file_present_sends_nothing(gateway, lib_name, tmp_path):
+def test_run_started_with_the_kill_file_present_stops_before_connecting(
+        gateway, lib_name, tmp_path):
     (tmp_path / "STOP").touch()
-    result = run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3})
+    with pytest.raises(KillSwitchStop, match="kill file .*STOP exists"):
+        run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3})
 
-    assert gateway.placed == []
-    assert result.broker.stopped
+    assert gateway.placed == [] and gateway.received == []
+    assert not (tmp_path / "journal.sqlite").exists()

@@ -9,7 +9,7 @@ from ecore.brokers.ib.session import ConnectionSettings, PaperAccountRequired
 from ecore.engine.cli import main
 from ecore.engine.paper import load_config
 from fake_ib_gateway import FakeGateway
-from ib_helpers import CLIENTS, gateway, run, zn_gateway  # noqa: F401  (gateway is a fixture)
+from ib_helpers import CLIENTS, bars, bars_to_now, gateway, run, zn_gateway  # noqa: F401  (gateway is a fixture)
 
 
 def write_config(tmp_path, port, lib_name, extra=""):
@@ -32,15 +32,20 @@ def write_config(tmp_path, port, lib_name, extra=""):
 
 @pytest.mark.parametrize("lib_name", CLIENTS)
 def test_dry_run_prints_the_orders_and_sends_nothing(gateway, lib_name, tmp_path, capsys):
+    bars_to_now(gateway)
     cfg = write_config(tmp_path, gateway.port, lib_name)
     status = main(["paper", "--config", str(cfg), "--dry-run"])
 
     out = capsys.readouterr().out
     assert status == 0
     assert "dry run: 2 order(s) computed, none sent" in out
-    assert "BUY 3 ZNM25 MKT" in out and "BUY 200 SPY MKT" in out
+    # IB's what-if margin: 3 ZN at $2,000 initial and $1,800 maintenance each; SPY at 25%
+    assert "BUY 3 ZNM25 MKT  notional $330,000  margin initial +6,000 maintenance +5,400" in out
+    assert "BUY 200 SPY MKT  notional $112,000  margin initial +28,000 maintenance +28,000" in out
     assert gateway.placed == []
-    assert not any(m[0] in ("3", "4", "58") for m in gateway.received)
+    assert sorted((i.symbol, a, q) for i, a, q in gateway.what_ifs) == [
+        ("SPY", "BUY", 200.0), ("ZN", "BUY", 3.0)]
+    assert not any(m[0] in ("4", "58") for m in gateway.received)
     assert not (tmp_path / "journal.sqlite").exists()  # a dry run writes nothing
 
 
@@ -87,11 +92,13 @@ def test_paper_command_has_no_flag_to_allow_live_accounts():
     flags = {s for a in sub.choices["paper"]._actions for s in a.option_strings}
     assert flags == {"-h", "--help", "--config", "--host", "--port", "--client-id", "--client",
                      "--strategy", "--instruments", "--dry-run", "--once"}
+    assert [a.choices for a in sub.choices["paper"]._actions if a.dest == "action"] == [
+        ["run", "status"]]
 
 
 def test_config_with_a_wrong_type_names_the_field(tmp_path):
     cfg = write_config(tmp_path, "\"7497\"", "ib_async")
-    with pytest.raises(ValueError, match=r"ib\.port: '7497' has the wrong type"):
+    with pytest.raises(ValueError, match=r"paper\.toml, line 3: ib\.port: '7497' must be a whole number"):
         load_config(cfg)
 
 
@@ -108,6 +115,7 @@ def test_unknown_limit_is_an_error_naming_it(gateway, tmp_path):
 
 
 def test_flags_override_the_configured_connection(gateway, tmp_path, capsys):
+    bars_to_now(gateway)
     cfg = write_config(tmp_path, 1, "ib_async")  # port 1: nothing listens there
     status = main(["paper", "--config", str(cfg), "--port", str(gateway.port), "--dry-run"])
     assert status == 0
@@ -123,6 +131,7 @@ def test_config_relative_paths_are_relative_to_the_config_file(tmp_path):
 
 @pytest.mark.parametrize("lib_name", CLIENTS)
 def test_dry_run_reports_orders_the_limits_would_refuse(gateway, lib_name, tmp_path, capsys):
+    bars_to_now(gateway)
     cfg = write_config(tmp_path, gateway.port, lib_name, extra="""
         [limits]
         max_order_quantity = 100
@@ -130,7 +139,7 @@ def test_dry_run_reports_orders_the_limits_would_refuse(gateway, lib_name, tmp_p
     status = main(["paper", "--config", str(cfg), "--dry-run"])
 
     captured = capsys.readouterr()
-    assert status == 0
+    assert status == 4  # not everything the strategy meant would go out
     assert "dry run: 1 order(s) computed, none sent" in captured.out
     assert "quantity 200 exceeds max_order_quantity 100" in captured.err
     assert gateway.placed == []
@@ -138,8 +147,9 @@ def test_dry_run_reports_orders_the_limits_would_refuse(gateway, lib_name, tmp_p
 
 def test_contract_disagreeing_with_our_table_stops_the_command(tmp_path, capsys):
     wrong = FakeGateway()
-    wrong.add_stock("SPY")
-    wrong.add_future("ZN", "202506", "20250617")  # our table: 2025-06-18
+    wrong.add_stock("SPY", bars=bars(560.0))
+    wrong.add_future("ZN", "202506", "20250617", bars=bars(110.0))  # our table: 2025-06-18
+    bars_to_now(wrong)
     wrong.start()
     try:
         cfg = write_config(tmp_path, wrong.port, "ib_async")

@@ -26,11 +26,11 @@ def test_orders_carry_the_intent_as_order_ref_and_are_journalled_with_commission
         gateway, lib_name, tmp_path):
     run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 2})
 
-    assert [o.orderRef for o in gateway.placed] == ["ecore-20250313-ZNM25-BUY-2"]
+    assert [o.orderRef for o in gateway.placed] == ["ecore-20250313-ZNM25-target-1"]
     from ecore.brokers.ib.journal import Journal
     journal = Journal(tmp_path / "journal.sqlite")
-    assert journal.entry("ecore-20250313-ZNM25-BUY-2").status == "filled"
-    [ex] = journal.executions("ecore-20250313-ZNM25-BUY-2")
+    assert journal.entry("ecore-20250313-ZNM25-target-1").status == "filled"
+    [ex] = journal.executions("ecore-20250313-ZNM25-target-1")
     assert (ex.instrument, ex.side, ex.shares, ex.price, ex.commission) == (
         "ZNM25", "BOT", 2.0, 110.0, 4.5)
 

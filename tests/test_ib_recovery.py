@@ -15,14 +15,14 @@ from ecore.brokers.ib.client import client_library
 from ecore.brokers.ib.journal import Journal, OrderIntent
 from ecore.brokers.ib.session import ConnectionSettings, Filled, IBSession
 from fake_ib_gateway import Accept, Drop, Fill
-from ib_helpers import CLIENTS, LIVE_DAY, gateway, run  # noqa: F401  (gateway is a fixture)
+from ib_helpers import CLIENTS, LIVE_DAY, bars_to_now, clock_at, gateway, run  # noqa: F401  (gateway is a fixture)
 
-REF = "ecore-20250313-ZNM25-BUY-3"
+REF = "ecore-20250313-ZNM25-target-1"
 TESTS = Path(__file__).resolve().parent
 
 
 def session_for(gateway, lib_name, tmp_path) -> IBSession:
-    return IBSession(ConnectionSettings(port=gateway.port, client_id=7),
+    return IBSession(ConnectionSettings(port=gateway.port, client_id=7, request_timeout=1.0),
                      Journal(tmp_path / "journal.sqlite"), client_library(lib_name))
 
 
@@ -46,14 +46,14 @@ def test_fill_made_while_disconnected_is_recovered_without_a_second_order(
     assert result.session.connects == 2
     assert ("ZNM25", "Completed", 3.0, "") in result.strategy.notes
     assert result.positions == {"ZNM25": 3.0}
-    assert Journal(tmp_path / "journal.sqlite").entry(REF).status == "filled"
+    assert Journal(tmp_path / "journal.sqlite").entry(gateway.placed[0].orderRef).status == "filled"
 
 
 @pytest.mark.parametrize("lib_name", CLIENTS)
 def test_execution_replayed_after_reconnect_is_counted_once(gateway, lib_name, tmp_path):
     session = session_for(gateway, lib_name, tmp_path)
     session.connect()
-    session.submit(OrderIntent(REF, LIVE_DAY, "ZNM25", "BUY", 3, notional=330_000))
+    session.submit(OrderIntent(REF, LIVE_DAY, "ZNM25", "BUY", 3, notional=330_000, target=3))
     first = poll_until(session, lambda ev: any(isinstance(e, Filled) for e in ev))
     gateway.drop_connections()
     deadline = time.monotonic() + 5
@@ -69,14 +69,15 @@ def test_execution_replayed_after_reconnect_is_counted_once(gateway, lib_name, t
 
 
 @pytest.mark.parametrize("lib_name", CLIENTS)
-def test_intent_stored_but_never_received_by_ib_is_marked_lost_and_sent_on_restart(
+def test_order_stored_but_never_received_by_ib_is_marked_lost_and_the_intent_sent_anew(
         gateway, lib_name, tmp_path):
     journal = Journal(tmp_path / "journal.sqlite")
-    journal.add_intent(OrderIntent(REF, LIVE_DAY, "ZNM25", "BUY", 3, notional=330_000))
+    journal.add_order(OrderIntent(REF, LIVE_DAY, "ZNM25", "BUY", 3, notional=330_000, target=3))
     journal.close()
     result = run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3})
 
-    assert len(gateway.placed) == 1
+    assert [o.orderRef for o in gateway.placed] == ["ecore-20250313-ZNM25-target-2"]
+    assert Journal(tmp_path / "journal.sqlite").entry(REF).status == "lost"
     assert result.positions == {"ZNM25": 3.0}
 
 
@@ -84,6 +85,7 @@ def test_intent_stored_but_never_received_by_ib_is_marked_lost_and_sent_on_resta
 @pytest.mark.parametrize("lib_name", CLIENTS)
 def test_killed_process_restarted_does_not_send_its_order_again(gateway, lib_name, tmp_path):
     gateway.order_script = lambda order: [Accept()]  # rests at IB, unfilled
+    live = bars_to_now(gateway)
     cfg = tmp_path / "paper.toml"
     cfg.write_text(textwrap.dedent(f"""
         [ib]
@@ -91,6 +93,7 @@ def test_killed_process_restarted_does_not_send_its_order_again(gateway, lib_nam
         client_id = 7
         client = "{lib_name}"
         journal = "journal.sqlite"
+        request_timeout = 2
         [strategy]
         class = "ib_helpers.TargetPositions"
         instruments = ["ZNM25"]
@@ -113,10 +116,10 @@ def test_killed_process_restarted_does_not_send_its_order_again(gateway, lib_nam
         0.5, lambda: gateway.wait_for(lambda: gateway.connection_count == 1)
         and gateway.fill_open_orders())
     filler.start()
-    result = run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3})
+    result = run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3}, clock=clock_at(live))
     filler.join()
 
     assert len(gateway.placed) == 1
     assert ("ZNM25", "Completed", 3.0, "") in result.strategy.notes
     assert result.positions == {"ZNM25": 3.0}
-    assert Journal(tmp_path / "journal.sqlite").entry(REF).status == "filled"
+    assert Journal(tmp_path / "journal.sqlite").entry(gateway.placed[0].orderRef).status == "filled"

@@ -12,7 +12,7 @@ from ecore.data.rolls import RollRule
 from ecore.engine.cli import main
 from ecore.engine.paper import load_config
 from fake_ib_gateway import FakeGateway
-from ib_helpers import CLIENTS, run
+from ib_helpers import CLIENTS, live_day_now, run
 
 ZNM25, ZNU25 = Contract.parse("ZNM25"), Contract.parse("ZNU25")
 ROLL_DAY = RollRule().roll_day(ZNM25)  # 2025-05-22
@@ -132,7 +132,7 @@ def test_a_strategy_table_and_a_top_level_strategy_together_are_refused(tmp_path
 
 
 def test_strategy_and_instruments_flags_override_the_config(gateway, tmp_path, capsys):
-    script(gateway, DECISION_DAY)
+    script(gateway, live_day_now())  # the command line reads the wall clock: bars up to today
     cfg = write_config(tmp_path, gateway.port, """\
         strategy = "EfficientCore"
         params = { targets = { ZN = 2, SPY = 100 } }

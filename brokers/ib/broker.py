@@ -1,40 +1,64 @@
 """``IBBroker``: a backtrader broker that trades an IB paper account through an ``IBSession``.
 
 A strategy written for the simulated ``MarginBroker`` runs unchanged: ``buy``/``sell``/
-``order_target_size`` on a feed, ``getposition``, ``getvalue``, ``getcash``, ``notify_order``.
-What an order trades is decided the same way: ``info["contract"]`` (a futures code) if given -
-any contract, qualified with IB on first use even when no feed carries it - else, on a root feed
-(``IBRootFeed``, named "ZN"), the contract it holds that day, else the feed's name when it is a
-futures code (``"ZNH25"``), else the feed's name as a ticker.
+``order_target_size`` on a feed, ``getposition``, ``getvalue``, ``getcash``, ``notify_order``,
+and ``requirements(sizes, day)`` / ``margin_equity()`` for its margin budget (IB's what-if
+margin per contract, see ``requirements``).  What an order trades is decided the same way:
+``info["contract"]`` (a futures code) if given, else, on a root feed (``IBRootFeed``, named
+"ZN"), the contract it holds that day, else the feed's name when it is a futures code
+(``"ZNH25"``), else the feed's name as a ticker.
 
 Orders are sent only on *live* bars: the feed replays recent history first (status DELAYED)
 so indicators warm up, and an order created on a replayed bar is rejected, never sent.
 
+**Intents, not orders.**  Each order of the strategy becomes an *intent* keyed by (day,
+instrument, purpose) - the purpose is ``info["intent"]`` or the ``kind`` our strategies pass
+("rebalance", "roll", "margin_call"), else "target" - aiming at a target position: the position
+the strategy saw when it decided (a snapshot taken before each ``next``) plus what it ordered
+on that instrument so far in this decision.  The broker then nets what IB already has in motion
+for the instrument - every working order, ours or not, and our orders IB has not acknowledged -
+and sends only the difference, under a new ``orderRef`` (see ``journal.py``).  When what is in
+motion would pass the target, ecore's working orders are brought down to it (modified, or
+cancelled).  A same-day re-run asking to go further than the day's first target is held to it (a
+strategy that buys "100 more" every run does not double its book).  So re-runs, restarts and
+reconnects never take the account past the strategy's target.
+
 A roll can go as one calendar-spread (combo/BAG) order: ``buy(data, size=n,
 spread=("ZNH25", "ZNM25"))`` sells n of the first contract and buys n of the second in one
 order (``sell`` rolls a short); a limit price is the spread in points (second minus first).
-
-Each order becomes an ``OrderIntent`` whose ``orderRef`` is
-``ecore-YYYYMMDD-INSTRUMENT-ACTION-SIZE`` (plus ``-TAG`` with ``info["intent"]="TAG"``), so
-the same wish on the same day maps to the same journal row: after a restart the strategy asks
-again and the broker answers with the existing IB order instead of sending a second one.
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
+import datetime as dt
 import logging
+import math
 
 import backtrader as bt
 
-from ...data.feeds import contract_of
 from ...data.contracts import ContractError, spec
+from ...data.feeds import contract_of
 from .contracts import futures_contract
-from .journal import OrderIntent
+from .errors import RequestFailed
+from .journal import OrderIntent, parse_ref, purpose_of
 from .safety import KillSwitch, LimitBreach
-from .session import AccountState, Cancelled, Filled, IBSession, Rejected
+from .session import (AccountState, Acknowledged, Cancelled, Filled, IBSession, MarginImpact,
+                      Rejected)
 
 log = logging.getLogger(__name__)
+
+EPS = 1e-9
+
+
+@dataclasses.dataclass(frozen=True)
+class DryRunOrder:
+    """An order a dry run would send, with IB's what-if margin impact (or why it has none)."""
+
+    intent: OrderIntent
+    margin: MarginImpact | None
+    margin_error: str = ""
 
 
 class IBBroker(bt.BrokerBase):
@@ -47,22 +71,51 @@ class IBBroker(bt.BrokerBase):
         self.dry_run = dry_run
         self.kill_switch = kill_switch
         self.notifs: collections.deque = collections.deque()
-        self.orders: dict[str, bt.Order] = {}  # order_ref -> order of this process
-        self.dry_run_intents: list[OrderIntent] = []
+        self.orders: list[bt.Order] = []  # orders of this process, oldest first
+        self.dry_run_orders: list[DryRunOrder] = []
         self.refused: list[str] = []
+        self.sent_refs: list[str] = []  # orderRefs sent by this process
+        self.failed: list[bt.Order] = []  # orders not sent (connection, contract details)
         self.stopped = False
+        self.kill_reason = ""
+        self._snapshot_positions: dict[str, tuple[float, float]] | None = None
+        self._working: dict[str, float] = {}
+        self._planned: dict[str, float] = {}
+        self._moving: dict[str, float] = {}
+        self._margin_per_contract: dict[tuple, tuple[float, float]] = {}
+
+    @property
+    def _positions(self) -> dict[str, tuple[float, float]]:
+        """The cycle's snapshot of IB's positions (IB's current ones before the first)."""
+        if self._snapshot_positions is None:
+            return self.session.positions()
+        return self._snapshot_positions
+
+    @property
+    def dry_run_intents(self) -> list[OrderIntent]:
+        return [d.intent for d in self.dry_run_orders]
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self):
         super().start()
         self.session.ensure_connected()
+        self._snapshot()
         # backtrader's end-of-run summary reads these; the account's value is IB's net liq.
-        self.startingcash = self.session.account_state().cash
-        self.startingvalue = self.session.account_state().net_liquidation
+        state = self.session.account_state()
+        self.startingcash, self.startingvalue = state.cash, state.net_liquidation
+
+    def _snapshot(self) -> None:
+        """What the strategy decides on in this cycle: IB's positions and, for netting, what
+        IB has in motion.  Taken once per cycle so that a fill arriving while the strategy
+        decides cannot be counted twice (once in the position, once as still to fill)."""
+        self._snapshot_positions = self.session.positions()
+        self._working = self.session.working()
+        self._planned = {}
+        self._moving = {}
 
     def next(self):
-        """Called by cerebro every loop: kill switch, reconnect, then IB's news as notifications."""
+        """Called by cerebro every loop: kill switch, reconnect, IB's news, a new snapshot."""
         if self.stopped:
             return
         if self.kill_switch is not None and self.kill_switch.tripped:
@@ -71,10 +124,13 @@ class IBBroker(bt.BrokerBase):
         self.session.ensure_connected()
         for event in self.session.poll():
             self._apply(event)
+        if self.session.ib.isConnected():
+            self._snapshot()
 
     def kill(self) -> None:
         """Cancel every open order at IB and stop trading."""
-        log.warning("kill switch: cancelling all open orders and stopping")
+        self.kill_reason = self.kill_switch.reason if self.kill_switch is not None else "kill"
+        log.warning("kill switch (%s): cancelling all open orders and stopping", self.kill_reason)
         if not self.dry_run and self.session.ib.isConnected():
             self.session.cancel_all()
             self.session.pump(0.5)
@@ -84,7 +140,7 @@ class IBBroker(bt.BrokerBase):
 
     def idle(self) -> bool:
         """True when no order of this process is still working at IB."""
-        return not any(o.alive() for o in self.orders.values())
+        return not any(o.alive() for o in self.orders)
 
     def get_notification(self):
         return self.notifs.popleft() if self.notifs else None
@@ -115,14 +171,41 @@ class IBBroker(bt.BrokerBase):
         """Equity backing margin (dollars): IB's net liquidation value."""
         return self.session.account_state().net_liquidation
 
+    def requirements(self, sizes: dict[str, int] | None = None, day=None) -> tuple[float, float]:
+        """(maintenance, initial) margin in dollars of holding ``sizes`` (``{code: contracts}``;
+        default the futures held), as ``MarginBroker.requirements``: contracts times IB's
+        margin per contract, from a what-if order of one contract more than held (asked once
+        per contract and day).  IB's portfolio margin of the whole book may be lower (spread
+        offsets): the budget errs on the safe side.  Raises ``RequestFailed`` when IB does not
+        answer the what-if."""
+        sizes = self.contract_positions() if sizes is None else sizes
+        day = day or dt.date.today()
+        maintenance = initial = 0.0
+        for code, q in sizes.items():
+            if not q:
+                continue
+            init_per, maint_per = self._per_contract(code, day)
+            initial += abs(q) * init_per
+            maintenance += abs(q) * maint_per
+        return maintenance, initial
+
+    def _per_contract(self, code: str, day) -> tuple[float, float]:
+        key = (code, day)
+        if key not in self._margin_per_contract:
+            held = self._positions.get(code, (0.0, 0.0))[0]
+            impact = self.session.what_if(code, -1.0 if held < 0 else 1.0)
+            self._margin_per_contract[key] = (abs(impact.initial_change),
+                                              abs(impact.maintenance_change))
+        return self._margin_per_contract[key]
+
     def contract_positions(self) -> dict[str, float]:
         """``{futures code: contracts}``, as ``MarginBroker.contract_positions()``."""
-        return {k: v[0] for k, v in sorted(self.session.positions().items())
+        return {k: v[0] for k, v in sorted(self._positions.items())
                 if futures_contract(k) is not None}
 
     def share_positions(self) -> dict[str, float]:
         """``{ticker: shares}``, as ``MarginBroker.share_positions()``."""
-        return {k: v[0] for k, v in sorted(self.session.positions().items())
+        return {k: v[0] for k, v in sorted(self._positions.items())
                 if futures_contract(k) is None}
 
     @property
@@ -130,17 +213,16 @@ class IBBroker(bt.BrokerBase):
         return self.contract_positions() | self.share_positions()
 
     def get_orders_open(self, safe=False):
-        return [o.clone() if safe else o for o in self.orders.values() if o.alive()]
+        return [o.clone() if safe else o for o in self.orders if o.alive()]
 
     def getposition(self, data):
         """IB's position for the feed's instrument; for a feed named for a futures root
         ("ZN"), the net position over all of that root's contracts, as ``MarginBroker``."""
-        positions = self.session.positions()
         if self._is_root(data._name):
-            size = sum(v[0] for k, v in positions.items()
+            size = sum(v[0] for k, v in self._positions.items()
                        if futures_contract(k) is not None and futures_contract(k).root == data._name)
             return bt.Position(size, 0.0)
-        size, price = positions.get(self._instrument(data, {}), (0.0, 0.0))
+        size, price = self._positions.get(self._instrument(data, {}), (0.0, 0.0))
         return bt.Position(size, price)
 
     @staticmethod
@@ -172,9 +254,9 @@ class IBBroker(bt.BrokerBase):
         return self._submit(order, kwargs)
 
     def cancel(self, order):
-        ref = order.info.get("order_ref")
-        if ref and order.alive() and not self.dry_run:
-            self.session.cancel(ref)
+        if order.alive() and not self.dry_run:
+            for ref in order.info.get("sent_refs", ()):
+                self.session.cancel(ref)
         return order
 
     @staticmethod
@@ -209,6 +291,36 @@ class IBBroker(bt.BrokerBase):
         self.notifs.append(order.clone())
         return order
 
+    def _cancel_order(self, order, reason: str):
+        order.addinfo(reason=reason)
+        order.cancel()
+        self.notifs.append(order.clone())
+        return order
+
+    def _target(self, day, instrument: str, purpose: str, delta: float, legs: tuple) -> float:
+        """The position the intent aims for (for a spread: the day's spread quantity).
+
+        The position the strategy saw plus what it ordered on the instrument this cycle.  On a
+        same-day re-run, a strategy asking to go further than the day's first target (from
+        where the day started: the position less the day's fills) is held to that first
+        target: a strategy that orders "100 more" on every run must not double its book.
+        Asking for less (or the other way) is honoured."""
+        earlier = [e.intent.target for e in
+                   self.session.journal.intent_orders(day, instrument, purpose)
+                   if e.intent.target is not None]
+        if legs:
+            return earlier[0] if earlier else delta
+        seen = self._positions.get(instrument, (0.0, 0.0))[0]
+        planned = self._planned.get(instrument, 0.0) + delta
+        self._planned[instrument] = planned
+        target = seen + planned
+        if earlier:
+            first = earlier[0]
+            start = seen - self.session.journal.day_fills(day, instrument)
+            if (first - start) * (target - start) > 0 and abs(target - start) > abs(first - start):
+                target = first
+        return target
+
     def _submit(self, order, info: dict):
         order.addinfo(**info)
         # Trade bookkeeping in the strategy needs a commission scheme; commissions themselves
@@ -226,8 +338,11 @@ class IBBroker(bt.BrokerBase):
             return self._reject(order, "order on a replayed (not live) bar; nothing sent")
         if order.exectype not in (None, bt.Order.Market, bt.Order.Limit):
             return self._reject(order, "only market and limit orders are supported")
-        action = "BUY" if order.isbuy() else "SELL"
-        quantity = abs(float(order.size))
+        try:
+            purpose = purpose_of(info.get("intent") or info.get("kind"))
+        except ValueError as exc:
+            return self._reject(order, str(exc))
+        delta = float(order.size)
         day = data.datetime.date(0)
         limit = float(order.price) if order.exectype == bt.Order.Limit else None
         legs: tuple = ()
@@ -237,40 +352,121 @@ class IBBroker(bt.BrokerBase):
                 legs, instrument, mult = self._spread_legs(info["spread"])
             except ValueError as exc:
                 return self._reject(order, str(exc))
-        ref = OrderIntent.ref_for(day, instrument, action, quantity, info.get("intent"))
+        target = self._target(day, instrument, purpose, delta, legs)
+        if legs:
+            working = sum(e.intent.signed_quantity - math.copysign(
+                self.session.journal.filled(e.intent.order_ref), e.intent.signed_quantity)
+                for e in self.session.journal.intent_orders(day, instrument, purpose)
+                if e.status in ("pending", "sent", "working"))
+            filled = sum(math.copysign(self.session.journal.filled(e.intent.order_ref),
+                                       e.intent.signed_quantity)
+                         for e in self.session.journal.intent_orders(day, instrument, purpose))
+            need = target - filled - working
+        else:
+            held = self._positions.get(instrument, (0.0, 0.0))[0]
+            need = target - held - self._working.get(instrument, 0.0) - \
+                self._moving.get(instrument, 0.0)
+        rejected = [e for e in self.session.journal.intent_orders(day, instrument, purpose)
+                    if e.status == "rejected"]
+        if rejected:
+            return self._reject(order, f"already rejected today, not retried: "
+                                f"{rejected[-1].reason}")
+        order.addinfo(instrument=instrument, target=target, purpose=purpose,
+                      refs=set(self.session.working_refs(instrument)) if not self.dry_run
+                      else set(), sent_refs=[])
+        moving = 0.0 if legs else self._working.get(instrument, 0.0) + \
+            self._moving.get(instrument, 0.0)
+        if abs(need) >= EPS and abs(moving) >= EPS and (need > 0) != (moving > 0):
+            return self._reduce(order, instrument, need)
+        if abs(need) < EPS or (need > 0) != (delta > 0):
+            return self._nothing_to_send(order, instrument, need, delta)
+        quantity = min(abs(need), abs(delta)) if not legs else abs(need)
+        action = "BUY" if need > 0 else "SELL"
         # notional: the outright value of one leg (a spread's own price is near zero)
         price = self._reference_price(data, instrument) if legs or limit is None else limit
+        journal = self.session.journal
+        ref = journal.next_ref(day, instrument, purpose)
         intent = OrderIntent(ref, day, instrument, action, quantity,
                              "LMT" if limit is not None else "MKT", limit,
-                             notional=quantity * price * mult, legs=legs)
-        order.addinfo(order_ref=ref, instrument=instrument)
+                             notional=quantity * price * mult, legs=legs, purpose=purpose,
+                             target=target)
         if self.dry_run:
-            try:
-                self.session.limits.check(intent, self.session.journal)
-            except LimitBreach as exc:
-                self.refused.append(str(exc))
-                return self._reject(order, str(exc))
-            self.dry_run_intents.append(intent)
-            order.accept(self)
-            self.notifs.append(order.clone())
-            return order
+            return self._dry_run(order, intent)
         try:
-            entry = self.session.submit(intent)
+            self.session.submit(intent)
         except LimitBreach as exc:
             self.refused.append(str(exc))
             return self._reject(order, str(exc))
-        except ConnectionError as exc:
-            return self._reject(order, f"not connected to IB, nothing sent ({exc})")
-        self.orders[ref] = order
-        if entry.status in ("rejected", "refused"):
-            return self._reject(order, f"already {entry.status} today, not retried: {entry.reason}")
+        except (ConnectionError, RequestFailed) as exc:
+            self.failed.append(order)
+            return self._reject(order, f"not sent: {exc}")
+        self._moving[instrument] = self._moving.get(instrument, 0.0) + intent.signed_quantity
+        self.sent_refs.append(ref)
+        order.info["refs"].add(ref)
+        order.info["sent_refs"].append(ref)
+        self.orders.append(order)
         order.accept(self)
         self.notifs.append(order.clone())
-        for report in self.session.journal.executions(ref):
-            self._execute(order, report)  # fills recorded by an earlier run of this intent
-        if entry.status == "cancelled":
-            order.cancel()
+        return order
+
+    def _reduce(self, order, instrument: str, need: float):
+        """Orders in motion would pass the target: take the excess off ours."""
+        if self.dry_run:
+            return self._cancel_order(order, f"would reduce the working orders for {instrument} "
+                                      f"by {abs(need):g}")
+        taken = self.session.reduce(instrument, abs(need))
+        self._moving[instrument] = self._moving.get(instrument, 0.0) + math.copysign(taken, need)
+        if abs(need) - taken >= EPS:
+            # other clients' orders, or the target lies beyond the position: a later run
+            self.failed.append(order)
+            return self._cancel_order(
+                order, f"orders working at IB for {instrument} pass the target by "
+                f"{abs(need) - taken:g} that ecore cannot take off; a later run sends the rest")
+        log.info("%s: working orders reduced by %g to the target %g", instrument, taken,
+                 order.info["target"])
+        if not order.info["refs"]:
+            return self._cancel_order(order, f"nothing to send: {instrument} is at the target")
+        self.orders.append(order)
+        order.accept(self)
+        self.notifs.append(order.clone())
+        return order
+
+    def _nothing_to_send(self, order, instrument: str, need: float, delta: float):
+        """No order: IB already has the target, or working orders that reach (or pass) it."""
+        refs = order.info["refs"]
+        if abs(need) >= EPS and not self.dry_run:
+            # working orders would take the account past the target: cancel ours
+            for ref in sorted(refs):
+                self.session.cancel(ref)
+            self.failed.append(order)  # the account is not where the strategy wants it yet
+            return self._cancel_order(
+                order, f"working orders for {instrument} exceed the target by {abs(need):g}; "
+                "cancelled them, a later run sends the difference")
+        if refs and not self.dry_run:
+            log.info("%s: orders already working at IB cover this order; nothing sent",
+                     instrument)
+            self.orders.append(order)
+            order.accept(self)
             self.notifs.append(order.clone())
+            return order
+        return self._cancel_order(order, f"nothing to send: {instrument} already at or moving "
+                                  "to the target")
+
+    def _dry_run(self, order, intent: OrderIntent):
+        try:
+            self.session.limits.check(intent, self.session.journal)
+        except LimitBreach as exc:
+            self.refused.append(str(exc))
+            return self._reject(order, str(exc))
+        margin, error = None, ""
+        if not intent.legs:
+            try:
+                margin = self.session.what_if(intent.instrument, intent.signed_quantity)
+            except RequestFailed as exc:
+                error = str(exc)
+        self.dry_run_orders.append(DryRunOrder(intent, margin, error))
+        order.accept(self)
+        self.notifs.append(order.clone())
         return order
 
     @staticmethod
@@ -286,33 +482,61 @@ class IBBroker(bt.BrokerBase):
         return legs, f"{first.code}/{second.code}", float(first.spec.multiplier)
 
     def _apply(self, event) -> None:
-        order = self.orders.get(event.order_ref)
-        if order is None:
-            log.info("%s for an order of an earlier run: %s", type(event).__name__, event)
-            return
+        ref = event.order_ref
         if isinstance(event, Filled):
-            self._execute(order, event.report)
-        elif isinstance(event, Rejected):
-            self._reject(order, f"IB error {event.code}: {event.reason}")
-        elif isinstance(event, Cancelled):
-            order.cancel()
-            self.notifs.append(order.clone())
+            self._fill(event)
+            return
+        if isinstance(event, Acknowledged):
+            return
+        for order in self.orders:
+            refs = order.info.get("refs", set())
+            if ref not in refs or not order.alive():
+                continue
+            live = [r for r in refs if r != ref and self._is_live(r)]
+            if live:
+                continue
+            if isinstance(event, Rejected):
+                self._reject(order, f"IB error {event.code}: {event.reason}")
+            elif isinstance(event, Cancelled):
+                self._cancel_order(order, f"cancelled at IB ({event.reason})")
 
-    def _execute(self, order, report) -> None:
+    def _is_live(self, ref: str) -> bool:
+        entry = self.session.journal.entry(ref)
+        return entry is not None and entry.status in ("pending", "sent", "working")
+
+    def _fill(self, event: Filled) -> None:
+        report = event.report
+        left = report.signed_shares
+        parsed = parse_ref(event.order_ref)
+        for order in self.orders:
+            if abs(left) < EPS:
+                break
+            if not order.alive() or event.order_ref not in order.info.get("refs", set()):
+                continue
+            instrument = order.info.get("instrument", "")
+            counted = instrument.split("/")[1] if "/" in instrument else instrument
+            if report.instrument != counted:
+                continue
+            room = order.size - order.executed.size
+            if (room > 0) != (left > 0):
+                continue
+            size = left if abs(left) <= abs(room) else room
+            self._execute(order, size, report.price, report.commission or 0.0)
+            left -= size
+        if abs(left) >= EPS and parsed is not None:
+            log.info("fill of %s (%g %s) for an order of an earlier run", event.order_ref,
+                     report.signed_shares, report.instrument)
+
+    def _execute(self, order, size: float, price: float, comm: float) -> None:
         instrument = order.info.get("instrument")
         if "/" in instrument:
             # a spread's size is counted on its second leg (bought when the spread is bought)
             instrument = instrument.split("/")[1]
-        if report.instrument != instrument:
-            return
-        size = report.signed_shares
-        price = report.price
-        comm = report.commission or 0.0
         value = abs(size) * price * self._multiplier(instrument)
         psize = order.executed.size + size
         order.execute(order.data.datetime[0], size, price, 0, 0.0, 0.0, size, value, comm, 0.0,
                       0.0, psize, price)
-        if abs(order.executed.size) >= abs(order.size) - 1e-9:
+        if abs(order.executed.size) >= abs(order.size) - EPS:
             order.completed()
         else:
             order.partial()

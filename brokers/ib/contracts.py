@@ -37,11 +37,22 @@ def futures_contract(instrument: str) -> Contract | None:
         return None
 
 
-def instrument_of(ib_contract) -> str:
-    """Our instrument name for an IB contract: ``"ZNH25"`` for a future, the ticker for shares."""
+def instrument_of(ib_contract) -> str | None:
+    """Our instrument name for an IB contract: ``"ZNH25"`` for a future of our contract table,
+    the ticker for shares, both in dollars; None for anything else ecore does not trade (options,
+    whose symbol is their underlying's, other futures roots, currency balances, foreign shares),
+    which is left alone."""
+    if getattr(ib_contract, "currency", "USD") not in ("USD", ""):
+        return None
     if ib_contract.secType == "FUT":
-        return Contract.from_ib(ib_contract.symbol, ib_contract.lastTradeDateOrContractMonth).code
-    return ib_contract.symbol
+        try:
+            return Contract.from_ib(ib_contract.symbol,
+                                    ib_contract.lastTradeDateOrContractMonth).code
+        except (ContractError, KeyError, ValueError):
+            return None
+    if ib_contract.secType == "STK":
+        return ib_contract.symbol
+    return None
 
 
 @dataclass

@@ -12,10 +12,18 @@ Then:
   checks it keeps the IB connection serviced so fills and notifications flow.
 
 Prices are IB's decimals (points for futures, dollars for shares).
+
+Data failures are loud: an error on the history request (162 no market-data permission, 10197
+competing session...), no answer within the request time-out, no bars, fewer than half the days
+asked for, or a newest bar older than the last completed session (``last_completed_session``)
+raise ``DataFailure`` naming the instrument and IB's code and text.  At start-up that stops the
+run; in long-running mode a failed daily check is retried every ``retry_interval`` seconds
+instead of skipping the day.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import datetime as dt
 import logging
@@ -24,9 +32,24 @@ from zoneinfo import ZoneInfo
 
 import backtrader as bt
 
+from ...data.calendar import treasury_calendar
+from .errors import DataFailure, RequestFailed, describe
 from .session import IBSession
 
 log = logging.getLogger(__name__)
+
+NEW_YORK = ZoneInfo("America/New_York")
+SESSION_DONE = dt.time(16, 15)  # New York: stocks closed at 16:00, CBOT settled at 15:00
+
+
+def last_completed_session(now: dt.datetime) -> dt.date:
+    """The latest business day whose session had closed at ``now`` (aware): today after 16:15
+    New York time on a business day, else the business day before."""
+    ny = now.astimezone(NEW_YORK)
+    cal = treasury_calendar()
+    if cal.is_business_day(ny.date()) and ny.time() >= SESSION_DONE:
+        return ny.date()
+    return cal.previous_business_day(ny.date())
 
 
 def next_run(now: dt.datetime, at: dt.time) -> dt.datetime:
@@ -51,8 +74,9 @@ class IBDailyFeed(bt.feed.DataBase):
         ("should_stop", None),  # callable -> bool
         ("schedule", dt.time(17, 0)),  # after CBOT's settlement and the stock close
         ("timezone", "America/New_York"),
-        ("poll", 0.05),  # seconds between checks while waiting
+        ("poll", 0.02),  # seconds between checks while waiting
         ("clock", None),  # callable(tz) -> aware datetime; default: the wall clock
+        ("retry_interval", 300.0),  # seconds between retries of a failed daily check
     )
 
     def __init__(self):
@@ -64,6 +88,7 @@ class IBDailyFeed(bt.feed.DataBase):
         self._last_day: dt.date | None = None
         self._backfilled_at: float | None = None
         self._next_check: dt.datetime | None = None
+        self._retry_at = 0.0
 
     def islive(self):
         return True
@@ -88,20 +113,57 @@ class IBDailyFeed(bt.feed.DataBase):
         return [bar for bar in self._daily_bars(self.p.instrument, duration)
                 if self._last_day is None or bar[0] > self._last_day]
 
-    def _daily_bars(self, instrument: str, duration: str) -> list:
+    def _daily_bars(self, instrument: str, duration: str, required: bool = True) -> list:
         """IB's daily bars of ``instrument`` over ``duration`` (e.g. "30 D"), oldest first, as
-        ``(day, open, high, low, close, volume)``; the contract is qualified on first use."""
+        ``(day, open, high, low, close, volume)``; the contract is qualified on first use.
+
+        Raises ``DataFailure`` when IB answers with an error or not at all, or (``required``)
+        sends no bars, fewer than half the days asked for, or none for the last completed
+        session."""
         session = self.p.session
-        contract = session.contracts.qualify(session.ib, instrument)
-        bars = session.ib.reqHistoricalData(
-            contract, endDateTime="", durationStr=duration, barSizeSetting="1 day",
-            whatToShow="TRADES", useRTH=True, formatDate=1)
+        for attempt in (1, 2):
+            try:
+                contract = session.qualify(instrument)
+                session.contract_errors.pop(contract.conId, None)
+                started = time.monotonic()
+                bars = session.ib.reqHistoricalData(
+                    contract, endDateTime="", durationStr=duration, barSizeSetting="1 day",
+                    whatToShow="TRADES", useRTH=True, formatDate=1,
+                    timeout=session.request_timeout)
+                break
+            except (asyncio.TimeoutError, TimeoutError):  # the library's own request time-out
+                bars = []
+                break
+            except ConnectionError:
+                if attempt == 2:
+                    raise
+                # the socket closed under the request: reconnect (a complete picture again)
+                # and ask once more
+                session.ensure_connected()
         out = []
-        for bar in bars:
+        for bar in bars or []:
             day = bar.date if isinstance(bar.date, dt.date) else dt.date.fromisoformat(str(bar.date)[:10])
             if isinstance(day, dt.datetime):
                 day = day.date()
             out.append((day, bar.open, bar.high, bar.low, bar.close, bar.volume))
+        error = session.contract_errors.get(contract.conId)
+        if not out and error is not None:
+            raise DataFailure(f"{instrument}: daily bars refused: {describe(*error)}")
+        if not out and time.monotonic() - started >= 0.9 * session.request_timeout:
+            raise DataFailure(f"{instrument}: IB did not answer the daily-bar request within "
+                              f"{session.request_timeout:g} s")
+        if not required:
+            return out
+        if not out:
+            raise DataFailure(f"{instrument}: IB returned no daily bars for the last {duration}")
+        asked = int(duration.split()[0])
+        if len(out) < max(1, asked // 2) and asked > 5:
+            raise DataFailure(f"{instrument}: IB returned {len(out)} daily bars for the last "
+                              f"{duration}; fewer than half, so the history is not usable")
+        done = last_completed_session(self._now())
+        if out[-1][0] < done:
+            raise DataFailure(f"{instrument}: IB's newest daily bar is {out[-1][0]}, older than "
+                              f"the last completed session {done}")
         return out
 
     def _set_lines(self, row) -> None:
@@ -131,13 +193,16 @@ class IBDailyFeed(bt.feed.DataBase):
                 return False
         else:
             now = self._now()
-            if now >= self._next_check:
+            if now >= self._next_check and time.monotonic() >= self._retry_at:
                 try:
                     self.p.session.ensure_connected()
                     self._queue.extend(self._fetch("5 D"))
                     self._next_check = next_run(now, self.p.schedule)
-                except (ConnectionError, TimeoutError) as exc:
-                    log.error("%s: daily bar request failed (%r); retrying", self.p.instrument, exc)
+                except (ConnectionError, TimeoutError, DataFailure, RequestFailed) as exc:
+                    # never skip the day: ask again after a pause
+                    self._retry_at = time.monotonic() + self.p.retry_interval
+                    log.error("%s: daily check failed (%s); retrying in %g s",
+                              self.p.instrument, exc, self.p.retry_interval)
                 if self._queue:
                     return self._load()
         self.p.session.pump(self.p.poll)

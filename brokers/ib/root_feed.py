@@ -25,6 +25,7 @@ from ...data.feeds import month_number
 from ...data.contracts import Contract, spec
 from ...data.rolls import RollRule
 from .contracts import UnknownContract, futures_contract
+from .errors import DataFailure
 from .feed import IBDailyFeed
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ class IBRootFeed(IBDailyFeed):
                            if c is not None and c.root == self.root}
         bars: dict[Contract, dict] = {}
         for contract in sorted(required | held_by_account):
-            bars[contract] = self._bars_by_day(contract, duration)
+            # the held contract's bars are the day's decision; the others only price it
+            bars[contract] = self._bars_by_day(contract, duration, required=contract == held_now)
         # A roll inside the history window: the bars before it belong to the earlier contract.
         while True:
             days = sorted({d for by_day in bars.values() for d in by_day})
@@ -66,8 +68,8 @@ class IBRootFeed(IBDailyFeed):
                 break
             for contract in missing:
                 try:
-                    bars[contract] = self._bars_by_day(contract, duration)
-                except UnknownContract as exc:
+                    bars[contract] = self._bars_by_day(contract, duration, required=False)
+                except (UnknownContract, DataFailure) as exc:
                     log.info("%s: %s; its days are left out of the warm-up history", self.root, exc)
                     bars[contract] = {}
         self._to_price_book(bars)
@@ -84,10 +86,17 @@ class IBRootFeed(IBDailyFeed):
             rows.append((day, *bar, month_number(held), next_close, month_number(nxt)))
         return rows
 
-    def _bars_by_day(self, contract: Contract, duration: str) -> dict:
-        """``{day: (open, high, low, close, volume)}`` of one contract from IB."""
-        return {day: (o, h, lo, c, v)
-                for day, o, h, lo, c, v in self._daily_bars(contract.code, duration)}
+    def _bars_by_day(self, contract: Contract, duration: str, required: bool) -> dict:
+        """``{day: (open, high, low, close, volume)}`` of one contract from IB; a contract
+        that is not ``required`` and has no bars is logged and left empty."""
+        try:
+            rows = self._daily_bars(contract.code, duration, required=required)
+        except DataFailure as exc:
+            if required:
+                raise
+            log.info("%s: %s", self.root, exc)
+            rows = []
+        return {day: (o, h, lo, c, v) for day, o, h, lo, c, v in rows}
 
     def _to_price_book(self, bars: dict) -> None:
         if self.p.price_book is None:

@@ -88,3 +88,10 @@ class KillSwitch:
             log.warning("kill switch: file %s exists", self.path)
             return True
         return False
+
+    @property
+    def reason(self) -> str:
+        """What tripped it, for the run's last line."""
+        if self.path is not None and self.path.exists():
+            return f"kill file {self.path} exists"
+        return f"signal {self.signum} received" if self._signalled else "not tripped"
