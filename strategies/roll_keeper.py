@@ -10,7 +10,9 @@ root feed holds on the fill day (or a slice of the position, with ``spread_days`
 are two real trades with their costs: the spread between the contracts is never booked as
 profit.  Market orders the strategy placed today in the old contract (on the root feed, the day
 before the roll: they fill with the roll) are counted in, so one roll moves the whole position;
-orders that may never fill (limit orders, earlier days' orders) are not.
+orders that may never fill (limit orders, earlier days' orders) are not.  When the broker cancels
+or rejects the order in the old contract at once (a safety limit, the kill switch), the order in
+the new one is held back: the account never holds both for want of the first leg.
 
 Orders go through backtrader's broker interface with ``contract=`` order information, which the
 simulated ``MarginBroker`` and the Interactive Brokers ``IBBroker`` both understand, and are
@@ -22,6 +24,7 @@ In paper trading nothing is sent on replayed bars.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import backtrader as bt
 
@@ -29,6 +32,8 @@ from ..data.calendar import treasury_calendar
 from ..data.contracts import Contract, ContractError
 from ..data.rolls import RollRule
 from .orders import order_instrument
+
+log = logging.getLogger(__name__)
 
 
 class RollKeeper(bt.Strategy):
@@ -103,10 +108,14 @@ class RollKeeper(bt.Strategy):
 
     def _roll(self, day: dt.date, root: str, old: str, new: str, size: int) -> None:
         owner, data, broker = self._strategy(), self.feeds[root], self.broker
-        if size > 0:
-            broker.sell(owner, data, size=size, contract=old, kind="roll")
-            broker.buy(owner, data, size=size, contract=new, kind="roll")
-        else:
-            broker.buy(owner, data, size=-size, contract=old, kind="roll")
-            broker.sell(owner, data, size=-size, contract=new, kind="roll")
+        close, open_ = (broker.sell, broker.buy) if size > 0 else (broker.buy, broker.sell)
+        first = close(owner, data, size=abs(size), contract=old, kind="roll")
+        if first.status in (bt.Order.Canceled, bt.Order.Rejected, bt.Order.Margin,
+                            bt.Order.Expired):
+            # The old contract is not leaving (a limit, a rejection, the kill switch): opening the
+            # new one alone would hold both.  A later day rolls what is still held.
+            log.warning("%s: roll of %+d contracts into %s held back: the order in %s was %s (%s)",
+                        day, size, new, old, first.getstatusname(), first.info.get("reason", ""))
+            return
+        open_(owner, data, size=abs(size), contract=new, kind="roll")
         self.events.append({"date": day, "kind": "roll", "detail": f"{old} -> {new}: {size:+d} contracts"})

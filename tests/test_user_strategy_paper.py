@@ -74,6 +74,19 @@ def test_an_order_of_the_strategy_into_the_old_contract_rolls_with_the_position(
     assert result.positions == {"ZNU25": 6.0}
 
 
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_roll_whose_sell_is_refused_does_not_buy_the_next_contract(gateway, lib_name, tmp_path):
+    script(gateway, DECISION_DAY, held=5)
+    # 5 ZNM25 at 110.5 are $552,500 and over the limit; 5 ZNU25 at 110.0 ($550,000) are not
+    result = run(gateway, lib_name, tmp_path, ["ZN"], {"ZN": 5}, clock=clock_at(DECISION_DAY),
+                 limits={"max_order_notional": 551_000})
+
+    assert gateway.placed == []
+    assert len(result.broker.refused) == 1 and "ZNM25" in result.broker.refused[0]
+    assert result.positions == {"ZNM25": 5.0}  # never both contracts
+    assert result.summary.exit_code == 4
+
+
 def test_nothing_rolls_before_the_roll_window(gateway, tmp_path):
     day = treasury_calendar().add_business_days(DECISION_DAY, -1)
     script(gateway, day, held=5)
