@@ -11,7 +11,8 @@ from ecore.data.contracts import Contract
 from ecore.data.rolls import RollRule
 from ecore.engine.cli import main
 from ecore.engine.paper import load_config
-from fake_ib_gateway import FakeGateway
+from ecore.brokers.ib.journal import Journal
+from fake_ib_gateway import Accept, FakeGateway, Fill, Rest
 from ib_helpers import CLIENTS, live_day_now, run
 
 ZNM25, ZNU25 = Contract.parse("ZNM25"), Contract.parse("ZNU25")
@@ -74,6 +75,53 @@ def test_an_order_of_the_strategy_into_the_old_contract_rolls_with_the_position(
     assert result.positions == {"ZNU25": 6.0}
 
 
+ROLL_SCRIPTS = {
+    "filled": lambda order: [Accept(), Fill()],
+    "resting until the session opens": lambda order: [Rest()],
+    "partly filled": lambda order: [Accept(), Fill(quantity=2)],
+}
+
+
+def held(gateway):
+    return {gateway.instruments[c].localSymbol: q for c, q in gateway.positions.items() if q}
+
+
+@pytest.mark.parametrize("how", ROLL_SCRIPTS)
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_same_day_rerun_does_not_roll_twice(gateway, lib_name, how, tmp_path):
+    gateway.order_script = ROLL_SCRIPTS[how]
+    script(gateway, DECISION_DAY, held=5)
+    for _ in range(2):
+        run(gateway, lib_name, tmp_path, ["ZN"], {"ZN": 5}, clock=clock_at(DECISION_DAY),
+            once_timeout=0.5)
+    gateway.fill_open_orders()
+
+    # one roll: two intents of purpose "roll", one per contract, each with its target position
+    assert [(o.orderRef, o.action, o.totalQuantity) for o in gateway.placed] == [
+        ("ecore-20250521-ZNM25-roll-1", "SELL", 5.0), ("ecore-20250521-ZNU25-roll-1", "BUY", 5.0)]
+    journal = Journal(tmp_path / "journal.sqlite", read_only=True)
+    assert [(e.intent.purpose, e.intent.target) for code in ("ZNM25", "ZNU25")
+            for e in journal.intent_orders(DECISION_DAY, code, "roll")] == [("roll", 0.0), ("roll", 5.0)]
+    journal.close()
+    assert held(gateway) == {"ZN   SEP 25": 5.0}
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_rerun_while_the_roll_rests_ends_at_the_target_when_the_strategy_added_to_the_old_contract(
+        gateway, lib_name, tmp_path):
+    gateway.order_script = ROLL_SCRIPTS["resting until the session opens"]
+    script(gateway, DECISION_DAY, held=5)
+    for _ in range(2):
+        again = run(gateway, lib_name, tmp_path, ["ZN"], {"ZN": 6}, clock=clock_at(DECISION_DAY),
+                    once_timeout=0.5)
+    gateway.fill_open_orders()
+
+    refs = [o.orderRef for o in gateway.placed]
+    assert len(refs) == len(set(refs))  # no orderRef sent twice
+    assert held(gateway) == {"ZN   SEP 25": 6.0}
+    assert again.summary.exit_code == 0
+
+
 @pytest.mark.parametrize("lib_name", CLIENTS)
 def test_a_roll_whose_sell_is_refused_does_not_buy_the_next_contract(gateway, lib_name, tmp_path):
     script(gateway, DECISION_DAY, held=5)
@@ -85,6 +133,39 @@ def test_a_roll_whose_sell_is_refused_does_not_buy_the_next_contract(gateway, li
     assert len(result.broker.refused) == 1 and "ZNM25" in result.broker.refused[0]
     assert result.positions == {"ZNM25": 5.0}  # never both contracts
     assert result.summary.exit_code == 4
+
+
+class FillsAsCancelsArrive(FakeGateway):
+    """The session opens as the cancels arrive: each working order fills first and IB refuses
+    the cancel (error 10148), as a real gateway does for an order that has just executed."""
+
+    def _cancel(self, conn, order, text="Order Canceled - reason:"):
+        if order.status not in ("PreSubmitted", "Submitted"):
+            return
+        self._fill(conn, order, None, None)
+        if conn:
+            conn.send(4, 2, order.orderId, 10148, f"OrderId {order.orderId} that needs to be "
+                      "cancelled cannot be cancelled, state: Filled.", "")
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_roll_order_that_fills_as_a_rerun_cancels_it_is_not_sent_again(lib_name, tmp_path):
+    gw = FillsAsCancelsArrive()
+    gw.order_script = ROLL_SCRIPTS["resting until the session opens"]
+    script(gw, DECISION_DAY, held=5)
+    try:
+        for _ in range(2):
+            run(gw, lib_name, tmp_path, ["ZN"], {"ZN": 6}, clock=clock_at(DECISION_DAY),
+                once_timeout=0.5)
+        gw.fill_open_orders()
+    finally:
+        gw.stop()
+
+    # the re-run's strategy order wanted the resting roll sell cancelled; it filled instead, so
+    # the roll keeper must not sell the old contract a second time
+    assert [(o.orderRef, o.action, o.totalQuantity) for o in gw.placed if o.action == "SELL"] == [
+        ("ecore-20250521-ZNM25-roll-1", "SELL", 6.0)]
+    assert held(gw) == {"ZN   SEP 25": 6.0}
 
 
 def test_nothing_rolls_before_the_roll_window(gateway, tmp_path):

@@ -17,11 +17,12 @@ instrument, purpose) - the purpose is ``info["intent"]`` or the ``kind`` our str
 the strategy saw when it decided (a snapshot taken before each ``next``) plus what it ordered
 on that instrument so far in this decision.  The broker then nets what IB already has in motion
 for the instrument - every working order, ours or not, and our orders IB has not acknowledged -
-and sends only the difference, under a new ``orderRef`` (see ``journal.py``).  When what is in
-motion would pass the target, ecore's working orders are brought down to it (modified, or
-cancelled).  A same-day re-run asking to go further than the day's first target is held to it (a
-strategy that buys "100 more" every run does not double its book).  So re-runs, restarts and
-reconnects never take the account past the strategy's target.
+and sends only the difference, under a new ``orderRef`` (see ``journal.py``).  When orders of
+an earlier decision in motion would pass the target, ecore's working orders are brought down to
+it (modified, or cancelled; counted only once IB confirms); orders sent within this decision are
+parts of it, and the difference is sent.  A same-day re-run asking to go further than the day's
+first target is held to it (a strategy that buys "100 more" every run does not double its book).
+So re-runs, restarts and reconnects never take the account past the strategy's target.
 
 A roll can go as one calendar-spread (combo/BAG) order: ``buy(data, size=n,
 spread=("ZNH25", "ZNM25"))`` sells n of the first contract and buys n of the second in one
@@ -374,9 +375,11 @@ class IBBroker(bt.BrokerBase):
         order.addinfo(instrument=instrument, target=target, purpose=purpose,
                       refs=set(self.session.working_refs(instrument)) if not self.dry_run
                       else set(), sent_refs=[])
-        moving = 0.0 if legs else self._working.get(instrument, 0.0) + \
-            self._moving.get(instrument, 0.0)
-        if abs(need) >= EPS and abs(moving) >= EPS and (need > 0) != (moving > 0):
+        # Working orders of earlier decisions (runs) that go the other way are brought down
+        # rather than traded against.  Orders sent in this cycle are parts of one decision (the
+        # strategy's order into a contract the roll keeper then rolls): the difference is sent.
+        earlier = 0.0 if legs else self._working.get(instrument, 0.0)
+        if abs(need) >= EPS and abs(earlier) >= EPS and (need > 0) != (earlier > 0):
             return self._reduce(order, instrument, need)
         if abs(need) < EPS or (need > 0) != (delta > 0):
             return self._nothing_to_send(order, instrument, need, delta)
@@ -414,7 +417,7 @@ class IBBroker(bt.BrokerBase):
         if self.dry_run:
             return self._cancel_order(order, f"would reduce the working orders for {instrument} "
                                       f"by {abs(need):g}")
-        taken = self.session.reduce(instrument, abs(need))
+        taken = self.session.reduce(instrument, abs(need), "BUY" if need < 0 else "SELL")
         self._moving[instrument] = self._moving.get(instrument, 0.0) + math.copysign(taken, need)
         if abs(need) - taken >= EPS:
             # other clients' orders, or the target lies beyond the position: a later run

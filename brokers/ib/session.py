@@ -475,11 +475,15 @@ class IBSession:
         done = max(float(trade.orderStatus.filled or 0.0), sum(executions.values()))
         return max(float(trade.order.totalQuantity) - done, 0.0), done
 
-    def reduce(self, instrument: str, quantity: float) -> float:
-        """Take up to ``quantity`` off our working orders on ``instrument``, newest first: a
-        smaller quantity (IB's order modification), or a cancel when nothing would remain.
-        Returns the quantity taken off."""
+    def reduce(self, instrument: str, quantity: float, action: str) -> float:
+        """Take up to ``quantity`` off our working ``action`` ("BUY" or "SELL") orders on
+        ``instrument``, newest first: a smaller quantity (IB's order modification), or a cancel
+        when nothing would remain.  Returns the quantity IB confirmed taken off, within the
+        request time-out: an order that filled before the cancel or modification reached IB,
+        or one IB did not answer about, counts as still going (an order sent on the strength of
+        a cancel that never happened could pass the target)."""
         left = quantity
+        asked = []  # (trade, quantity before, quantity asked for or None to cancel, log length)
         for trade in reversed(list(self.ib.trades())):
             if left < 1e-9:
                 break
@@ -487,24 +491,68 @@ class IBSession:
             entry = self.journal.entry(ref) if ref else None
             if entry is None or entry.status not in LIVE or entry.intent.legs or \
                     entry.intent.instrument != instrument or real_status(trade) not in ACTIVE or \
-                    trade.order.clientId != self.settings.client_id:
+                    trade.order.clientId != self.settings.client_id or \
+                    trade.order.action != action:
                 continue
             remaining, done = self._left(trade, instrument)
             cut = min(left, remaining)
             if cut < 1e-9:
                 continue
-            total = float(trade.order.totalQuantity) - cut
+            before = float(trade.order.totalQuantity)
+            total = before - cut
             if total <= done + 1e-9:
+                logged = len(trade.log)
                 self.ib.cancelOrder(trade.order)
+                asked.append((trade, before, None, logged))
                 log.info("%s cancelled: a later decision wants less", ref)
             else:
+                logged = len(trade.log)
                 trade.order.totalQuantity = total
                 self.ib.placeOrder(trade.contract, trade.order)  # a modification, same order
+                asked.append((trade, before, total, logged))
                 self.journal.set_quantity(ref, total, reason=f"reduced by {cut:g} to {total:g} "
                                           "by a later decision")
                 log.info("%s reduced by %g to %g: a later decision wants less", ref, cut, total)
             left -= cut
-        return quantity - left
+        return self._confirmed_cut(instrument, asked)
+
+    def _confirmed_cut(self, instrument: str, asked: list) -> float:
+        """How much of the cancels and modifications ``asked`` IB confirmed, waiting up to the
+        request time-out.  Each is (trade, quantity before, quantity asked for or None for a
+        cancel, length of the trade's log when asked)."""
+        def refused(trade, logged) -> bool:
+            return any(e.errorCode and not is_warning(e.errorCode) and e.errorCode != 202
+                       for e in trade.log[logged:])
+
+        def answered(trade, total, logged) -> bool:
+            status = real_status(trade)
+            if status in ENDED or status == "Filled" or refused(trade, logged):
+                return True
+            if total is None:
+                return False  # a cancel: IB answers Cancelled (or the order fills first)
+            _, done = self._left(trade, instrument)
+            # IB's order status after a modification reports the new quantity (filled +
+            # remaining); until it answers, the libraries still hold the old one.
+            reported = float(trade.orderStatus.filled or 0.0) + \
+                float(trade.orderStatus.remaining or 0.0)
+            return done >= total - 1e-9 or abs(reported - total) < 1e-9
+
+        deadline = time.monotonic() + self.request_timeout
+        while not all(answered(t, total, n) for t, _, total, n in asked) and \
+                time.monotonic() < deadline and self.ib.isConnected():
+            self.pump(0.02)
+        taken = 0.0
+        for trade, before, total, logged in asked:
+            _, done = self._left(trade, instrument)
+            if real_status(trade) in ENDED:
+                taken += before - done  # cancelled: what had not filled is gone
+            elif total is not None and answered(trade, total, logged) and \
+                    not refused(trade, logged):
+                taken += before - max(total, done)
+            elif real_status(trade) != "Filled":
+                log.warning("%s: IB did not confirm the reduction within %g s; counted as still "
+                            "working", trade.order.orderRef, self.request_timeout)
+        return taken
 
     def working_refs(self, instrument: str) -> set[str]:
         """orderRefs of our live orders on ``instrument`` (their fills serve today's intents)."""
