@@ -205,3 +205,115 @@ def test_a_good_configuration_reads_every_key(tmp_path):
     assert c.limits == {"max_order_quantity": 50, "max_daily_notional": 2e7}
     assert (c.schedule.isoformat(), c.timezone, c.history_days, c.once_timeout,
             c.retry_minutes) == ("17:30:00", "Europe/London", 20, 120.0, 2.0)
+
+
+# The strategy named at the top level, as in a backtest config: the same strictness.
+TOP = """\
+strategy = "ib_helpers.TargetPositions"
+instruments = ["SPY"]
+{top}
+[params]
+targets = {{ SPY = 10 }}
+
+[ib]
+port = {port}
+client_id = 9
+client = "ib_async"
+journal = "journal.sqlite"
+"""
+
+# (case id, text to add at the top, (old, new) replacement or None, flags, is the file named,
+#  what the line must say)
+TOP_CASES = [
+    ("misspelt top-level key", 'instrumnets = ["SPY"]', None, [], True,
+     ["line 3", "instrumnets: unknown key; expected the tables [ib], [limits], [strategy], "
+      "[schedule] or the strategy's keys data, instruments, params, primary_exchanges, strategy"]),
+    ("strategy not text", "", ('strategy = "ib_helpers.TargetPositions"', "strategy = 5"), [], True,
+     ["line 1", "strategy: 5 must be text"]),
+    ("instruments not a list", "", ('instruments = ["SPY"]', "instruments = 5"), [], True,
+     ["line 2", "instruments: 5 must be a list of instruments"]),
+    ("an empty instrument", "", ('instruments = ["SPY"]', 'instruments = ["SPY", " "]'), [], True,
+     ["line 2", "instruments: ' ' is not an instrument name"]),
+    ("params not a table", 'params = "x"', ("[params]\ntargets = { SPY = 10 }\n", ""), [], True,
+     ["line 3", "params: 'x' must be a table"]),
+    ("data not text", "data = 5", None, [], True, ["line 3", "data: 5 must be a file path"]),
+    ("primary exchange not text", "primary_exchanges = { SPY = 1 }", None, [], True,
+     ["line 3", "primary_exchanges: SPY = 1 must name an exchange as text"]),
+    ("top-level keys and a [strategy] table", "",
+     ('strategy = "ib_helpers.TargetPositions"\n', ""), [], True,
+     ["line 1", "instruments: the file also has a [strategy] table: give either"]),
+    ("no strategy at all", "", ('strategy = "ib_helpers.TargetPositions"\n', ""), [], True,
+     ["strategy: missing", "--strategy"]),
+    ("unknown parameter in [params]", "", ("targets = {", "targetz = {"), [], False,
+     ["params.targetz: unknown parameter for TargetPositions"]),
+    ("unknown strategy on the command line", "", None, ["--strategy", "EfficentCore"], False,
+     ["--strategy: unknown strategy 'EfficentCore'"]),
+    ("a month that is not listed on the command line", "", None, ["--instruments", "SPY,ZNF25"],
+     False, ["--instruments: 'ZNF25' is not a contract"]),
+    ("instruments on the command line for a strategy naming its own", "",
+     ("[params]\ntargets = { SPY = 10 }\n", ""), ["--strategy", "EfficientCore", "--instruments",
+                                                   "SPY"], False,
+     ["--instruments: EfficientCore names its own feeds"]),
+]
+
+
+def top_config_text(case: str, top: str, replace, port: int) -> str:
+    text = TOP.format(top=top, port=port)
+    if case == "top-level keys and a [strategy] table":
+        text += '[strategy]\nclass = "ib_helpers.TargetPositions"\n'
+    if replace is not None:
+        assert replace[0] in text, case
+        text = text.replace(*replace, 1)
+    return text
+
+
+@pytest.mark.parametrize("case, top, replace, flags, named, says", TOP_CASES,
+                         ids=[c[0] for c in TOP_CASES])
+def test_bad_top_level_strategy_settings_are_one_line_and_nothing_happens(
+        case, top, replace, flags, named, says, idle_gateway, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("ECORE_DEBUG", raising=False)
+    cfg = tmp_path / "paper.toml"
+    cfg.write_text(top_config_text(case, top, replace, idle_gateway.port))
+    connections = len(idle_gateway.received)
+
+    code = main(["paper", "--config", str(cfg), *flags])
+
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(lines) == 1, lines
+    for text in says:
+        assert text in lines[0], lines[0]
+    assert (str(cfg) in lines[0]) == named, lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["paper.toml"]  # nothing written
+    assert len(idle_gateway.received) == connections  # never connected
+
+
+def test_a_top_level_strategy_reads_every_key_and_names_them_as_written(tmp_path):
+    cfg = tmp_path / "paper.toml"
+    cfg.write_text(textwrap.dedent("""
+        strategy = "treasury_trend.TreasuryTrend"
+        instruments = "ZN,ZB"
+        data = "yields"
+        primary_exchanges = { SPY = "ARCA" }
+
+        [params]
+        lookback = 40
+
+        [ib]
+        port = 4002
+    """))
+    c = load_config(cfg)
+    assert (c.strategy, c.instruments, c.strategy_params, c.primary_exchanges) == (
+        "treasury_trend.TreasuryTrend", ("ZN", "ZB"), {"lookback": 40}, {"SPY": "ARCA"})
+    assert (c.data_dir, c.base_dir) == (tmp_path / "yields", tmp_path.resolve())
+    assert (c.key("class"), c.key("instruments"), c.key("params")) == (
+        "strategy", "instruments", "params")
+
+
+def test_the_command_line_replaces_the_strategy_and_its_errors_name_the_flags(tmp_path):
+    cfg = tmp_path / "paper.toml"
+    cfg.write_text('[strategy]\nclass = "EfficientCore"\nparams = { equity = "IVV" }\n')
+    c = load_config(cfg, strategy="ib_helpers.TargetPositions", instruments="SPY, ZN=ZNM25")
+    assert (c.strategy, c.instruments) == ("ib_helpers.TargetPositions", ("SPY", "ZN=ZNM25"))
+    assert (c.key("class"), c.key("instruments"), c.key("params")) == (
+        "--strategy", "--instruments", "strategy.params")
