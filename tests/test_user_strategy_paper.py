@@ -168,6 +168,19 @@ def test_a_roll_order_that_fills_as_a_rerun_cancels_it_is_not_sent_again(lib_nam
     assert held(gw) == {"ZN   SEP 25": 6.0}
 
 
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_dry_run_on_the_decision_day_shows_the_roll_a_real_run_would_send(
+        gateway, lib_name, tmp_path):
+    script(gateway, DECISION_DAY, held=5)
+    result = run(gateway, lib_name, tmp_path, ["ZN"], {"ZN": 6}, clock=clock_at(DECISION_DAY),
+                 dry_run=True)
+
+    assert [(d.intent.action, d.intent.quantity, d.intent.instrument, d.intent.target)
+            for d in result.broker.dry_run_orders] == [
+        ("BUY", 1.0, "ZNM25", 6.0), ("SELL", 6.0, "ZNM25", 0.0), ("BUY", 6.0, "ZNU25", 6.0)]
+    assert gateway.placed == []
+
+
 def test_nothing_rolls_before_the_roll_window(gateway, tmp_path):
     day = treasury_calendar().add_business_days(DECISION_DAY, -1)
     script(gateway, day, held=5)

@@ -74,6 +74,7 @@ class IBBroker(bt.BrokerBase):
         self.notifs: collections.deque = collections.deque()
         self.orders: list[bt.Order] = []  # orders of this process, oldest first
         self.dry_run_orders: list[DryRunOrder] = []
+        self._dry_open: list[bt.Order] = []  # a dry run's computed orders: open as if sent
         self.refused: list[str] = []
         self.sent_refs: list[str] = []  # orderRefs sent by this process
         self.failed: list[bt.Order] = []  # orders not sent (connection, contract details)
@@ -214,7 +215,7 @@ class IBBroker(bt.BrokerBase):
         return self.contract_positions() | self.share_positions()
 
     def get_orders_open(self, safe=False):
-        return [o.clone() if safe else o for o in self.orders if o.alive()]
+        return [o.clone() if safe else o for o in self.orders + self._dry_open if o.alive()]
 
     def getposition(self, data):
         """IB's position for the feed's instrument; for a feed named for a futures root
@@ -468,6 +469,10 @@ class IBBroker(bt.BrokerBase):
             except RequestFailed as exc:
                 error = str(exc)
         self.dry_run_orders.append(DryRunOrder(intent, margin, error))
+        # as if sent: later orders of this decision (the roll keeper's) net against it
+        self._moving[intent.instrument] = self._moving.get(intent.instrument, 0.0) + \
+            intent.signed_quantity
+        self._dry_open.append(order)
         order.accept(self)
         self.notifs.append(order.clone())
         return order
