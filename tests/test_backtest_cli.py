@@ -18,7 +18,7 @@ def test_backtest_with_no_arguments_writes_every_output(tmp_path):
     r = ecore("backtest", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     out = tmp_path / "ecore-out"
-    assert {p.name for p in out.iterdir()} == OUTPUTS
+    assert {p.name for p in out.iterdir()} == OUTPUTS | {".ecore-manifest.json"}
     assert "EfficientCore" in r.stdout and "SixtyForty" in r.stdout and "CAGR" in r.stdout
     daily = pd.read_csv(out / "daily.csv")
     for col in ("date", "nav", "cash", "shares_value", "futures_notional", "initial_margin",
@@ -34,7 +34,7 @@ def test_backtest_with_no_arguments_writes_every_output(tmp_path):
 def test_a_short_backtest_writes_its_outputs_where_asked(tmp_path):
     r = ecore("backtest", "--start", "2021-01-04", "--end", "2021-06-30", "--out", "res", "--quiet", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert {p.name for p in (tmp_path / "res").iterdir()} == OUTPUTS
+    assert {p.name for p in (tmp_path / "res").iterdir()} == OUTPUTS | {".ecore-manifest.json"}
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def test_a_closed_pipe_does_not_lose_the_outputs(tmp_path):
     r = subprocess.run(f"ecore backtest --start 2021-01-04 --end 2021-02-26 --quiet --out res | head -1",
                        shell=True, capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert "Traceback" not in r.stderr
-    assert {p.name for p in (tmp_path / "res").iterdir()} == OUTPUTS
+    assert {p.name for p in (tmp_path / "res").iterdir()} == OUTPUTS | {".ecore-manifest.json"}
 
 
 def test_a_data_folder_without_the_bill_rate_is_named(tmp_path, shared):

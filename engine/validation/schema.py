@@ -21,7 +21,7 @@ from typing import Any, Callable
 from ..cli import UserError
 
 
-class InputError(UserError):
+class InputError(UserError, ValueError):
     """A value outside its rule; the message names the place and the rule."""
 
 
