@@ -190,9 +190,9 @@ class EventDrivenBacktester(Backtester):
         from ...data.market import load_market
         from ..runner import check_against_data
 
+        check_axes(spec)
         first = next(spec.space.iter_points(), {})
         config = backtest_config(spec, spec.run_config(first))
-        check_axes(spec)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # data warnings are the runs' to report
             check_against_data(config, load_market(spec.data_dir))
