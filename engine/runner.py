@@ -285,6 +285,12 @@ def _spans(plan, market) -> tuple[dict, dict]:
                 soft[f"{f.instrument} (launched)"] = (spec(f.instrument).launched, yields[1])
         else:
             col = market.closes[f.instrument].dropna()
+            if col.empty:
+                from .data_requirements import data_folder_of, series_file
+
+                raise UserError(f"{series_file(data_folder_of(market), 'closes', f.instrument)}: "
+                                f"no closes for {f.instrument} ({market.source}): the file has no rows "
+                                "with a value")
             hard[f.instrument] = (col.index[0].date(), col.index[-1].date())
     return hard, soft
 
@@ -443,6 +449,14 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
     return result, strat
 
 
+def check_scenario_date(scenario, start: dt.date, end: dt.date) -> None:
+    """A stress scenario happens inside the run: one dated outside it would be labelled and
+    described as applied while changing nothing."""
+    if not start <= scenario.date <= end:
+        raise UserError(f"scenario.date: {scenario.date.isoformat()} is outside the run "
+                        f"({start.isoformat()} to {end.isoformat()}): the {scenario.kind} would never happen")
+
+
 class StrategyError(UserError):
     """A user's strategy raised during the run: one line naming the strategy and the error
     (``ECORE_DEBUG=1`` shows the traceback)."""
@@ -565,11 +579,30 @@ def _check_instruments(plan, market, source: str) -> None:
 
 def check_against_data(config: BacktestConfig, market) -> None:
     """Before a run (a sweep checks its first run so): the config's instruments exist in
-    ``market`` and its window lies inside the data; errors name what is wrong."""
+    ``market``, its window lies inside the data and every series it needs covers the window
+    (:func:`check_data_sufficiency`); errors name what is wrong."""
     cls = _strategy_class(config.strategy)
     plan = _plan(cls, config.instruments, config.params, "config")
     _check_instruments(plan, market, "config")
-    _window(config, market, [plan])
+    plans = [plan] + ([_plan(_strategy_class("SixtyForty"), (), {}, "benchmark")] if config.benchmark else [])
+    start, end = _window(config, market, plans)
+    check_data_sufficiency(config, cls, plans, market, start, end)
+
+
+def check_data_sufficiency(config: BacktestConfig, cls, plans, market, start, end) -> None:
+    """Every series the runs of ``plans`` need covers ``start``..``end`` without a long hole
+    (:func:`ecore.engine.data_requirements.run_requirements`), and no close or real settlement
+    they use jumps by half or more in a day unless ``config.accept_jumps``."""
+    from .data_requirements import run_requirements
+    from .validation.sufficiency import check_close_jumps, check_requirements, check_settlement_jumps
+
+    requirements = run_requirements(plans, market, start, end, config.data_dir,
+                                    _effective_params(cls, config.params))
+    check_requirements(market, requirements)
+    if not config.accept_jumps:
+        check_close_jumps(market, {s for p in plans for s in p.symbols}, start, end)
+        folder = Path(config.data_dir) / "real_futures" if config.data_dir else None
+        check_settlement_jumps(market, {r for p in plans for r in p.futures_roots}, start, end, folder)
 
 
 def run_backtest(config: BacktestConfig, market=None, progress: bool = False) -> BacktestRun:
@@ -586,6 +619,9 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     plan = _plan(cls, config.instruments, config.params, "config")
     bench_plan = _plan(SixtyForty, (), {}, "benchmark") if config.benchmark else None
     if market is None:
+        from .validation.sufficiency import check_yield_headers
+
+        check_yield_headers(config.data_dir)
         try:
             market = load_market(config.data_dir)
         except (FileNotFoundError, KeyError) as exc:
@@ -594,18 +630,25 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
         raise UserError(f"{market.source}: no yields/DGS3MO.csv: the 3-month bill rate is the short "
                         "rate for cash and futures carry")
     _check_instruments(plan, market, "config")
-    start, end = _window(config, market, [plan] + ([bench_plan] if bench_plan else []))
+    plans = [plan] + ([bench_plan] if bench_plan else [])
+    start, end = _window(config, market, plans)
+    check_data_sufficiency(config, cls, plans, market, start, end)
     try:
         scenario = parse_scenario(config.scenario)
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     if scenario is not None:
         scenario = with_date(scenario, start, end)
+        check_scenario_date(scenario, start, end)
         market = shock_market(market, scenario)
     roots = list(plan.futures_roots)
     book = None
     if roots:
         book = build_price_book(market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
+    if book is not None:
+        from .validation.plausibility import check_ladder_plausible
+
+        check_ladder_plausible(cls, config, book, start, end)
     params = dict(config.params)
     if scenario is not None and "meet_margin_calls" in _effective_params(cls, {}):
         # A stress scenario is there to show forced liquidation and its cost, unless the user

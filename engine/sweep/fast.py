@@ -802,6 +802,9 @@ def run_fast_sweep(spec, out_dir, executor=None, progress: bool = True, retry_fa
     from ..staged_output import StagedFolder
     from .store import SWEEP_COMMAND
 
+    from .backtests import check_axes
+
+    check_axes(spec)  # every swept value in its range, before the fast path or any run
     table = fast_table(spec)
     out = Path(out_dir)
     seconds = table.attrs["seconds"]
