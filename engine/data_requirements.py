@@ -69,23 +69,20 @@ def run_requirements(plans, market, start: dt.date, end: dt.date, data_dir: Path
     from .instruments import CONTRACT, ROOT, SYMBOL
 
     params = params or {}
-    window = f"{start.isoformat()} to {end.isoformat()}"
-    out: dict[tuple[str, str], SeriesRequirement] = {}
+    spans: dict[tuple[str, str], list] = {}  # (kind, name) -> [first, last, users]
 
-    def need(kind, name, first, last, why):
-        key = (kind, name)
-        if key in out:
-            old = out[key]
-            first, last = min(first, old.first), max(last, old.last)
-            why = old.why if why in old.why else f"{old.why} and {why}"
-        out[key] = SeriesRequirement(kind, name, series_file(data_dir, kind, name), first, last, why)
+    def need(kind, name, first, last, user):
+        span = spans.setdefault((kind, name), [first, last, []])
+        span[0], span[1] = min(span[0], first), max(span[1], last)
+        if user not in span[2]:
+            span[2].append(user)
 
-    need("yields", SHORT_RATE_SERIES, start, end, "the short rate (interest on cash, futures carry)")
+    need("yields", SHORT_RATE_SERIES, start, end, "short rate")
     available = list(market.yields.columns)
     for plan in plans:
         for f in plan.feeds:
             if f.kind == SYMBOL:
-                need("closes", f.instrument, start, end, f"the feed {f.name}")
+                need("closes", f.instrument, start, end, f"feed {f.name}")
                 continue
             root = f.futures_root
             if f.kind == CONTRACT:
@@ -107,7 +104,23 @@ def run_requirements(plans, market, start: dt.date, end: dt.date, data_dir: Path
                     f"{Path(series_file(data_dir, 'yields', 'DGS10')).parent}: the synthetic {root} prices "
                     f"need yields around {ctd - DELIVERY_MONTH_YEARS:.1f} to {ctd + COUPON_EXTRA_YEARS:.1f} "
                     f"years from {first.isoformat()}; the data have only {', '.join(available) or 'none'}")
-            why = f"the synthetic {root} prices ({f.name}, {window})"
             for tenor in tenors:
-                need("yields", tenor, first, last, why)
-    return list(out.values())
+                need("yields", tenor, first, last, root)
+    return [SeriesRequirement(kind, name, series_file(data_dir, kind, name), first, last, _why(users))
+            for (kind, name), (first, last, users) in spans.items()]
+
+
+def _why(users: list[str]) -> str:
+    """"the synthetic ZN and ZB prices and the short rate", for messages."""
+    roots = [u for u in users if u != "short rate" and not u.startswith("feed ")]
+    parts = []
+    if roots:
+        parts.append(f"the synthetic {_and(roots)} prices")
+    if "short rate" in users:
+        parts.append("the short rate (interest on cash, futures carry)")
+    parts += [f"the {u}" for u in users if u.startswith("feed ")]
+    return _and(parts)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
