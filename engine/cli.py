@@ -62,12 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).add_parser(sub)
+    parser.commands = sub.choices  # for naming the command in its own mistakes
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the command they were given to: "ecore backtest: error: ..."
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     name = f"ecore {args.command}" + (f" {args.data_command}" if getattr(args, "data_command", None) else "")
     debug = bool(os.environ.get("ECORE_DEBUG"))
     previous = None

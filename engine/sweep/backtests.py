@@ -147,7 +147,7 @@ def check_axes(spec: SweepSpec) -> None:
         else:
             key, probes = f"grid.{name}", list(values)
         for v in probes:
-            rule.check(v, place, (key,))
+            rule.check(v, place, tuple(key.split(".")))
     for name, dist in spec.space.random:
         rule = rule_of(name)
         if rule is None:
@@ -155,10 +155,10 @@ def check_axes(spec: SweepSpec) -> None:
         key = f"random.params.{name}"
         if isinstance(dist, Choice):
             for v in dist.values:
-                rule.check(v, place, (key,))
+                rule.check(v, place, tuple(key.split(".")))
         else:
             for v in (dist.low, dist.high):
-                rule.check(int(v) if dist.integer else v, place, (key,))
+                rule.check(int(v) if dist.integer else v, place, tuple(key.split(".")))
 
 
 class EventDrivenBacktester(Backtester):

@@ -66,7 +66,7 @@ class Rule:
 
 
 def _fmt(x: float) -> str:
-    if float(x).is_integer() and abs(x) >= 10_000:
+    if float(x).is_integer() and abs(x) >= 100_000:
         return f"{int(x):,}"
     return f"{x:g}" if isinstance(x, float) else str(x)
 
