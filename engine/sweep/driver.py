@@ -21,7 +21,7 @@ from .executors import Executor, LocalPool
 from .keys import digest, run_key
 from .runs import Backtester, RunTask
 from .spec import SweepSpec
-from .store import ResultStore, build_table, write_table
+from .store import ResultStore, build_table
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -169,16 +169,29 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backtester: Backtester | Non
         table = build_table([rows[k] for k in keys if k in rows], spec.parameter_names,
                             spec.rank_by, spec.ascending)
         del rows
-        parquet, csv = write_table(table, store.folder, also_current)
-        html = None
-        if report:
-            from .report import write_report
-
-            html = write_report(table, spec, store, store.folder / "sweep.html",
-                                also_current=[*also_current, parquet.name, csv.name])
+        parquet, csv, html = _write_results(table, spec, store, report, also_current)
     failed = int((table["status"] != "ok").sum())
     return SweepOutcome(Path(out_dir), table, executed, skipped, failed, time.perf_counter() - started,
                         parquet, csv, html)
+
+
+def _write_results(table, spec, store, report: bool, also_current):
+    """The ranked tables and ``sweep.html`` moved into the folder together, or none of them (a
+    full disk while writing the page keeps the earlier run's tables and page, whole)."""
+    from ..staged_output import StagedFolder
+    from .report import REPORT_FILE, render_report
+    from .store import SWEEP_COMMAND, TABLE_CSV, TABLE_PARQUET
+
+    with StagedFolder(store.folder, SWEEP_COMMAND) as stage:
+        table.to_parquet(stage.path(TABLE_PARQUET), index=False)
+        table.to_csv(stage.path(TABLE_CSV), index=False)
+        names = [TABLE_PARQUET, TABLE_CSV]
+        if report:
+            stage.path(REPORT_FILE).write_text(render_report(table, spec, store), encoding="utf-8")
+            names.append(REPORT_FILE)
+        stage.commit(names, also_current)
+    folder = store.folder
+    return folder / TABLE_PARQUET, folder / TABLE_CSV, (folder / REPORT_FILE if report else None)
 
 
 def _execute(todo, total, skipped, plan, spec, backtester, executor, store, progress) -> int:

@@ -17,6 +17,7 @@ import pandas as pd
 from .spec import SweepSpec
 from .store import DEFAULT_RANK_METRIC, ResultStore
 
+REPORT_FILE = "sweep.html"
 MAX_PAIRS = 45          # heatmap menu entries (all pairs of 10 parameters)
 MAX_LEVELS = 12         # a numeric parameter with more distinct values is binned
 BINS = 10

@@ -23,8 +23,8 @@ from .schema import InputError
 
 #: A ladder within this many years of its target duration after rounding is "near".
 DURATION_TOLERANCE = 0.5
-#: How far beyond the reachable range a target may lie (the solver's rounding).
-REACH_TOLERANCE = 0.05
+#: How far beyond the reachable range a target may lie: the nearest ladder is then "near" too.
+REACH_TOLERANCE = DURATION_TOLERANCE
 #: Days between two checks of the reachable range over the run (about a quarter).
 REACH_STEP_DAYS = 91
 
