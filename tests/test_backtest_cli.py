@@ -69,7 +69,7 @@ def test_bad_input_is_a_one_line_error_and_nothing_is_written(tmp_path, args, co
 def test_config_file_sets_strategy_dates_and_params(tmp_path):
     (tmp_path / "run.toml").write_text(
         'strategy = "EfficientCore"\nstart = "2021-01-04"\nend = "2021-03-31"\ncash = 20000000\n'
-        "benchmark = false\n[params]\nfutures_notional = 0.5\ntarget_duration = 5.0\n"
+        "benchmark = false\n[params]\nfutures_notional = 0.5\ntarget_duration = 6.0\n"
     )
     r = ecore("backtest", "--config", "run.toml", "--out", "res", "--quiet", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
