@@ -30,6 +30,9 @@ def add_parser(sub) -> None:
     p.add_argument("--out", type=Path, default=Path("ecore-out"), help="output folder (default ./ecore-out)")
     p.add_argument("--scenario", help="stress scenario: rate_shock or margin_hike")
     p.add_argument("--no-benchmark", action="store_true", help="skip the 60/40 benchmark run")
+    p.add_argument("--accept-jumps", action="store_true",
+                   help="run although a close or futures settlement the run needs moves by half or more "
+                   "in a day (otherwise such a jump stops the run, naming the file and the day)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_command)
 
@@ -49,6 +52,7 @@ def run_command(args) -> int:
     from .outputs import write_outputs
     from .report import summary_table
     from .runner import config_from_mapping, read_config_file, run_backtest
+    from .validation.toml_position import locator
 
     # The command line overrides the file, key by key; parameters are checked against the
     # strategy finally chosen.
@@ -71,9 +75,12 @@ def run_command(args) -> int:
         mapping["scenario"] = args.scenario
     if args.no_benchmark:
         mapping["benchmark"] = False
+    if args.accept_jumps:
+        mapping["accept_jumps"] = True
     source = str(args.config) if args.config else "command line"
     base_dir = args.config.expanduser().resolve().parent if args.config else None
-    config = config_from_mapping(mapping, source=source, base_dir=base_dir)
+    locate = locator(args.config.expanduser()) if args.config else None
+    config = config_from_mapping(mapping, source=source, base_dir=base_dir, locate=locate)
     run = run_backtest(config, progress=not args.quiet)
     results = [run.result] + ([run.benchmark] if run.benchmark is not None else [])
     # Files first: a closed pipe on stdout (``| head``) must not lose the backtest.

@@ -7,8 +7,10 @@ and turns user errors into one-line messages with exit status 2.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
+import signal
 import sys
 
 # Each module defines ``add_parser(subparsers)``, which registers one sub-command and sets
@@ -27,8 +29,31 @@ class UserError(Exception):
     """A mistake in the user's input: printed as one line, exit status 2."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C so that the same clean-up runs; the
+    command exits with 143 (128 + SIGTERM) instead of 130."""
+
+    signum = signal.SIGTERM
+
+
+# Exit statuses of a command stopped by a signal: 128 + the signal's number, as a shell reports.
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (the usage text is for ``--help``)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="ecore",
         description="Backtest, sweep and paper-trade leveraged efficient-core (90/60) portfolios "
         "of equity shares and rolled U.S. Treasury futures.",
@@ -37,26 +62,71 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).add_parser(sub)
+    parser.commands = sub.choices  # for naming the command in its own mistakes
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the command they were given to: "ecore backtest: error: ..."
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    name = f"ecore {args.command}" + (f" {args.data_command}" if getattr(args, "data_command", None) else "")
+    debug = bool(os.environ.get("ECORE_DEBUG"))
+    previous = None
+    if threading_main():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
+        from .validation.options import validate_options
+
+        validate_options(args)
         return args.func(args)
     except BrokenPipeError:
         # The reader went away (``ecore ... | head``): not an error of ours.  Point stdout at
         # devnull so that Python's own flush at exit does not complain again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt as exc:
+        # Ctrl-C or SIGTERM: writers clean their staging folders on the way out, so nothing
+        # half-written is left; one line says so.
+        if debug:
+            raise
+        terminated = isinstance(exc, Terminated) or getattr(exc, "signum", None) == signal.SIGTERM
+        what = "terminated (SIGTERM)" if terminated else "interrupted (Ctrl-C)"
+        detail = str(exc) if str(exc) and not isinstance(exc, Terminated) else "no output was written or changed"
+        print(f"{name}: {what}: {detail}", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except (UserError, ValueError, FileNotFoundError) as exc:
         # Input errors (ours subclass ValueError and name the file, row or field) are one line;
         # ECORE_DEBUG=1 shows the traceback when the line is not enough.
-        if os.environ.get("ECORE_DEBUG"):
+        if debug:
             raise
-        print(f"ecore {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{name}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # A file or folder the command could not read or write (permission, read-only file
+        # system, full disk): one line naming it.
+        if debug or exc.errno is None:
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        extra = "; nothing half-written was left" if exc.errno == errno.ENOSPC else ""
+        print(f"{name}: error: {exc.strerror or exc}{where}{extra}", file=sys.stderr)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def threading_main() -> bool:
+    """Whether this is the main thread (only it may install signal handlers)."""
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error's text on one line (a message from a library may hold newlines)."""
+    return " ".join(str(exc).split("\n")).strip() or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

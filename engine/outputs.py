@@ -2,18 +2,16 @@
 
 Files: ``report.html``, ``metrics.json`` ({"strategy": ..., "benchmark": ...}), ``daily.csv``,
 ``trades.csv``, ``journal.csv``, ``benchmark_daily.csv`` and, when the run had backtrader
-analyzers, ``analyzers.json`` ({name: get_analysis()}). They are first written into a
-temporary folder beside ``out_dir`` (same file system, so moves are renames); only when every
-writer has succeeded are they moved into ``out_dir``. A failing writer leaves ``out_dir`` as it
-was. Files in ``out_dir`` with other names are never touched.
+analyzers, ``analyzers.json`` ({name: get_analysis()}). They are first written into a staging folder
+inside ``out_dir`` (:mod:`ecore.engine.staged_output`); only when every writer has succeeded are
+they moved in, and the files an earlier backtest wrote there that this one does not (its
+``benchmark_daily.csv``, its ``analyzers.json``) are removed, so the folder never mixes two
+runs. A failing writer leaves ``out_dir`` as it was. Files no backtest wrote are never touched.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from .metrics import compute_metrics
@@ -54,22 +52,14 @@ def write_outputs(out_dir, result: BacktestResult, benchmark: BacktestResult | N
     as ``BacktestRun.analyses``) become ``analyzers.json``. On any error nothing in ``out_dir``
     changes and the error propagates.
     """
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    from .staged_output import StagedFolder
+
     writers = dict(WRITERS)
     if analyses:
         writers["analyzers.json"] = lambda p, r, b, rf: p.write_text(
             json.dumps(analyses, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     names = [n for n in writers if benchmark is not None or n != "benchmark_daily.csv"]
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.writing-", dir=out_dir.parent))
-    try:
+    with StagedFolder(out_dir, "backtest") as stage:
         for name in names:
-            writers[name](staging / name, result, benchmark, risk_free)
-        if not out_dir.exists():
-            os.replace(staging, out_dir)  # one rename: the folder appears complete or not at all
-        else:
-            for name in names:
-                os.replace(staging / name, out_dir / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return [out_dir / name for name in names]
+            writers[name](stage.path(name), result, benchmark, risk_free)
+        return stage.commit(names)

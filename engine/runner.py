@@ -30,6 +30,7 @@ TOP_LEVEL_KEYS = {
     "benchmark": "also run the 60/40 benchmark (true/false)",
     "analyzers": "backtrader analyzers to add (TradeAnalyzer, SharpeRatio, package.module.Class); "
                  "their results go to analyzers.json",
+    "accept_jumps": "run although a series the run needs moves by half or more in a day (true/false)",
     "params": "table of strategy parameters",
     "broker": "table of broker and margin settings",
 }
@@ -56,6 +57,7 @@ class BacktestConfig:
     scenario: dict | None = None
     benchmark: bool = True
     analyzers: tuple[str, ...] = ()  # "TradeAnalyzer" (backtrader's) or "package.module.Class"
+    accept_jumps: bool = False  # run although a close or settlement jumps by half or more in a day
 
     def replace(self, **changes) -> "BacktestConfig":
         return dataclasses.replace(self, **changes)
@@ -139,61 +141,54 @@ def _date_or_none(value, key: str) -> dt.date | None:
         raise UserError(f"{key}: not a date (YYYY-MM-DD): {value!r}") from None
 
 
-def config_from_mapping(mapping: dict, source: str = "config", base_dir: Path | None = None) -> BacktestConfig:
-    """Build a config from a dict (a parsed TOML file); unknown keys name themselves.  A strategy
-    given as ``package.module.Class`` is also looked for in ``base_dir`` (the file's folder)."""
-    from .instruments import PlanError, split_instruments
+def config_from_mapping(mapping: dict, source: str = "config", base_dir: Path | None = None,
+                        locate=None) -> BacktestConfig:
+    """Build a config from a dict (a parsed TOML file), checked against the schema of
+    :mod:`ecore.engine.validation.backtest_config`: unknown keys and values outside their range
+    are one-line errors naming the key (and its line and column when ``locate`` can tell, see
+    :func:`ecore.engine.validation.toml_position.locator`).  A strategy given as
+    ``package.module.Class`` is also looked for in ``base_dir`` (the file's folder)."""
+    from .instruments import PlanError, is_ours, split_instruments
+    from .validation.backtest_config import validate_config
+    from .validation.schema import Place, Text
 
+    place = Place(source, locate)
     unknown = [k for k in mapping if k not in TOP_LEVEL_KEYS]
     if unknown:
-        raise UserError(f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(TOP_LEVEL_KEYS)}")
-    strategy = mapping.get("strategy", "EfficientCore")
-    if not isinstance(strategy, str):
-        raise UserError(f"{source}: strategy must be a name or package.module.Class, got {strategy!r}")
-    cls = _strategy_class(strategy, f"{source}: strategy", (base_dir,) if base_dir else ())
-    params = mapping.get("params", {})
-    if not isinstance(params, dict):
-        raise UserError(f"{source}: params must be a table of strategy parameters, got {params!r}")
-    params = dict(params)
+        raise UserError(f"{place.describe((unknown[0],))}: unknown key {unknown[0]!r}; known keys: "
+                        f"{', '.join(TOP_LEVEL_KEYS)}")
+    strategy = Text("a strategy name or package.module.Class").check(
+        mapping.get("strategy", "EfficientCore"), place, ("strategy",))
+    cls = _strategy_class(strategy, f"{place.describe(('strategy',))}: strategy", (base_dir,) if base_dir else ())
+    checked = validate_config(mapping, cls, is_ours(cls), place, base_dir)
+    params = dict(checked.get("params", {}))
     _check_params(cls, params, source)
     try:
-        instruments = split_instruments(mapping.get("instruments"), f"{source}: instruments")
+        instruments = split_instruments(checked.get("instruments"), f"{source}: instruments")
     except PlanError as exc:
         raise UserError(str(exc)) from None
     _plan(cls, instruments, params, source)
-    broker = dict(mapping.get("broker", {}))
-    _check_broker(broker, source)
-    scenario = mapping.get("scenario")
-    if isinstance(scenario, str):
-        scenario = {"kind": scenario}
-    cash = mapping.get("cash", 10_000_000.0)
-    if not isinstance(cash, (int, float)) or isinstance(cash, bool) or cash <= 0:
-        raise UserError(f"{source}: cash must be a positive number of dollars, got {cash!r}")
-    data = mapping.get("data")
-    if data is not None and not isinstance(data, str):
-        raise UserError(f"{source}: data must be a folder path, got {data!r}")
-    benchmark = mapping.get("benchmark", True)
-    if not isinstance(benchmark, bool):
-        raise UserError(f"{source}: benchmark must be true or false, got {benchmark!r}")
-    analyzers = mapping.get("analyzers") or ()
-    if isinstance(analyzers, str):
-        analyzers = [a.strip() for a in analyzers.split(",") if a.strip()]
-    if not isinstance(analyzers, (list, tuple)) or not all(isinstance(a, str) for a in analyzers):
-        raise UserError(f"{source}: analyzers must be a list of backtrader analyzer names, got {analyzers!r}")
+    broker = dict(checked.get("broker", {}))
+    data = checked.get("data")
+    if data is not None and not Path(data).expanduser().is_dir():
+        what = "is a file, not a folder" if Path(data).expanduser().exists() else "folder not found"
+        raise place.error(("data",), f"{what}: {Path(data).expanduser()}")
+    analyzers = checked.get("analyzers") or ()
     for name in analyzers:
-        _analyzer_class(name, f"{source}: analyzers")
+        _analyzer_class(name, f"{place.describe(('analyzers',))}: analyzers")
     return BacktestConfig(
-        strategy=strategy.strip(),
+        strategy=strategy,
         instruments=instruments,
-        start=_date_or_none(mapping.get("start"), f"{source}: start"),
-        end=_date_or_none(mapping.get("end"), f"{source}: end"),
-        cash=float(cash),
+        start=checked.get("start"),
+        end=checked.get("end"),
+        cash=float(checked.get("cash", 10_000_000.0)),
         data_dir=Path(data).expanduser() if data else None,
         params=params,
         broker=broker,
-        scenario=scenario,
-        benchmark=benchmark,
+        scenario=checked.get("scenario"),
+        benchmark=checked.get("benchmark", True),
         analyzers=tuple(analyzers),
+        accept_jumps=checked.get("accept_jumps", False),
     )
 
 
@@ -206,10 +201,16 @@ def read_config_file(path) -> dict:
         import tomli as tomllib
     p = Path(path).expanduser()
     try:
-        with p.open("rb") as fh:
-            mapping = tomllib.load(fh)
+        text = p.read_bytes().decode("utf-8")
+        mapping = tomllib.loads(text)
     except FileNotFoundError:
         raise UserError(f"config file not found: {p}") from None
+    except IsADirectoryError:
+        raise UserError(f"{p}: is a folder, not a config file (TOML)") from None
+    except PermissionError:
+        raise UserError(f"{p}: cannot be read (permission denied)") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{p}: not a text file (byte {exc.start} is not UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{p}: not valid TOML: {exc}") from None
     data = mapping.get("data")
@@ -220,9 +221,12 @@ def read_config_file(path) -> dict:
 
 
 def load_config(path) -> BacktestConfig:
-    """Read a TOML config file; errors name the file and the key."""
+    """Read a TOML config file; errors name the file, the line and the key."""
+    from .validation.toml_position import locator
+
     p = Path(path).expanduser()
-    return config_from_mapping(read_config_file(p), source=str(p), base_dir=p.resolve().parent)
+    mapping = read_config_file(p)
+    return config_from_mapping(mapping, source=str(p), base_dir=p.resolve().parent, locate=locator(p))
 
 
 def _check_params(cls, params: dict, source: str) -> None:
@@ -281,6 +285,12 @@ def _spans(plan, market) -> tuple[dict, dict]:
                 soft[f"{f.instrument} (launched)"] = (spec(f.instrument).launched, yields[1])
         else:
             col = market.closes[f.instrument].dropna()
+            if col.empty:
+                from .data_requirements import data_folder_of, series_file
+
+                raise UserError(f"{series_file(data_folder_of(market), 'closes', f.instrument)}: "
+                                f"no closes for {f.instrument} ({market.source}): the file has no rows "
+                                "with a value")
             hard[f.instrument] = (col.index[0].date(), col.index[-1].date())
     return hard, soft
 
@@ -439,6 +449,14 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
     return result, strat
 
 
+def check_scenario_date(scenario, start: dt.date, end: dt.date) -> None:
+    """A stress scenario happens inside the run: one dated outside it would be labelled and
+    described as applied while changing nothing."""
+    if not start <= scenario.date <= end:
+        raise UserError(f"scenario.date: {scenario.date.isoformat()} is outside the run "
+                        f"({start.isoformat()} to {end.isoformat()}): the {scenario.kind} would never happen")
+
+
 class StrategyError(UserError):
     """A user's strategy raised during the run: one line naming the strategy and the error
     (``ECORE_DEBUG=1`` shows the traceback)."""
@@ -561,11 +579,30 @@ def _check_instruments(plan, market, source: str) -> None:
 
 def check_against_data(config: BacktestConfig, market) -> None:
     """Before a run (a sweep checks its first run so): the config's instruments exist in
-    ``market`` and its window lies inside the data; errors name what is wrong."""
+    ``market``, its window lies inside the data and every series it needs covers the window
+    (:func:`check_data_sufficiency`); errors name what is wrong."""
     cls = _strategy_class(config.strategy)
     plan = _plan(cls, config.instruments, config.params, "config")
     _check_instruments(plan, market, "config")
-    _window(config, market, [plan])
+    plans = [plan] + ([_plan(_strategy_class("SixtyForty"), (), {}, "benchmark")] if config.benchmark else [])
+    start, end = _window(config, market, plans)
+    check_data_sufficiency(config, cls, plans, market, start, end)
+
+
+def check_data_sufficiency(config: BacktestConfig, cls, plans, market, start, end) -> None:
+    """Every series the runs of ``plans`` need covers ``start``..``end`` without a long hole
+    (:func:`ecore.engine.data_requirements.run_requirements`), and no close or real settlement
+    they use jumps by half or more in a day unless ``config.accept_jumps``."""
+    from .data_requirements import run_requirements
+    from .validation.sufficiency import check_close_jumps, check_requirements, check_settlement_jumps
+
+    requirements = run_requirements(plans, market, start, end, config.data_dir,
+                                    _effective_params(cls, config.params))
+    check_requirements(market, requirements)
+    if not config.accept_jumps:
+        check_close_jumps(market, {s for p in plans for s in p.symbols}, start, end)
+        folder = Path(config.data_dir) / "real_futures" if config.data_dir else None
+        check_settlement_jumps(market, {r for p in plans for r in p.futures_roots}, start, end, folder)
 
 
 def run_backtest(config: BacktestConfig, market=None, progress: bool = False) -> BacktestRun:
@@ -582,6 +619,9 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     plan = _plan(cls, config.instruments, config.params, "config")
     bench_plan = _plan(SixtyForty, (), {}, "benchmark") if config.benchmark else None
     if market is None:
+        from .validation.sufficiency import check_yield_headers
+
+        check_yield_headers(config.data_dir)
         try:
             market = load_market(config.data_dir)
         except (FileNotFoundError, KeyError) as exc:
@@ -590,18 +630,25 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
         raise UserError(f"{market.source}: no yields/DGS3MO.csv: the 3-month bill rate is the short "
                         "rate for cash and futures carry")
     _check_instruments(plan, market, "config")
-    start, end = _window(config, market, [plan] + ([bench_plan] if bench_plan else []))
+    plans = [plan] + ([bench_plan] if bench_plan else [])
+    start, end = _window(config, market, plans)
+    check_data_sufficiency(config, cls, plans, market, start, end)
     try:
         scenario = parse_scenario(config.scenario)
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     if scenario is not None:
         scenario = with_date(scenario, start, end)
+        check_scenario_date(scenario, start, end)
         market = shock_market(market, scenario)
     roots = list(plan.futures_roots)
     book = None
     if roots:
         book = build_price_book(market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
+    if book is not None:
+        from .validation.plausibility import check_ladder_plausible
+
+        check_ladder_plausible(cls, config, book, start, end)
     params = dict(config.params)
     if scenario is not None and "meet_margin_calls" in _effective_params(cls, {}):
         # A stress scenario is there to show forced liquidation and its cost, unless the user

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -118,4 +119,32 @@ def test_a_successful_run_replaces_its_own_files_and_keeps_unrelated_ones(tmp_pa
     write_outputs(out, *pair)
     assert (out / "notes.txt").read_text() == "mine"
     assert header(out / "daily.csv")[0] == "date"
-    assert len(list(out.iterdir())) == 7
+    assert len(list(out.iterdir())) == 8  # six outputs, notes.txt and the manifest
+
+
+def test_a_rerun_without_the_benchmark_removes_the_earlier_benchmark_file(tmp_path, pair):
+    out = tmp_path / "out"
+    write_outputs(out, *pair)
+    assert (out / "benchmark_daily.csv").exists()
+    (out / "notes.txt").write_text("mine")
+    write_outputs(out, pair[0], None)
+    names = {p.name for p in out.iterdir()}
+    assert "benchmark_daily.csv" not in names
+    assert {"daily.csv", "metrics.json", "notes.txt", ".ecore-manifest.json"} <= names
+    assert json.loads((out / "metrics.json").read_text())["benchmark"] is None
+
+
+def test_a_staging_folder_left_by_a_killed_process_is_removed_by_the_next_run(tmp_path, pair):
+    out = tmp_path / "out"
+    dead = _dead_pid()
+    (out / f".ecore-staging-{dead}-abc").mkdir(parents=True)
+    (out / f".ecore-staging-{dead}-abc" / "daily.csv").write_text("half")
+    write_outputs(out, *pair)
+    assert not any(p.name.startswith(".ecore-staging-") for p in out.iterdir())
+
+
+def _dead_pid() -> int:
+    """The id of a process that has exited."""
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid

@@ -82,14 +82,22 @@ def test_the_growth_curves_of_the_best_runs_are_in_the_report(grid_on_pool):
 
 
 @pytest.mark.slow
-def test_a_parameter_set_with_an_invalid_value_is_a_row_with_its_error(tmp_path):
+def test_a_swept_value_outside_its_range_is_refused_before_any_run(tmp_path):
     spec = parse_sweep({"strategy": "EfficientCore", "start": "2021-01-04", "end": "2021-03-31",
-                        "grid": {"roll_offset": [5, -3]}})
-    outcome = run_sweep(spec, tmp_path / "out", executor=LocalPool(2), progress=False, report=False)
-    bad = outcome.table[outcome.table["roll_offset"] == -3].iloc[0]
-    good = outcome.table[outcome.table["roll_offset"] == 5].iloc[0]
-    assert bad["status"] == "failed" and "roll offset" in bad["error"] and pd.isna(bad["rank"])
-    assert good["status"] == "ok" and good["rank"] == 1
+                        "grid": {"roll_offset": [5, -3]}}, source="s.toml")
+    with pytest.raises(ValueError, match=r"s.toml: grid.roll_offset: must be a whole number from 2 to 40 .* got -3"):
+        run_sweep(spec, tmp_path / "out", executor=LocalPool(2), progress=False, report=False)
+    assert not (tmp_path / "out" / "runs.jsonl").exists()
+
+
+def test_the_ends_of_a_range_and_of_a_random_draw_are_checked_before_any_run(tmp_path):
+    ranged = parse_sweep({"strategy": "EfficientCore", "range": {"drift_band": {"start": 0.1, "stop": 0.9, "step": 0.4}}})
+    with pytest.raises(ValueError, match=r"range.drift_band: must be a number above 0 up to 0.5 .* got 0.9"):
+        run_sweep(ranged, tmp_path / "a", executor=LocalPool(1), progress=False)
+    drawn = parse_sweep({"strategy": "EfficientCore", "random": {
+        "samples": 3, "seed": 1, "params": {"expense_ratio": {"low": 0.001, "high": 5.0}}}})
+    with pytest.raises(ValueError, match=r"random.params.expense_ratio: must be a number from 0 to 0.05"):
+        run_sweep(drawn, tmp_path / "b", executor=LocalPool(1), progress=False)
 
 
 def test_an_unknown_strategy_parameter_is_an_error_naming_it_before_any_run(tmp_path):

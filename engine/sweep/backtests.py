@@ -110,10 +110,55 @@ def backtest_config(spec: SweepSpec, config: dict):
             mapping[key] = config[key]
     if config.get("cash") is not None:
         mapping["cash"] = config["cash"]
+    if config.get("accept_jumps"):
+        mapping["accept_jumps"] = True
     out = config_from_mapping(mapping, source=spec.source, base_dir=spec.base_dir)
     if config.get("data_dir") is not None:
         out = out.replace(data_dir=Path(config["data_dir"]))
     return out
+
+
+def check_axes(spec: SweepSpec) -> None:
+    """Every value a swept axis can take is inside the parameter's (or broker setting's) range,
+    before any run: the ends of a range or of a random draw, every grid value and choice.  Errors
+    name the sweep file, the line and the axis."""
+    from ..instruments import is_ours, strategy_class
+    from ..validation.backtest_config import broker_rules, params_rules
+    from ..validation.schema import Place
+    from ..validation.toml_position import locator
+    from .space import Choice, Steps
+
+    cls = strategy_class(spec.strategy, f"{spec.source}: strategy", _search(spec))
+    params = params_rules(cls, is_ours(cls)).fields
+    broker = broker_rules(spec.base_dir).fields
+    place = Place(spec.source, locator(Path(spec.source)) if Path(spec.source).is_file() else None)
+
+    def rule_of(name):
+        if name.startswith("broker."):
+            return broker.get(name[len("broker."):])
+        return params.get(name)
+
+    for name, values in spec.space.grid:
+        rule = rule_of(name)
+        if rule is None:
+            continue
+        if isinstance(values, Steps):
+            key, probes = f"range.{name}", [values[0], values[-1]] + ([values[1]] if len(values) > 1 else [])
+        else:
+            key, probes = f"grid.{name}", list(values)
+        for v in probes:
+            rule.check(v, place, tuple(key.split(".")))
+    for name, dist in spec.space.random:
+        rule = rule_of(name)
+        if rule is None:
+            continue
+        key = f"random.params.{name}"
+        if isinstance(dist, Choice):
+            for v in dist.values:
+                rule.check(v, place, tuple(key.split(".")))
+        else:
+            for v in (dist.low, dist.high):
+                rule.check(int(v) if dist.integer else v, place, tuple(key.split(".")))
 
 
 class EventDrivenBacktester(Backtester):
@@ -145,8 +190,9 @@ class EventDrivenBacktester(Backtester):
         from ...data.market import load_market
         from ..runner import check_against_data
 
-        points = spec.points()
-        config = backtest_config(spec, spec.run_config(points[0] if points else {}))
+        check_axes(spec)
+        first = next(spec.space.iter_points(), {})
+        config = backtest_config(spec, spec.run_config(first))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # data warnings are the runs' to report
             check_against_data(config, load_market(spec.data_dir))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import signal
 import sys
 from pathlib import Path
 
@@ -33,23 +34,27 @@ def add_parser(sub) -> None:
     p.add_argument("--out", metavar="DIR",
                    help=f"output folder (default: {DEFAULT_OUT_ROOT}/sweep-<file name>)")
     p.add_argument("--retry-failed", action="store_true", help="run failed runs again on resume")
+    p.add_argument("--max-runs", type=int, metavar="N", dest="max_runs",
+                   help="refuse a sweep of more than N runs, counted before any is built (default 10,000)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_command)
 
 
 def run_command(args) -> int:
-    from ..cli import UserError
-    from .driver import SweepInterrupted, run_sweep
+    from ..cli import EXIT_INTERRUPTED, EXIT_TERMINATED, UserError
+    from ..validation.options import check_sweep_folder
+    from .driver import DEFAULT_MAX_RUNS, SweepInterrupted, check_size, run_sweep
     from .executors import DaskCluster, LocalPool
     from .spec import load_sweep
     from .store import StoreBusy
 
     spec = load_sweep(args.file)
     if args.top is not None:
-        if args.top < 1:
-            raise UserError(f"--top must be at least 1, got {args.top}")
         spec = dataclasses.replace(spec, top=args.top)
+    max_runs = args.max_runs or DEFAULT_MAX_RUNS
+    runs = check_size(spec, max_runs)
     out = Path(args.out) if args.out else DEFAULT_OUT_ROOT / f"sweep-{Path(args.file).stem}"
+    check_sweep_folder(out, runs)
     executor = DaskCluster(args.cluster, args.workers) if args.cluster else LocalPool(args.workers)
     progress = not args.no_progress
     try:
@@ -62,18 +67,25 @@ def run_command(args) -> int:
                   f"{fast_table.attrs.get('seconds', float('nan')):.1f} s → {out / 'fast.csv'}")
         else:
             outcome = run_sweep(spec, out, executor=executor, retry_failed=args.retry_failed,
-                                progress=progress)
+                                progress=progress, max_runs=max_runs)
     except SweepInterrupted as exc:
-        print(f"ecore sweep: {exc}", file=sys.stderr)
-        return 130
+        terminated = exc.signum == signal.SIGTERM
+        print(f"ecore sweep: {'terminated (SIGTERM)' if terminated else 'interrupted (Ctrl-C)'}: {exc}",
+              file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except StoreBusy as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
-        if args.cluster:
+        if args.cluster and exc.filename is None:
             # No scheduler at that address (or it went away): say so in one line.
             raise UserError(f"cannot reach the Dask cluster {args.cluster}: {exc}") from None
         raise
     print(summary(outcome, spec, executor.describe()))
+    t = outcome.table
+    if len(t) and (t["status"] != "ok").all():
+        first = t.iloc[0]["error"]
+        print(f"ecore sweep: error: all {len(t)} runs failed; first error: {first}", file=sys.stderr)
+        return 1
     return 0
 
 

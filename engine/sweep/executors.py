@@ -12,11 +12,17 @@ import logging
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import itertools
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from .runs import Backtester, RunRecord, RunTask, execute, init_pool_worker
 from .spec import SweepSpec
+
+
+#: Tasks handed to the pool ahead of its workers: enough to keep them busy, few enough that a
+#: sweep of any size holds only these in memory.
+IN_FLIGHT_PER_WORKER = 2
 
 
 class WorkerDied(RuntimeError):
@@ -31,9 +37,11 @@ class Executor(ABC):
     """Runs a sweep's tasks; ``describe()`` says where, for the progress line."""
 
     @abstractmethod
-    def run(self, tasks: list[RunTask], token: str, backtester: Backtester,
-            spec: SweepSpec) -> Iterator[RunRecord]:
-        """Yield each task's record as it finishes; closing the iterator stops what is left."""
+    def run(self, tasks, token: str, backtester: Backtester, spec: SweepSpec,
+            total: int | None = None) -> Iterator[RunRecord]:
+        """Yield each task's record as it finishes; closing the iterator stops what is left.
+        ``tasks`` is any iterable of RunTask (``total`` of them, when known): it is consumed a
+        few tasks ahead of the workers, never all at once."""
 
     @abstractmethod
     def describe(self) -> str:
@@ -51,21 +59,31 @@ class LocalPool(Executor):
     def describe(self) -> str:
         return f"local pool, {self.workers} worker{'s' if self.workers != 1 else ''}"
 
-    def run(self, tasks, token, backtester, spec):
-        if not tasks:
+    def run(self, tasks, token, backtester, spec, total=None):
+        tasks = iter(tasks)
+        first = next(tasks, None)
+        if first is None:
             return
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), initializer=init_pool_worker,
-                                   initargs=(token, backtester, spec))
+        workers = self.workers if total is None else max(1, min(self.workers, total))
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=init_pool_worker,
+                                   initargs=(token, backtester, spec, os.getpid()))
         finished = False
         try:
-            futures = [pool.submit(execute, task, token, backtester, spec) for task in tasks]
-            for future in as_completed(futures):
-                try:
-                    record = future.result()
-                except BrokenProcessPool:
-                    raise WorkerDied("a worker process died (killed or out of memory); "
-                                     "run the sweep again to resume") from None
-                yield record
+            pending = set()
+            queue = itertools.chain([first], tasks)
+            for task in itertools.islice(queue, IN_FLIGHT_PER_WORKER * workers):
+                pending.add(pool.submit(execute, task, token, backtester, spec))
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    try:
+                        record = future.result()
+                    except BrokenProcessPool:
+                        raise WorkerDied("a worker process died (killed or out of memory); "
+                                         "run the sweep again to resume") from None
+                    for task in itertools.islice(queue, 1):
+                        pending.add(pool.submit(execute, task, token, backtester, spec))
+                    yield record
             finished = True
         finally:
             _stop_pool(pool, wait=finished)
@@ -112,8 +130,10 @@ class DaskCluster(Executor):
             return f"Dask LocalCluster, {n} worker{'s' if n != 1 else ''}"
         return f"Dask cluster at {self.address}"
 
-    def run(self, tasks, token, backtester, spec):
-        if not tasks:
+    def run(self, tasks, token, backtester, spec, total=None):
+        tasks = iter(tasks)
+        first = next(tasks, None)
+        if first is None:
             return
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_as_completed
@@ -126,21 +146,31 @@ class DaskCluster(Executor):
             client = Client(cluster)
         else:
             client = Client(self.address, timeout="30s")
-        futures = []
+        task_of = {}
         try:
             _check_workers(client, backtester, spec)
-            futures = client.map(execute, tasks, token=token, backtester=backtester, spec=spec, pure=False)
-            task_of = {future.key: task for future, task in zip(futures, tasks)}
-            for future in dask_as_completed(futures):
+            queue = itertools.chain([first], tasks)
+            # A window of tasks ahead of the cluster's threads, topped up as runs finish.
+            window = IN_FLIGHT_PER_WORKER * max(1, sum(client.nthreads().values()) or 1)
+
+            def submit(task):
+                future = client.submit(execute, task, token=token, backtester=backtester, spec=spec, pure=False)
+                task_of[future.key] = (future, task)
+                return future
+
+            running = dask_as_completed([submit(t) for t in itertools.islice(queue, window)])
+            for future in running:
+                _, task = task_of.pop(future.key)
                 try:
                     record = future.result()
                 except Exception as exc:  # the task killed its workers, or could not be sent
-                    task = task_of[future.key]
                     record = RunRecord(task.key, task.params, "failed", error=f"{type(exc).__name__}: {exc}")
                 future.release()
+                for nxt in itertools.islice(queue, 1):
+                    running.add(submit(nxt))
                 yield record
         finally:
-            pending = [f for f in futures if not f.done()]
+            pending = [f for f, _ in task_of.values() if not f.done()]
             if pending:
                 client.cancel(pending)
             client.close()

@@ -799,24 +799,33 @@ def run_fast_sweep(spec, out_dir, executor=None, progress: bool = True, retry_fa
     Returns (the event-driven :class:`~.driver.SweepOutcome`, the fast table)."""
     from .driver import run_sweep
 
+    from ..staged_output import StagedFolder
+    from .store import SWEEP_COMMAND
+
+    from .backtests import check_axes
+
+    check_axes(spec)  # every swept value in its range, before the fast path or any run
     table = fast_table(spec)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     seconds = table.attrs["seconds"]
-    table.to_parquet(out / "fast.parquet", index=False)
-    table.to_csv(out / "fast.csv", index=False)
+    fast_files = ["fast.parquet", "fast.csv"]
+    with StagedFolder(out, SWEEP_COMMAND) as stage:
+        table.to_parquet(stage.path("fast.parquet"), index=False)
+        table.to_csv(stage.path("fast.csv"), index=False)
+        stage.commit(fast_files)
     table.attrs["seconds"] = seconds
     best = table[table["rank"].notna()].head(spec.top)
     points = [{name: _plain(row[name]) for name in spec.parameter_names} for _, row in best.iterrows()]
     if not points:
         raise FastPathError("no parameter set could be evaluated by the fast path; see fast.csv")
     outcome = run_sweep(spec, out, executor=executor, progress=progress, retry_failed=retry_failed,
-                        points=points, report=False)
+                        points=points, report=False, also_current=fast_files)
     from .report import write_report
     from .store import ResultStore
 
     with ResultStore(out) as store:  # the heatmap of every set (fast), the growth of the best (event-driven)
-        outcome.html = write_report(outcome.table, spec, store, out / "sweep.html", heatmap_table=table)
+        outcome.html = write_report(outcome.table, spec, store, out / "sweep.html", heatmap_table=table,
+                                    also_current=[*fast_files, outcome.parquet.name, outcome.csv.name])
     return outcome, table
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from .spec import SweepSpec
 from .store import DEFAULT_RANK_METRIC, ResultStore
 
+REPORT_FILE = "sweep.html"
 MAX_PAIRS = 45          # heatmap menu entries (all pairs of 10 parameters)
 MAX_LEVELS = 12         # a numeric parameter with more distinct values is binned
 BINS = 10
@@ -179,8 +180,15 @@ table.runs td, table.runs th {{ padding: 0.25em 0.7em; border-bottom: 1px solid 
 
 
 def write_report(table: pd.DataFrame, spec: SweepSpec, store: ResultStore, path: str | Path,
-                 heatmap_table: pd.DataFrame | None = None) -> Path:
-    """Write ``sweep.html`` to ``path``; returns the path."""
+                 heatmap_table: pd.DataFrame | None = None, also_current=()) -> Path:
+    """Write ``sweep.html`` to ``path``, whole or not at all (staged and moved in, so a full
+    disk never leaves a truncated page); returns the path."""
+    from ..staged_output import StagedFolder
+    from .store import SWEEP_COMMAND
+
     path = Path(path)
-    path.write_text(render_report(table, spec, store, heatmap_table), encoding="utf-8")
+    page = render_report(table, spec, store, heatmap_table)
+    with StagedFolder(path.parent, SWEEP_COMMAND) as stage:
+        stage.path(path.name).write_text(page, encoding="utf-8")
+        stage.commit([path.name], also_current)
     return path

@@ -111,12 +111,38 @@ def loaded_market(token: str, backtester: Backtester, spec: SweepSpec) -> Any:
         return _LOADED[token]
 
 
-def init_pool_worker(token: str, backtester: Backtester, spec: SweepSpec) -> None:
+def init_pool_worker(token: str, backtester: Backtester, spec: SweepSpec, parent: int | None = None) -> None:
     """Process-pool initializer: ignore Ctrl-C (the parent stops the pool), let SIGTERM end the
-    process (a handler inherited from the parent could turn it into an exception), load the data."""
+    process (a handler inherited from the parent could turn it into an exception), close the
+    copy of the sweep's lock inherited through fork, die with the parent, load the data."""
+    from .store import release_inherited_locks
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    release_inherited_locks()
+    if parent is not None:
+        die_with_parent(parent)
     loaded_market(token, backtester, spec)
+
+
+#: Seconds between two checks that a pool worker's parent still runs.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process as soon as process ``parent`` is gone (``kill -9`` of the sweep leaves
+    no worker running on): a daemon thread watches the parent's id, which changes when the
+    parent dies and the worker is handed to init or a subreaper."""
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(PARENT_CHECK_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="ecore-parent-watch", daemon=True).start()
 
 
 def execute(task: RunTask, token: str, backtester: Backtester, spec: SweepSpec) -> RunRecord:

@@ -43,12 +43,13 @@ Grid and range axes form a product; each point is combined with every random dra
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .space import Choice, ParameterSpace, Uniform, Value, expand_range
+from .space import Choice, ParameterSpace, Steps, Uniform, Value
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -58,7 +59,7 @@ else:  # pragma: no cover
 BROKER_PREFIX = "broker."
 TOP_LEVEL_KEYS = (
     "strategy", "instruments", "start", "end", "cash", "data", "scenario", "benchmark", "rank_by",
-    "ascending", "top", "heatmap", "params", "broker", "grid", "range", "random",
+    "ascending", "top", "heatmap", "params", "broker", "grid", "range", "random", "accept_jumps",
 )
 
 
@@ -94,6 +95,7 @@ class SweepSpec:
     heatmap: tuple[str, str] | None = None
     source: str = "<sweep>"
     base_dir: Path | None = field(default=None, hash=False)
+    accept_jumps: bool = False
 
     @property
     def parameter_names(self) -> list[str]:
@@ -127,6 +129,8 @@ class SweepSpec:
             "broker": broker,
             "scenario": self.scenario,
             "benchmark": self.benchmark,
+            # only when set, so that resume keys of earlier sweeps stay valid
+            **({"accept_jumps": True} if self.accept_jumps else {}),
         }
 
 
@@ -187,6 +191,7 @@ def parse_sweep(data: dict, source: str = "<sweep>", base_dir: Path | None = Non
     if scenario is not None and not isinstance(scenario, (str, dict)):
         raise fail("scenario", f"must be a scenario name or table, got {scenario!r}")
     benchmark = _bool(data, "benchmark", False, fail)
+    accept_jumps = _bool(data, "accept_jumps", False, fail)
     ascending = _bool(data, "ascending", False, fail)
 
     rank_by = data.get("rank_by")
@@ -216,6 +221,10 @@ def parse_sweep(data: dict, source: str = "<sweep>", base_dir: Path | None = Non
             raise fail(f"grid.{name}", f"must be a non-empty list of values, got {values!r}")
         for v in values:
             _check_scalar(v, f"grid.{name}", fail)
+        idents = [(type(v).__name__, v) for v in values]
+        for i, ident in enumerate(idents):
+            if ident in idents[:i]:
+                raise fail(f"grid.{name}", f"value {values[i]!r} is listed twice")
         grid[name] = tuple(values)
 
     for name, rng in _flatten_broker(_table(data, "range", fail), "range", fail).items():
@@ -226,10 +235,10 @@ def parse_sweep(data: dict, source: str = "<sweep>", base_dir: Path | None = Non
             raise fail(key, "must be a table with exactly start, stop and step")
         for part in ("start", "stop", "step"):
             v = rng[part]
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise fail(f"{key}.{part}", f"must be a number, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise fail(f"{key}.{part}", f"must be a finite number, got {v!r}")
         try:
-            grid[name] = expand_range(rng["start"], rng["stop"], rng["step"])
+            grid[name] = Steps(rng["start"], rng["stop"], rng["step"])  # lazy: counted, not built
         except ValueError as exc:
             raise fail(key, str(exc)) from None
 
@@ -259,7 +268,7 @@ def parse_sweep(data: dict, source: str = "<sweep>", base_dir: Path | None = Non
         cash=None if cash is None else float(cash),
         data_dir=data_dir, scenario=scenario, benchmark=benchmark, params=params, broker=broker,
         rank_by=rank_by, ascending=ascending, top=top, heatmap=heatmap, source=source,
-        base_dir=base_dir,
+        base_dir=base_dir, accept_jumps=accept_jumps,
     )
 
 
@@ -310,6 +319,8 @@ def _flatten_broker(table: dict, section: str, fail) -> dict:
 def _check_scalar(value, key: str, fail) -> None:
     if not isinstance(value, (bool, int, float, str)):
         raise fail(key, f"values must be numbers, strings or booleans, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise fail(key, f"values must be finite numbers, got {value!r}")
 
 
 def _random(data: dict, grid: dict, fail) -> tuple[list, int, int]:
@@ -351,8 +362,8 @@ def _random(data: dict, grid: dict, fail) -> tuple[list, int, int]:
             raise fail(f"{key}.{sorted(extra)[0]}", "unknown key (known: low, high, integer, log, choices)")
         for part in ("low", "high"):
             v = d.get(part)
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise fail(f"{key}.{part}", f"must be a number, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise fail(f"{key}.{part}", f"must be a finite number, got {v!r}")
         low, high = d["low"], d["high"]
         if high <= low:
             raise fail(f"{key}.high", f"must be above low ({low}), got {high}")
