@@ -51,6 +51,8 @@ def financing_rate(rates: pd.DataFrame) -> pd.Series:
     sofr = rates["SOFR"].dropna() if "SOFR" in rates.columns else pd.Series(dtype=float)
     if sofr.empty:
         out = ff
+    elif ff.empty:
+        out = sofr
     else:
         out = pd.concat([ff[ff.index < SOFR_START], sofr[sofr.index >= SOFR_START]])
     if out.empty:

@@ -97,7 +97,12 @@ class FuturesModel:
         self.curve = Curve.build(self.par, lo, hi, curve_spec)
         sec = market_securities(market)
         self.securities = sec if sec.maturity_sorted else sec.by_maturity()
-        repo = repo_on(self.curve.days, financing_rate(market_rates(market)))
+        rate = financing_rate(market_rates(market))
+        repo = repo_on(self.curve.days, rate)
+        if np.isnan(repo).any():
+            raise ValueError(f"{market.source or 'the market data'}: the overnight rate starts on "
+                             f"{rate.index[0].date()}, after the first day to price ({self.first}): rates/ needs "
+                             "DFF (or EFFR) for the years before SOFR; `ecore data download` fetches it")
         if spread is None:
             spread = ImpliedRepoSpread.bundled()
         spreads = {} if spread is False else {r: spread.on(r, self.curve.days) for r in ALL_ROOTS}
