@@ -235,7 +235,7 @@ def price_root(root: str, m: Market, first: dt.date, last: dt.date, from_listing
     parts = (left[j], 1.0 - acc_t[j], acc_t[j])
     years = np.maximum((all_mat[bj] - tj) / 365.25, 1 / 365.25)
     guess = 2.0 * (principal_df[j] ** (-1.0 / (2.0 * years)) - 1.0)
-    y = yield_from_price(cpn[j], clean, parts, guess=guess, iterations=4)
+    y = yield_from_price(cpn[j], clean, parts, guess=guess, iterations=3)  # 5e-9 of dv01 from 8 steps
     dv01_bond = dv01_from_yield(cpn[j], y, parts) * (1 + rj * (Tj - tj) / 360.0)
     dv01 = face / 100.0 * dv01_bond / cf[j]
     duration = dv01 / (fmin * face / 100.0) * 1e4

@@ -213,10 +213,18 @@ def svensson_grid(par: ParCurve, rows, spec: CurveSpec) -> np.ndarray:
 def trailing_average(x: np.ndarray, halflife: float) -> np.ndarray:
     """Exponential moving average along axis 0 (rows in time order), started at the first row."""
     a = 1.0 - 0.5 ** (1.0 / halflife)
+    b = 1.0 - a
     y = np.empty_like(x)
     y[0] = x[0]
-    for i in range(1, len(x)):  # rows are contiguous: one vector step a day
-        y[i] = a * x[i] + (1 - a) * y[i - 1]
+    # y_t = b^t (y_0 + a sum_{s<=t} b^-s x_s), evaluated in blocks short enough that b^-s stays
+    # far from overflow: a cumulative sum per block instead of a Python loop over days
+    block = max(1, int(200 * halflife))
+    start = 1
+    while start < len(x):
+        stop = min(start + block, len(x))
+        k = np.arange(1, stop - start + 1, dtype=float)[:, None]
+        y[start:stop] = b ** k * (y[start - 1] + a * np.cumsum(x[start:stop] * b ** -k, axis=0))
+        start = stop
     return y
 
 
