@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .baskets import basket, remaining_months
+from .baskets import basket_with_dates, remaining_months
 from .bond_dates import CouponTable, add_months, end_of_month, to_days
 from .bond_math import cf_from_term, dv01_from_yield, notional_coupon, yield_from_price
 from .contracts import Contract, nearest_listed, spec
@@ -160,11 +160,13 @@ def price_root(root: str, m: Market, first: dt.date, last: dt.date, from_listing
 
     # slots: one per (contract, basket member); each basket ends with the contract's stand-in
     # (index n_sec + k).  Pairs: one per (contract, day, member), contract-major, then day.
-    slot_parts, cf_parts, row_parts, pair_slot_parts, size_parts = [], [], [], [], []
+    slot_parts, cf_parts, row_parts, pair_slot_parts, size_parts, since_parts = [], [], [], [], [], []
     first_delivery, last_delivery = [], []
     n_slots = 0
     for k, (c, a, b, kd) in enumerate(spans):
-        idx = np.r_[basket(sec, c), n_sec + k]
+        members, since = basket_with_dates(sec, c)
+        idx = np.r_[members, n_sec + k]
+        since_parts.append(np.r_[since, np.iinfo(np.int32).min // 2])
         mats = np.r_[sec.maturity[idx[:-1]], stand_mat[k]]
         months = remaining_months(mats, c)
         cpns = np.r_[sec.coupon[idx[:-1]], stand_cpn[k]]
@@ -179,6 +181,7 @@ def price_root(root: str, m: Market, first: dt.date, last: dt.date, from_listing
         size_parts.append(np.full(ndays, nb))
         n_slots += nb
     slot_bond = np.concatenate(slot_parts)
+    slot_since = np.concatenate(since_parts)  # the day each member becomes deliverable
     slot_cf = np.concatenate(cf_parts)
     slot_fd = np.concatenate(first_delivery)
     slot_ld = np.concatenate(last_delivery)
@@ -190,7 +193,6 @@ def price_root(root: str, m: Market, first: dt.date, last: dt.date, from_listing
     # the securities table extended by the stand-ins
     all_mat = np.r_[sec.maturity, stand_mat]
     all_cpn = np.r_[sec.coupon, stand_cpn]
-    all_issue = np.r_[sec.issue, np.full(len(stand_mat), np.iinfo(np.int32).min // 2)]
     coupons = m.coupons.extended(stand_mat, end_of_month(stand_mat), add_months(stand_mat, -12 * 40))
     dates = coupons.dates
     # coupon position at the two corner delivery days, once per slot
@@ -217,7 +219,7 @@ def price_root(root: str, m: Market, first: dt.date, last: dt.date, from_listing
     F = np.where(late, F2, F1)
     # a stand-in only where no real deliverable security is issued that day
     is_stand = bond >= n_sec
-    issued = all_issue[bond] <= t
+    issued = slot_since[slot] <= t
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     real_count = np.add.reduceat((issued & ~is_stand).astype(np.int64), starts)
     gid = np.repeat(np.arange(len(sizes)), sizes)
@@ -260,7 +262,7 @@ def basket_on(m: Market, contract: Contract, day: int, futures_price: float | No
     if row < 0:
         raise ValueError("the day is before the curve")
     t = int(m.curve.days[row])
-    idx = basket(sec, contract)
+    idx, since = basket_with_dates(sec, contract)
     n = len(idx)
     months = remaining_months(sec.maturity[idx], contract)
     cf = np.atleast_1d(cf_from_term(sec.coupon[idx], months // 12, months % 12, contract.spec.cf_rounds_to_quarter,
@@ -281,8 +283,8 @@ def basket_on(m: Market, contract: Contract, day: int, futures_price: float | No
         corners.append((TT, i_T, acc_T, forward_price(dirty, half, r, tt, TT, i_t, i_T, acc_T, m.coupons.dates) / cf))
     late = corners[1][3] < corners[0][3]
     T, i_T, acc_T, converted = (np.where(late, a, b) for a, b in zip(corners[1], corners[0]))
-    issued = sec.issue[idx] <= t
-    clean = np.where(issued, dirty - half * acc_t, np.nan)  # not yet issued: no price
+    issued = since <= t
+    clean = np.where(issued, dirty - half * acc_t, np.nan)  # not yet deliverable: no price
     parts = (left, 1.0 - acc_t, acc_t)
     y = np.full(n, np.nan)
     if issued.any():
@@ -297,7 +299,7 @@ def basket_on(m: Market, contract: Contract, day: int, futures_price: float | No
     implied = np.where(issued, ((invoice + income) / dirty - 1.0) * 360.0 / days, np.nan)
     out = pd.DataFrame({
         "row": idx, "cusip": sec.cusip[idx], "coupon": cpn, "maturity": sec.maturity[idx].astype("datetime64[D]"),
-        "issue": sec.issue[idx].astype("datetime64[D]"), "issued": issued, "cf": cf, "clean": clean, "yield": y,
+        "issue": since.astype("datetime64[D]"), "issued": issued, "cf": cf, "clean": clean, "yield": y,
         "delivery": T.astype("datetime64[D]"), "converted": converted, "implied_repo": implied,
     })
     out["ctd"] = issued & (converted == model_f)

@@ -4,7 +4,10 @@ The grade of every root and contract month is data in the contract table
 (:attr:`ecore.data.contracts.ContractSpec.grades`, ``excluded``); this module applies it to a
 :class:`~ecore.data.securities.SecurityTable`.  Remaining term is counted in whole months from
 the first day of the delivery month (rounded down, as the rulebook says), and a security must
-be issued before the contract's last delivery day.
+be issued before the contract's last delivery day.  Where a grade caps the original term (ZT,
+Z3N, ZF, TN, TWE), an older issue that Treasury reopened as a new security of an eligible term
+(a 7-year note auctioned again as the month's 5-year or 2-year) joins the grade from that
+reissue (CBOT rule 21101.A).
 """
 
 from __future__ import annotations
@@ -26,6 +29,13 @@ def remaining_months(maturity, contract: Contract) -> np.ndarray:
 
 def basket(sec: SecurityTable, contract: Contract) -> np.ndarray:
     """Indices into ``sec`` of the securities deliverable into ``contract``, by maturity."""
+    return basket_with_dates(sec, contract)[0]
+
+
+def basket_with_dates(sec: SecurityTable, contract: Contract) -> tuple[np.ndarray, np.ndarray]:
+    """(indices into ``sec`` of the securities deliverable into ``contract`` by maturity, the
+    day number each becomes deliverable: its issue day, or for a grade capping the original term
+    the day it was reissued as a security of an eligible term, CBOT rule 21101.A)."""
     s = contract.spec
     g = s.grade(contract.year, contract.month)
     month0 = (contract.year - 1970) * 12 + contract.month - 1
@@ -43,15 +53,17 @@ def basket(sec: SecurityTable, contract: Contract) -> np.ndarray:
         ok &= months <= g.max_months
     bond = sec.is_bond[idx]
     ok &= (bond if "Bond" in g.kinds else False) | (~bond if "Note" in g.kinds else False)
+    since = sec.issue[idx]
     if g.original_term_months is not None:
-        lo, hi = g.original_term_months
-        ok &= (sec.term_months[idx] >= lo) & (sec.term_months[idx] <= hi)
-    ok &= sec.issue[idx] < to_days([contract.last_delivery_day()])[0]
+        since = sec.deliverable_from(idx, g.original_term_months)
+        ok &= since > 0
+    ok &= since < to_days([contract.last_delivery_day()])[0]
     for codes, cusip, _ in s.excluded:
         if contract.code in codes:
             ok &= sec.cusip[idx] != cusip
-    idx = idx[ok]
-    return idx[np.argsort(sec.maturity[idx], kind="stable")]
+    idx, since = idx[ok], since[ok]
+    order = np.argsort(sec.maturity[idx], kind="stable")
+    return idx[order], since[order]
 
 
 def issued_by(sec: SecurityTable, idx: np.ndarray, day) -> np.ndarray:

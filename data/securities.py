@@ -47,7 +47,7 @@ from .curve import ParCurve
 COUPON_STEP = 0.00125  # 1/8 %
 MIN_COUPON = 0.00125
 SECURITY_COLUMNS = ("cusip", "kind", "first_auction", "issue", "maturity", "term_months", "coupon_pct",
-                    "coupon_source")
+                    "coupon_source", "reissue", "reissue_term_months")
 
 
 class SecurityFileError(ValueError):
@@ -67,6 +67,17 @@ class SecurityTable:
     term_months: np.ndarray  # original term, issue to maturity, in whole months (rounded)
     coupon: np.ndarray
     source: np.ndarray  # how the coupon was found: 'price', 'reopen' or 'curve'
+    # A later auction that sold the issue as a new security of another term (a 7-year note
+    # reopened as the month's 5-year): its issue day and term in whole months; 0 where none.
+    # Contract grades that cap the original term accept it from that day (CBOT 21101.A).
+    reissue: np.ndarray = None
+    reissue_term_months: np.ndarray = None
+
+    def __post_init__(self):
+        if self.reissue is None:
+            object.__setattr__(self, "reissue", np.zeros(len(self.cusip), dtype=np.int64))
+        if self.reissue_term_months is None:
+            object.__setattr__(self, "reissue_term_months", np.zeros(len(self.cusip), dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.cusip)
@@ -81,22 +92,38 @@ class SecurityTable:
         order = np.lexsort((self.cusip, self.maturity))
         return SecurityTable(*(getattr(self, f)[order] for f in self.__dataclass_fields__))
 
+    def deliverable_from(self, idx, term_range) -> np.ndarray:
+        """The day each security of ``idx`` joins a grade whose original term must lie in
+        ``term_range`` (months, inclusive): its issue day when its own term does, the day of a
+        reissue whose term does (a 7-year note sold as a 5-year), else 0 (never)."""
+        lo, hi = term_range
+        own = (self.term_months[idx] >= lo) & (self.term_months[idx] <= hi)
+        re = (self.reissue[idx] > 0) & (self.reissue_term_months[idx] >= lo) & (self.reissue_term_months[idx] <= hi)
+        return np.where(own, self.issue[idx], np.where(re, self.reissue[idx], 0))
+
     def frame(self) -> pd.DataFrame:
         """As a table with ISO dates and the coupon in percent (the bundled file's columns)."""
         d = lambda x: pd.to_datetime(x.astype("datetime64[D]")).strftime("%Y-%m-%d")
         return pd.DataFrame({"cusip": self.cusip, "kind": np.where(self.is_bond, "Bond", "Note"),
                              "first_auction": d(self.first_auction), "issue": d(self.issue),
                              "maturity": d(self.maturity), "term_months": self.term_months,
-                             "coupon_pct": np.round(self.coupon * 100, 4), "coupon_source": self.source})
+                             "coupon_pct": np.round(self.coupon * 100, 4), "coupon_source": self.source,
+                             "reissue": np.where(self.reissue > 0, d(np.maximum(self.reissue, 0)), ""),
+                             "reissue_term_months": self.reissue_term_months})
 
     @classmethod
     def from_frame(cls, f: pd.DataFrame) -> "SecurityTable":
         """The inverse of :meth:`frame`."""
         mat = to_days(f["maturity"].to_numpy(dtype=str))
+        re = f["reissue"].fillna("").astype(str).to_numpy() if "reissue" in f.columns else np.full(len(f), "")
+        reissue = np.where(re != "", to_days(np.where(re != "", re, "1970-01-01")), 0)
+        reissue_term = (f["reissue_term_months"].fillna(0).to_numpy(np.int64) if "reissue_term_months" in f.columns
+                        else np.zeros(len(f), dtype=np.int64))
         return cls(f["cusip"].to_numpy(str), (f["kind"] == "Bond").to_numpy(),
                    to_days(f["first_auction"].to_numpy(dtype=str)), to_days(f["issue"].to_numpy(dtype=str)),
                    mat, end_of_month(mat), f["term_months"].to_numpy(np.int64),
-                   f["coupon_pct"].to_numpy(float) / 100.0, f["coupon_source"].to_numpy(str))
+                   f["coupon_pct"].to_numpy(float) / 100.0, f["coupon_source"].to_numpy(str),
+                   reissue, reissue_term)
 
     def index_of(self, cusip: str) -> int | None:
         """Row of ``cusip``, or None."""
@@ -115,7 +142,7 @@ def read_securities(path) -> SecurityTable:
         f = pd.read_csv(path, dtype={"cusip": str, "kind": str, "coupon_source": str})
     except (OSError, ValueError, EOFError) as exc:
         raise SecurityFileError(f"{path}: cannot be read as CSV: {exc}") from None
-    missing = [c for c in SECURITY_COLUMNS if c not in f.columns]
+    missing = [c for c in SECURITY_COLUMNS[:8] if c not in f.columns]  # the reissue columns are optional
     if missing:
         raise SecurityFileError(f"{path}, line 1: missing column(s) {', '.join(missing)}; "
                                 f"expected {','.join(SECURITY_COLUMNS)}")
@@ -220,8 +247,15 @@ def infer_coupons(auctions: pd.DataFrame, par: ParCurve) -> SecurityTable:
     coupon = np.where(has_price, c_price, np.where(has_reopen, c_reopen, c_floor))
     coupon = np.maximum(np.round(coupon / COUPON_STEP) * COUPON_STEP, MIN_COUPON)
     term_months = np.round((mat - issue) / (365.25 / 12)).astype(np.int64)
+    # a later auction sold as a new issue of another whole-year term ("5-Year" for a 7-year note)
+    whole = auctions[auctions["term"].str.fullmatch(r"\d+-Year")]
+    whole = whole.merge(first[["cusip", "term"]], on="cusip", suffixes=("", "_first"))
+    whole = whole[whole["term"] != whole["term_first"]].groupby("cusip").first().reindex(first["cusip"])
+    has = whole["issue"].notna().to_numpy()
+    reissue = np.where(has, to_days(whole["issue"].fillna(pd.Timestamp("1970-01-01")).values), 0)
+    reissue_term = np.where(has, np.round((mat - reissue) / (365.25 / 12)), 0).astype(np.int64)
     return SecurityTable(first["cusip"].to_numpy(str), (first["type"] == "Bond").to_numpy(), auction, issue,
-                         mat, eom, term_months, coupon, source)
+                         mat, eom, term_months, coupon, source, reissue, reissue_term)
 
 
 def _parts(coupons: CouponTable, rows, day):

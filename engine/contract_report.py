@@ -109,7 +109,7 @@ def basket_record(contract: Contract, day: dt.date | None = None, data_dir=None)
     implied repo rate against the contract's settlement that day, and which is cheapest to
     deliver.  Rates and prices as decimals and points; dates as ISO strings."""
     from ..data.basket_pricer import basket_on
-    from ..data.baskets import basket, remaining_months
+    from ..data.baskets import basket_with_dates, remaining_months
     from ..data.bond_dates import to_days
     from ..data.bond_math import cf_from_term, notional_coupon
     from ..data.market import load_market, market_securities
@@ -122,13 +122,13 @@ def basket_record(contract: Contract, day: dt.date | None = None, data_dir=None)
     if day is None:
         sec = market_securities(market)
         sec = sec if sec.maturity_sorted else sec.by_maturity()
-        idx = basket(sec, contract)
+        idx, since = basket_with_dates(sec, contract)
         months = remaining_months(sec.maturity[idx], contract)
         cfs = cf_from_term(sec.coupon[idx], months // 12, months % 12, contract.spec.cf_rounds_to_quarter,
                            notional_coupon(contract.year, contract.month)) if len(idx) else []
         issues = [{"cusip": sec.cusip[i], "coupon": float(sec.coupon[i]), "maturity": _iso(sec.maturity[i]),
-                   "issue": _iso(sec.issue[i]), "kind": "Bond" if sec.is_bond[i] else "Note", "cf": float(cf)}
-                  for i, cf in zip(idx, cfs)]
+                   "issue": _iso(d), "kind": "Bond" if sec.is_bond[i] else "Note", "cf": float(cf)}
+                  for i, d, cf in zip(idx, since, cfs)]
         if not issues:
             raise UserError(f"{contract.code}: no issue in the security table is deliverable (its contract grade: "
                             f"{head['contract_grade']})")
@@ -182,7 +182,7 @@ def render_basket(rec: dict) -> str:
     out = [f"{rec['code']} deliverable issues ({rec['contract_grade']}; {rec['securities_source']})"]
     if dated:
         out[0] = f"{rec['code']} deliverable issues on {rec['date']} ({rec['contract_grade']})"
-    head = ["CUSIP", "coupon %", "maturity", "issued", "CF"]
+    head = ["CUSIP", "coupon %", "maturity", "deliverable from", "CF"]
     if dated:
         head += ["clean", "yield %", "fwd/CF", "implied repo %", ""]
     rows = [head]
@@ -191,7 +191,7 @@ def render_basket(rec: dict) -> str:
         if dated:
             fmt = lambda x, k, f: "-" if x is None else f.format(x * k)
             row += [fmt(i["clean"], 1, "{:.3f}"), fmt(i["yield"], 100, "{:.3f}"), fmt(i["converted"], 1, "{:.3f}"),
-                    fmt(i["implied_repo"], 100, "{:.2f}"), "CTD" if i["ctd"] else ("not yet issued" if not i["issued"] else "")]
+                    fmt(i["implied_repo"], 100, "{:.2f}"), "CTD" if i["ctd"] else ("not yet deliverable" if not i["issued"] else "")]
         rows.append(row)
     widths = [max(len(r[k]) for r in rows) for k in range(len(head))]
     for n, row in enumerate(rows):

@@ -57,3 +57,17 @@ def test_bond_basket_has_no_upper_limit_before_march_2011():
     assert longest > to_days([dt.date(2040, 1, 1)])[0]
     capped = SEC.maturity[basket(SEC, Contract.parse("ZBH11"))].max()
     assert capped < to_days([dt.date(2036, 3, 1)])[0]
+
+
+def test_a_seven_year_note_reissued_as_a_five_year_joins_the_five_year_basket_from_the_reissue():
+    # 912828M80, a 7-year note of 30 Nov 2015, was auctioned again as the 5-year note of
+    # November 2017 (same coupon and maturity): CBOT 21101.A adds it to grades capping the
+    # original term from that issue day, 30 Nov 2017.
+    from ecore.data.baskets import basket_with_dates
+
+    idx, since = basket_with_dates(SEC, Contract.parse("ZFU18"))
+    k = list(SEC.cusip[idx]).index("912828M80")
+    assert since[k] == to_days(["2017-11-30"])[0]
+    assert SEC.issue[idx[k]] == to_days(["2015-11-30"])[0]
+    # and a 7-year note never reissued stays out
+    assert "912828M56" not in cusips("ZFU18")

@@ -38,6 +38,14 @@ def test_inferred_coupons_equal_somas_for_at_least_95_percent(table, shared):
     assert check["match"] == 312
 
 
+def test_a_note_sold_again_as_a_new_issue_of_another_term_records_that_reissue(table):
+    k = table.index_of("912828M80")  # 7-year note of 2015, auctioned as the 5-year of Nov 2017
+    assert table.term_months[k] == 84
+    assert str(table.reissue[k].astype("datetime64[D]")) == "2017-11-30"
+    assert table.reissue_term_months[k] == 60
+    assert int((table.reissue > 0).sum()) == 26  # of the 28 reissues in the history, two are TIPS
+
+
 def test_tips_and_floaters_are_left_out(auctions, table):
     first = first_auctions(auctions).set_index("cusip")
     assert first.loc["912828ZK9", "frn"]  # 2-year floater of April 2020, reopened as "1-Year 10-Month"
