@@ -118,7 +118,7 @@ class ContractSpec:
     # note-and-bond contracts (ZN, TN, TWE, ZB, UB) and kept whole for ZT, Z3N, ZF.
     cf_rounds_to_quarter: bool = True
     # Remaining term of the representative cheapest-to-deliver bond at the first delivery day
-    # (years), used to synthesize prices from yields (reference section 2.3).
+    # (years): the stand-in the pricer uses while none of a contract's deliverables is issued.
     ctd_years: float = 0.0
     # Contract grade by first contract month it applies to, oldest first: ((year, month), grade).
     grades: tuple[tuple[tuple[int, int], DeliverableGrade], ...] = ()

@@ -55,7 +55,7 @@ class MarketData:
         forward-filled over bond-market holidays and missing values."""
         if SHORT_RATE_SERIES not in self.yields.columns:
             raise ValueError(f"{self.source or 'the market data'}: no yields/{SHORT_RATE_SERIES}.csv: the "
-                             "3-month bill rate is the short rate for cash and futures carry")
+                             "3-month bill rate is the short rate for cash")
         s = self.yields[SHORT_RATE_SERIES].dropna()
         if s.empty:
             raise ValueError(f"{SHORT_RATE_SERIES} has no values")
