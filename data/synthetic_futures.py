@@ -36,6 +36,7 @@ from .price_book import FuturesPriceBook
 from .repo import financing_rate, repo_on
 
 ALL_ROOTS = tuple(SPECS)  # ZT, Z3N, ZF, ZN, TN, TWE, ZB, UB
+CONTRACTS_AT_ONCE = 24  # six years of quarterly contracts per pricing call
 BOOK_COLUMNS = ["date", "contract", "settle", "source", "launched", "duration", "dv01", "ctd", "cf"]
 
 
@@ -121,7 +122,13 @@ class FuturesModel:
         last = self.last if end is None else min(as_date(end), self.last)
         if first > last:
             return price_root(root, self.market, first, last, contracts=[])
-        return price_root(root, self.market, first, last, from_listing, contracts)
+        if contracts is None:
+            contracts = contracts_between(spec(root).root, first, last, from_listing)
+        # a few years of contracts at a time: the (contract, day, issue) arrays of 26 years of
+        # bond contracts would take about 200 MB at once
+        parts = [price_root(root, self.market, first, last, from_listing, contracts[i:i + CONTRACTS_AT_ONCE])
+                 for i in range(0, max(len(contracts), 1), CONTRACTS_AT_ONCE)]
+        return parts[0] if len(parts) == 1 else concat_prices(parts)
 
     def frame(self, prices: RootPrices) -> pd.DataFrame:
         """One root's prices as price-book rows."""
@@ -139,6 +146,15 @@ class FuturesModel:
             "ctd": cusips[prices.ctd],
             "cf": prices.cf,
         })
+
+
+def concat_prices(parts: list[RootPrices]) -> RootPrices:
+    """One root's prices priced in several calls, as one."""
+    offsets = np.cumsum([0] + [len(p.codes) for p in parts[:-1]])
+    cat = lambda name: np.concatenate([getattr(p, name) for p in parts])
+    return RootPrices(parts[0].root, tuple(c for p in parts for c in p.codes),
+                      np.concatenate([p.contract + o for p, o in zip(parts, offsets)]), cat("day"), cat("raw"),
+                      cat("settle"), cat("ctd"), cat("delivery"), cat("cf"), cat("rate"), cat("dv01"), cat("duration"))
 
 
 def build_price_book(market: MarketData, roots=None, start=None, end=None, spread=None) -> FuturesPriceBook:

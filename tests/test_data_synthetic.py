@@ -172,3 +172,13 @@ def test_synthetic_front_contract_tracks_real_futures(shared, market):
         assert n > 4000
         assert corr >= threshold, (root, corr)
         assert 0.85 <= beta <= 1.15, (root, beta)
+
+
+def test_pricing_a_few_years_of_contracts_at_a_time_changes_nothing(market, monkeypatch):
+    import ecore.data.synthetic_futures as sf
+
+    whole = build_price_book(market, ["ZB"], "2005-01-01", "2026-04-17").frame
+    monkeypatch.setattr(sf, "CONTRACTS_AT_ONCE", 5)
+    chunked = build_price_book(market, ["ZB"], "2005-01-01", "2026-04-17").frame
+    assert len(whole) > 5000
+    assert whole.equals(chunked)
