@@ -323,6 +323,7 @@ class MarginModel:
         self.dv01 = dict(DV01_2026 if dv01 is None else dv01)
         self.scale_from = dict(DV01_SCALE_FROM if scale_from is None else scale_from)
         self._dv01_series: dict[str, tuple | None] = {}
+        self._windows: dict[str, list] = {}
         self._cache: dict[tuple[str, dt.date], MarginQuote] = {}
 
     @classmethod
@@ -443,10 +444,29 @@ class MarginModel:
         out = [self.scale_from[root]] if root in self.scale_from else []
         return out + [r for r, ref in self.scale_from.items() if ref == root]
 
+    def _partner_windows(self, root: str) -> list[tuple[dt.date, dt.date, str]]:
+        """(first day, last day, partner) of every partner row's time in force: asked on every
+        day of a backtest, so the few windows are listed once."""
+        hit = self._windows.get(root)
+        if hit is None:
+            hit = []
+            for partner in self._dv01_partners(root):
+                pts = self.schedule.points(partner)
+                for p, nxt in zip(pts, pts[1:] + [None]):
+                    end = dt.date.max if self.schedule.max_age_days is None else \
+                        p.date + dt.timedelta(days=self.schedule.max_age_days)
+                    if nxt is not None:
+                        end = min(end, nxt.date - dt.timedelta(days=1))
+                    hit.append((p.date, end, partner))
+            self._windows[root] = hit
+        return hit
+
     def _dv01_order(self, root: str, day: dt.date, m: float, source: str) -> tuple[float, str, str]:
         """A fallback requirement kept on the right side of a partner's published row."""
         basis = "volatility"
-        for partner in self._dv01_partners(root):
+        for first, last, partner in self._partner_windows(root):
+            if not first <= day <= last:
+                continue
             hit = self.schedule.lookup(partner, day)
             if hit is None:
                 continue
