@@ -111,15 +111,22 @@ def spread_table(measured: pd.DataFrame) -> ImpliedRepoSpread:
     return ImpliedRepoSpread(points, "<measured>")
 
 
-def fit(market, futures_dir, keep=None, roots=ROOTS) -> tuple[ImpliedRepoSpread, pd.DataFrame]:
-    """(table, measurements) from the real series in ``futures_dir``."""
-    at_repo = held_day_returns(market, futures_dir, False, roots)
-    at_100 = held_day_returns(market, futures_dir, _uniform(100.0), roots)
+def returns_at_repo_and_100(market, futures_dir, roots=ROOTS) -> tuple[dict, dict]:
+    """Held-day returns of ``roots`` priced at repo and at repo + 100 bp: what :func:`fit` and
+    :func:`holdout` measure from (compute once, pass to both)."""
+    return (held_day_returns(market, futures_dir, False, roots),
+            held_day_returns(market, futures_dir, _uniform(100.0), roots))
+
+
+def fit(market, futures_dir, keep=None, roots=ROOTS, returns=None) -> tuple[ImpliedRepoSpread, pd.DataFrame]:
+    """(table, measurements) from the real series in ``futures_dir``; ``returns`` from
+    :func:`returns_at_repo_and_100` when already computed."""
+    at_repo, at_100 = returns if returns is not None else returns_at_repo_and_100(market, futures_dir, roots)
     measured = measure(at_repo, at_100, keep)
     return spread_table(measured), measured
 
 
-def holdout(market, futures_dir, roots=ROOTS) -> pd.DataFrame:
+def holdout(market, futures_dir, roots=ROOTS, returns=None) -> pd.DataFrame:
     """Out-of-sample test: the spread fitted on some years, real - synthetic (%/yr) measured on
     the others, per root and regime.  Splits: even/odd years both ways, and within the SOFR
     regime 2018-2021 against 2022-2026 both ways."""
@@ -130,8 +137,7 @@ def holdout(market, futures_dir, roots=ROOTS) -> pd.DataFrame:
         "fit 2018-2021, test 2022-2026": (lambda d: years(d) <= 2021, lambda d: years(d) >= 2022),
         "fit 2022-2026, test 2018-2021": (lambda d: years(d) >= 2022, lambda d: years(d) <= 2021),
     }
-    at_repo = held_day_returns(market, futures_dir, False, roots)
-    at_100 = held_day_returns(market, futures_dir, _uniform(100.0), roots)
+    at_repo, at_100 = returns if returns is not None else returns_at_repo_and_100(market, futures_dir, roots)
     rows = []
     for name, (train, test) in splits.items():
         table = spread_table(measure(at_repo, at_100, train))

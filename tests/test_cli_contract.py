@@ -48,8 +48,26 @@ def test_old_contracts_show_the_tick_of_their_time():
     assert rec["tick_32nds"] == "1/4" and rec["tick_value"] == 15.625
 
 
-def test_basket_lists_the_deliverable_issues_with_their_conversion_factors():
-    r = run("contract", "ZNM26", "--basket", "--json")
+class Ran:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def here(capsys):
+    """``ecore`` in this process (the bundled data stays loaded between calls)."""
+    from ecore.engine.cli import main
+
+    def call(*args):
+        status = main(list(args))
+        out = capsys.readouterr()
+        return Ran(status, out.out, out.err)
+
+    return call
+
+
+def test_basket_lists_the_deliverable_issues_with_their_conversion_factors(here):
+    r = here("contract", "ZNM26", "--basket", "--json")
     assert r.returncode == 0, r.stderr
     rec = json.loads(r.stdout)
     first = rec["issues"][0]
@@ -59,8 +77,8 @@ def test_basket_lists_the_deliverable_issues_with_their_conversion_factors():
     assert rec["issues"][-1]["maturity"] <= "2034-06-01"  # at most 8 years from 1 June 2026
 
 
-def test_basket_on_a_date_names_the_cheapest_and_its_implied_repo():
-    r = run("contract", "ZNM26", "--basket", "--date", "2026-04-17", "--json")
+def test_basket_on_a_date_names_the_cheapest_and_its_implied_repo(here):
+    r = here("contract", "ZNM26", "--basket", "--date", "2026-04-17", "--json")
     assert r.returncode == 0, r.stderr
     rec = json.loads(r.stdout)
     assert rec["ctd"] == "91282CGM7"
@@ -70,21 +88,22 @@ def test_basket_on_a_date_names_the_cheapest_and_its_implied_repo():
     # plus ZN's implied-repo spread
     assert rec["ctd_implied_repo"] == pytest.approx(rec["carry_rate"], abs=0.0005)
     assert rec["carry_rate"] == pytest.approx(rec["repo"] + rec["implied_repo_spread"])
-    table = run("contract", "ZNM26", "--basket", "--date", "2026-04-17").stdout
+    table = here("contract", "ZNM26", "--basket", "--date", "2026-04-17").stdout
     assert "cheapest to deliver: 91282CGM7, implied repo" in table
 
 
-def test_basket_implied_repo_against_a_real_settlement(tmp_path):
+def test_basket_implied_repo_against_a_real_settlement(tmp_path, here):
     # A real settlement one point above the model's: buying the cheapest and delivering it earns
     # about one point more over the six weeks to delivery, a higher implied repo.
     from ecore.data.market import BUNDLED_DIR
 
     (tmp_path / "yields").symlink_to(BUNDLED_DIR / "yields")
-    model = json.loads(run("contract", "ZNM26", "--basket", "--date", "2026-04-17", "--json").stdout)
+    model = json.loads(here("contract", "ZNM26", "--basket", "--date", "2026-04-17", "--json").stdout)
     (tmp_path / "real_futures").mkdir()
     (tmp_path / "real_futures" / "zn.csv").write_text(
         "date,contract,settle\n2026-04-17,ZNM26,%r\n" % (model["futures_price"] + 1.0))
-    r = run("contract", "ZNM26", "--basket", "--date", "2026-04-17", "--json", "--data", str(tmp_path))
+    with pytest.warns(Warning, match="DGS20"):  # a user folder's gaps are reported (DGS20 1987-1993)
+        r = here("contract", "ZNM26", "--basket", "--date", "2026-04-17", "--json", "--data", str(tmp_path))
     assert r.returncode == 0, r.stderr
     rec = json.loads(r.stdout)
     assert rec["price_source"] == "real"
@@ -98,7 +117,7 @@ def test_basket_implied_repo_against_a_real_settlement(tmp_path):
     (("ZNM26", "--date", "2026-04-17"), "--date goes with --basket"),
     (("TWEZ10", "--basket"), "no issue in the security table is deliverable"),
 ])
-def test_basket_mistakes_are_one_line(args, words):
-    r = run("contract", *args)
+def test_basket_mistakes_are_one_line(args, words, here):
+    r = here("contract", *args)
     assert r.returncode == 2
     assert words in r.stderr and len(r.stderr.strip().splitlines()) == 1

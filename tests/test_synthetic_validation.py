@@ -11,7 +11,7 @@ import pytest
 
 from ecore.data import futures_validation as V
 from ecore.data.implied_repo import ImpliedRepoSpread
-from ecore.data.implied_repo_fit import fit, holdout
+from ecore.data.implied_repo_fit import fit, holdout, returns_at_repo_and_100
 from ecore.data.market import load_market
 from ecore.data.synthetic_futures import build_price_book
 
@@ -19,6 +19,11 @@ from ecore.data.synthetic_futures import build_price_book
 @pytest.fixture(scope="module")
 def market(shared):
     return load_market(shared / "data")
+
+
+@pytest.fixture(scope="module")
+def at_repo_and_100(market, shared):
+    return returns_at_repo_and_100(market, shared / "data" / "futures")
 
 
 @pytest.fixture(scope="module")
@@ -74,18 +79,18 @@ def test_zb_correlation_is_above_what_a_per_year_fit_on_every_tenor_reaches(mark
     assert table.loc[("ZB", "2018-2026"), "corr"] > ceiling
 
 
-def test_the_bundled_spread_table_is_what_the_fit_measures(market, shared):
-    table, _ = fit(market, shared / "data" / "futures")
+def test_the_bundled_spread_table_is_what_the_fit_measures(market, shared, at_repo_and_100):
+    table, _ = fit(market, shared / "data" / "futures", returns=at_repo_and_100)
     bundled = ImpliedRepoSpread.bundled()
     assert [(p.date, p.root, p.spread_bp) for p in table.points] == \
         [(p.date, p.root, p.spread_bp) for p in bundled.points]
 
 
 @pytest.mark.slow
-def test_out_of_sample_the_sofr_regime_spread_beats_repo_alone_for_the_notes(market, shared):
+def test_out_of_sample_the_sofr_regime_spread_beats_repo_alone_for_the_notes(market, shared, at_repo_and_100):
     # Fitted on alternate years (both ways) and on 2018-2021 / 2022-2026 (both ways), measured on
     # the other years of the SOFR regime: the notes' real - synthetic is smaller than at repo.
-    t = holdout(market, shared / "data" / "futures")
+    t = holdout(market, shared / "data" / "futures", returns=at_repo_and_100)
     t = t[t["regime"] == "2018-2026"]
     err = t.assign(err=t["real_minus_syn"].abs()).pivot_table(index=["split", "root"], columns="sample", values="err")
     for root in ("ZT", "ZF", "ZN"):
