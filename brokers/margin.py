@@ -9,13 +9,22 @@ Facts and method from ``shared/reference/treasury-futures.md`` section 3:
 * Where no schedule row applies, the **volatility fallback** of section 3.3:
   ``maintenance = k x q99(|daily settlement change| x multiplier)`` over the trailing
   ``window`` (250) trading days, using only data up to and including that day (no look-ahead),
-  roll days excluded.  Its price history is either a :class:`~ecore.data.price_book.FuturesPriceBook`
+  roll days excluded.  ``k`` is calibrated **per root** against the schedule's dated points
+  (:meth:`MarginModel.fallback_k`: the geometric mean of published maintenance / q99 on the
+  points' dates, over the root's own points, else its DV01 partner's, else every root's); a
+  number passed as ``k`` replaces the calibration for every root.  Its price history is either a :class:`~ecore.data.price_book.FuturesPriceBook`
   (the front contract's *own* day-to-day change is used, so no roll jump ever enters) or a mapping
   ``root -> Series`` of daily settlement changes in points with roll days set to NaN
   (see :func:`continuous_changes` for a stitched continuous series).
 * Roots without a schedule row and without history (TN, Z3N, TWE, UB before their data exist)
-  are **scaled by DV01** from a reference root (section 3.3 / 2.4, 2026-04-17 curve):
-  TN = ZN x 89/64, Z3N = ZN x 56/64, TWE = ZB x 145/127, UB = ZB x 169/127.
+  are **scaled by DV01** from a reference root: TN and Z3N from ZN, TWE and UB from ZB, by the
+  ratio of their contracts' DV01 that day (each contract's DV01 comes from its cheapest to
+  deliver, the price book's ``dv01`` column; without a book, the 2026-04-17 figures of the
+  reference notes section 2.4: TN = ZN x 89/64 ...).
+* **DV01 order** where schedule rows and the fallback mix: a root on the fallback whose DV01
+  partner (TN-ZN, Z3N-ZN, TWE-ZB, UB-ZB) has a published row in force is kept on the partner's
+  side of that row scaled by their DV01 ratio (TN >= ZN x DV01_TN / DV01_ZN, UB >= ZB x ...,
+  Z3N <= ZN x DV01_Z3N / DV01_ZN), so a published ZN margin never leaves TN below it.
 * As a last resort an expired ("stale") schedule row is used; with nothing at all a
   :class:`MarginError` says what to supply.
 * **Initial** = ratio x maintenance.  The ratio is dated: 1.35 before 2012 (CME "spec" initial,
@@ -147,6 +156,10 @@ class MarginSchedule:
     def roots(self) -> list[str]:
         return sorted(self._by_root)
 
+    def points(self, root: str) -> list[SchedulePoint]:
+        """The rows of ``root``, oldest first."""
+        return list(self._by_root.get(root, []))
+
     def lookup(self, root: str, day, allow_stale: bool = False) -> tuple[SchedulePoint, bool] | None:
         """The row in force for ``root`` on ``day`` and whether it is stale (older than max age)."""
         pts = self._by_root.get(root)
@@ -216,6 +229,21 @@ def front_settlement_changes(book, root: str) -> pd.Series:
     return front
 
 
+def front_values(book, root: str, column: str) -> pd.Series:
+    """A column of ``root``'s front contract in a price book, by date (the front contract as in
+    :func:`front_settlement_changes`)."""
+    cols = {}
+    for c in book.contracts(root):
+        s = book.series(c, column).astype(float)
+        s[s.index >= pd.Timestamp(c.first_intention_day())] = np.nan
+        cols[c.code] = s
+    if not cols:
+        return pd.Series(dtype=float, name=root)
+    front = pd.DataFrame(cols).bfill(axis=1).iloc[:, 0]
+    front.name = root
+    return front
+
+
 def continuous_changes(close: pd.Series, volume: pd.Series | None = None, volume_jump: float = 10.0,
                        root: str | None = None) -> pd.Series:
     """Day-to-day changes of a stitched front-month series with roll days set to NaN.
@@ -260,7 +288,7 @@ class MarginModel:
     """
 
     def __init__(self, schedule=None, history=None, initial_ratio=None, broker_multiplier: float = 1.0,
-                 k: float = 1.0, window: int = 250, quantile: float = 0.99, min_observations: int = 60,
+                 k: float | None = None, window: int = 250, quantile: float = 0.99, min_observations: int = 60,
                  max_age_days: int | None = 365, constant: Mapping[str, float] | None = None,
                  dv01: Mapping[str, float] | None = None, scale_from: Mapping[str, str] | None = None):
         if schedule is None:
@@ -270,10 +298,11 @@ class MarginModel:
         elif not isinstance(schedule, MarginSchedule):
             schedule = MarginSchedule.from_csv(schedule, max_age_days=max_age_days)
         self.schedule = schedule
-        if broker_multiplier <= 0 or k <= 0:
+        if broker_multiplier <= 0 or (k is not None and k <= 0):
             raise MarginError("broker_multiplier and k must be positive")
         self.broker_multiplier = float(broker_multiplier)
-        self.k = float(k)
+        self.k = None if k is None else float(k)  # None: calibrated per root (fallback_k)
+        self._k: dict[str, tuple[float, str]] = {}
         self.window = int(window)
         self.quantile = float(quantile)
         self.min_observations = int(min_observations)
@@ -290,8 +319,11 @@ class MarginModel:
         self._q: dict[str, pd.Series] = {}
         self._q_arrays: dict[str, tuple] = {}
         self.constant = {spec(r).root: float(v) for r, v in (constant or {}).items()}
+        self._dv01_given = dv01 is not None
         self.dv01 = dict(DV01_2026 if dv01 is None else dv01)
         self.scale_from = dict(DV01_SCALE_FROM if scale_from is None else scale_from)
+        self._dv01_series: dict[str, tuple | None] = {}
+        self._windows: dict[str, list] = {}
         self._cache: dict[tuple[str, dt.date], MarginQuote] = {}
 
     @classmethod
@@ -329,9 +361,9 @@ class MarginModel:
         self._q[root] = q
         return q
 
-    def volatility_maintenance(self, root: str, day) -> float | None:
-        """k x q99 of |daily change| x multiplier over the trailing window up to ``day`` (exchange level)."""
-        root = spec(root).root
+    def _raw_quantile(self, root: str, day, max_stale_days: int | None = None) -> float | None:
+        """q99 of |daily change| x multiplier over the trailing window up to ``day`` (k = 1);
+        None when the history's last value before ``day`` is older than ``max_stale_days``."""
         arrays = self._q_arrays.get(root)
         if arrays is None:
             q = self._quantile_series(root)
@@ -342,10 +374,109 @@ class MarginModel:
         days, values = arrays
         if days is None:
             return None
-        i = int(np.searchsorted(days, np.datetime64(as_date(day), "D"), side="right")) - 1
-        if i < 0:
+        d = np.datetime64(as_date(day), "D")
+        i = int(np.searchsorted(days, d, side="right")) - 1
+        if i < 0 or (max_stale_days is not None and (d - days[i]).astype(int) > max_stale_days):
             return None
-        return self.k * float(values[i])
+        return float(values[i])
+
+    def fallback_k(self, root: str) -> tuple[float, str]:
+        """(k, how it was set) of ``root``'s volatility fallback: the ``k`` passed, else the
+        geometric mean of published maintenance / q99 on the schedule points' dates, over the
+        root's own points, else its DV01 partner's (TN: ZN), else every root's, else 1."""
+        root = spec(root).root
+        if self.k is not None:
+            return self.k, "given"
+        hit = self._k.get(root)
+        if hit is None:
+            ratios: dict[str, list[float]] = {}
+            for r in self.schedule.roots():
+                for p in self.schedule.points(r):
+                    q = self._raw_quantile(r, p.date, max_stale_days=10)  # only points the history covers
+                    if q:
+                        ratios.setdefault(r, []).append(p.maintenance / q)
+            own = ratios.get(root)
+            ref = self.scale_from.get(root)
+            pooled = [x for xs in ratios.values() for x in xs]
+            if own:
+                hit = (float(np.exp(np.mean(np.log(own)))), f"calibrated on {len(own)} {root} point(s)")
+            elif ratios.get(ref):
+                # a root without points of its own takes its DV01 partner's k (TN: ZN's), which
+                # keeps the two in DV01 order when both are on the fallback
+                hit = (self.fallback_k(ref)[0], f"{ref}'s, calibrated on {len(ratios[ref])} {ref} point(s)")
+            elif pooled:
+                hit = (float(np.exp(np.mean(np.log(pooled)))), f"calibrated on {len(pooled)} point(s) of all roots")
+            else:
+                hit = (1.0, "no schedule point to calibrate on")
+            self._k[root] = hit
+        return hit
+
+    def volatility_maintenance(self, root: str, day) -> float | None:
+        """k x q99 of |daily change| x multiplier over the trailing window up to ``day`` (exchange level)."""
+        root = spec(root).root
+        q = self._raw_quantile(root, day)
+        return None if q is None else self.fallback_k(root)[0] * q
+
+    def contract_dv01(self, root: str, day) -> float:
+        """Dollars per basis point of ``root``'s front contract on ``day``: the price book's
+        ``dv01`` (from the cheapest to deliver) when the history is a book, else the fixed table."""
+        root = spec(root).root
+        if self._dv01_given:
+            return self.dv01[root]
+        arrays = self._dv01_series.get(root, False)
+        if arrays is False:
+            arrays = None
+            src = self._history_source
+            if hasattr(src, "contracts") and hasattr(src, "series") and "dv01" in getattr(src, "frame", {}):
+                front = front_values(src, root, "dv01").dropna()
+                if len(front):
+                    arrays = (front.index.to_numpy().astype("datetime64[D]"), front.to_numpy(dtype=float))
+            self._dv01_series[root] = arrays
+        if arrays is not None:
+            days, values = arrays
+            i = int(np.searchsorted(days, np.datetime64(as_date(day), "D"), side="right")) - 1
+            if i >= 0:
+                return float(values[i])
+        return self.dv01[root]
+
+    def _dv01_partners(self, root: str) -> list[str]:
+        """Roots whose margin this root's is kept in DV01 order with (TN-ZN, UB-ZB, ...)."""
+        out = [self.scale_from[root]] if root in self.scale_from else []
+        return out + [r for r, ref in self.scale_from.items() if ref == root]
+
+    def _partner_windows(self, root: str) -> list[tuple[dt.date, dt.date, str]]:
+        """(first day, last day, partner) of every partner row's time in force: asked on every
+        day of a backtest, so the few windows are listed once."""
+        hit = self._windows.get(root)
+        if hit is None:
+            hit = []
+            for partner in self._dv01_partners(root):
+                pts = self.schedule.points(partner)
+                for p, nxt in zip(pts, pts[1:] + [None]):
+                    end = dt.date.max if self.schedule.max_age_days is None else \
+                        p.date + dt.timedelta(days=self.schedule.max_age_days)
+                    if nxt is not None:
+                        end = min(end, nxt.date - dt.timedelta(days=1))
+                    hit.append((p.date, end, partner))
+            self._windows[root] = hit
+        return hit
+
+    def _dv01_order(self, root: str, day: dt.date, m: float, source: str) -> tuple[float, str, str]:
+        """A fallback requirement kept on the right side of a partner's published row."""
+        basis = "volatility"
+        for first, last, partner in self._partner_windows(root):
+            if not first <= day <= last:
+                continue
+            hit = self.schedule.lookup(partner, day)
+            if hit is None:
+                continue
+            mine, theirs = self.contract_dv01(root, day), self.contract_dv01(partner, day)
+            bound = hit[0].maintenance * mine / theirs
+            if (mine >= theirs and m < bound) or (mine < theirs and m > bound):
+                m = bound
+                basis = f"volatility, dv01 order with {partner}"
+                source += f"; kept at {partner} schedule x {mine:.0f}/{theirs:.0f} (DV01)"
+        return m, basis, source
 
     def _exchange(self, root: str, day: dt.date, depth: int = 0) -> tuple[float, str, str]:
         if root in self.constant:
@@ -356,7 +487,8 @@ class MarginModel:
             return p.maintenance, "schedule", p.source
         v = self.volatility_maintenance(root, day)
         if v is not None:
-            return v, "volatility", f"k={self.k:g} x q{self.quantile:g} over {self.window} days"
+            k, how = self.fallback_k(root)
+            return self._dv01_order(root, day, v, f"k={k:.3g} ({how}) x q{self.quantile:g} over {self.window} days")
         ref = self.scale_from.get(root)
         if ref is not None and depth == 0:
             try:
@@ -364,8 +496,8 @@ class MarginModel:
             except MarginError:
                 m = None
             if m is not None:
-                factor = self.dv01[root] / self.dv01[ref]
-                return m * factor, f"dv01 from {ref}", f"{ref} {basis} x {self.dv01[root]:g}/{self.dv01[ref]:g}"
+                mine, theirs = self.contract_dv01(root, day), self.contract_dv01(ref, day)
+                return m * mine / theirs, f"dv01 from {ref}", f"{ref} {basis} x {mine:.0f}/{theirs:.0f}"
         hit = self.schedule.lookup(root, day, allow_stale=True)
         if hit is not None:
             p, _ = hit
@@ -399,5 +531,6 @@ class MarginModel:
 
 __all__ = [
     "MarginError", "MarginScheduleError", "SchedulePoint", "MarginQuote", "MarginSchedule", "MarginModel",
-    "front_settlement_changes", "continuous_changes", "DEFAULT_INITIAL_RATIO", "DV01_2026", "DV01_SCALE_FROM",
+    "front_settlement_changes", "front_values", "continuous_changes", "DEFAULT_INITIAL_RATIO", "DV01_2026",
+    "DV01_SCALE_FROM",
 ]

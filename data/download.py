@@ -1,9 +1,14 @@
-"""``ecore data download``: fresh Treasury yields from FRED and adjusted ETF closes from Yahoo.
+"""``ecore data download``: fresh Treasury yields and overnight rates from FRED and adjusted ETF
+closes from Yahoo.
 
 Writes the layout :func:`ecore.data.market.load_market` reads (``--data DIR``)::
 
     DIR/yields/DGS10.csv     observation_date,DGS10   (FRED's CSV as received, validated)
+    DIR/rates/SOFR.csv       observation_date,SOFR    (SOFR, DFF, EFFR: futures carry)
     DIR/closes/SPY.csv       Date,Close               (dividend- and split-adjusted close)
+
+The note and bond table of the deliverable baskets is not downloaded: a folder without
+``treasuries/`` uses the bundled one (TreasuryDirect auctions to December 2025).
 
 Sources:
 
@@ -37,9 +42,12 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build_bundled import SYMBOLS, YIELD_SERIES
-from .sources import FRED_URL, YAHOO_URL
+from .build_bundled import RATE_SERIES, SYMBOLS, YIELD_SERIES
 from .loaders import DataFileError, DataWarning, load_closes, load_yields
+from .repo import RATE_SERIES as RATE_FILES
+from .sources import FRED_URL, YAHOO_URL
+
+FRED_SERIES = YIELD_SERIES + RATE_SERIES  # fetched by default
 
 DEFAULT_START = "1962-01-01"
 USER_AGENT = "Mozilla/5.0 (compatible; ecore data download)"
@@ -99,9 +107,16 @@ def _replace_atomically(target: Path, data: bytes, validate) -> int:
             tmp.unlink()
 
 
+def fred_folder(series: str) -> str:
+    """The data-folder subfolder of a FRED series: ``rates`` for the overnight rates (SOFR, DFF,
+    EFFR), ``yields`` for the rest."""
+    return "rates" if series.upper() in RATE_FILES else "yields"
+
+
 def download_yield(series: str, out: Path, start: str | None = None, base_url: str = FRED_URL,
                    timeout: float = TIMEOUT) -> Result:
-    target = Path(out) / "yields" / f"{series}.csv"
+    """One FRED series into ``out/yields/`` (or ``out/rates/`` for SOFR, DFF and EFFR)."""
+    target = Path(out) / fred_folder(series) / f"{series}.csv"
     query = {"id": series}
     if start:
         query["cosd"] = start
@@ -184,7 +199,7 @@ def _short(exc: Exception, target: Path) -> str:
     return text
 
 
-def download(out, start: str | None = None, series=YIELD_SERIES, symbols=SYMBOLS,
+def download(out, start: str | None = None, series=FRED_SERIES, symbols=SYMBOLS,
              fred_url: str = FRED_URL, yahoo_url: str = YAHOO_URL, timeout: float = TIMEOUT) -> list[Result]:
     out = Path(out)
     results = [download_yield(s, out, start, fred_url, timeout) for s in series]
@@ -193,7 +208,7 @@ def download(out, start: str | None = None, series=YIELD_SERIES, symbols=SYMBOLS
 
 
 def run(args) -> int:
-    series = _split(args.series) if args.series else list(YIELD_SERIES)
+    series = _split(args.series) if args.series else list(FRED_SERIES)
     symbols = _split(args.symbols) if args.symbols is not None else list(SYMBOLS)
     if args.start:
         try:

@@ -1,13 +1,19 @@
-"""All the market data a backtest reads: yields, equity closes, optional real futures settlements.
+"""All the market data a backtest reads: yields, overnight rates, the Treasury securities, equity
+closes, optional real futures settlements.
 
 A data folder (the bundled set, a ``--data DIR`` folder, or what ``ecore data download`` writes)
 has this layout; files may be plain ``.csv`` or gzip-compressed ``.csv.gz``::
 
-    DIR/yields/DGS3MO.csv ... DGS30.csv    FRED format: observation_date,DGS10 (or DATE,DGS10)
+    DIR/yields/DGS1MO.csv ... DGS30.csv     FRED format: observation_date,DGS10 (or DATE,DGS10)
+    DIR/rates/SOFR.csv, DFF.csv (or EFFR)   FRED format: overnight repo and the fed funds rate
+    DIR/treasuries/securities.csv           the note and bond table (ecore.data.securities), or
+    DIR/treasuries/auctions.csv             TreasuryDirect's auction export (coupons inferred)
     DIR/closes/IVV.csv, AGG.csv, ...        Date,Close (adjusted) or Yahoo-style with Adj Close
     DIR/real_futures/*.csv                  optional: date,contract,open,high,low,settle,volume,open_interest
 
-(``etf/`` is accepted in place of ``closes/``.)
+(``etf/`` is accepted in place of ``closes/``.)  A folder without ``rates/`` or ``treasuries/``
+uses the bundled ones, and says so in ``MarketData.issues``: the securities are reference data,
+and the bundled rates cover the bundled span.
 """
 
 from __future__ import annotations
@@ -16,11 +22,14 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .loaders import (DEFAULT_MAX_GAP_DAYS, DataWarning, Issue, load_closes_folder, load_futures_folder,
-                      load_yields)
+from .loaders import (DEFAULT_MAX_GAP_DAYS, DataWarning, Issue, data_files, load_closes_folder,
+                      load_futures_folder, load_yields)
 from .price_book import FuturesPriceBook
+from .repo import financing_rate, load_rates
+from .securities import SecurityTable, infer_coupons, read_auctions, read_securities
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 SHORT_RATE_SERIES = "DGS3MO"
@@ -36,13 +45,17 @@ class MarketData:
     real_futures: FuturesPriceBook | None = None
     source: str = ""
     issues: tuple[Issue, ...] = field(default=(), repr=False)
+    # overnight rates in percent (columns SOFR, DFF or EFFR) and the note/bond table; None: the
+    # bundled ones (market_rates, market_securities)
+    rates: pd.DataFrame | None = field(default=None, repr=False)
+    securities: SecurityTable | None = field(default=None, repr=False)
 
     def short_rate(self) -> pd.Series:
         """Decimal annual short rate (DGS3MO / 100) on every weekday of the yields' span,
         forward-filled over bond-market holidays and missing values."""
         if SHORT_RATE_SERIES not in self.yields.columns:
             raise ValueError(f"{self.source or 'the market data'}: no yields/{SHORT_RATE_SERIES}.csv: the "
-                             "3-month bill rate is the short rate for cash and futures carry")
+                             "3-month bill rate is the short rate for cash")
         s = self.yields[SHORT_RATE_SERIES].dropna()
         if s.empty:
             raise ValueError(f"{SHORT_RATE_SERIES} has no values")
@@ -56,6 +69,43 @@ class MarketData:
 
 
 _BUNDLED_CACHE: MarketData | None = None
+_BUNDLED_SECURITIES: SecurityTable | None = None
+_BUNDLED_RATES: pd.DataFrame | None = None
+
+
+def bundled_securities() -> SecurityTable:
+    """The bundled note and bond table (``bundled/treasuries/securities.csv.gz``), read once."""
+    global _BUNDLED_SECURITIES
+    if _BUNDLED_SECURITIES is None:
+        _BUNDLED_SECURITIES = read_securities(_one_file(BUNDLED_DIR / "treasuries", "securities"))
+    return _BUNDLED_SECURITIES
+
+
+def bundled_rates() -> pd.DataFrame:
+    """The bundled overnight rates (``bundled/rates/``), read once."""
+    global _BUNDLED_RATES
+    if _BUNDLED_RATES is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            _BUNDLED_RATES = load_rates(BUNDLED_DIR / "rates")
+    return _BUNDLED_RATES
+
+
+def market_securities(market: MarketData) -> SecurityTable:
+    """The market's note and bond table, or the bundled one."""
+    return market.securities if market.securities is not None else bundled_securities()
+
+
+def market_rates(market: MarketData) -> pd.DataFrame:
+    """The market's overnight rates, or the bundled ones."""
+    return market.rates if market.rates is not None else bundled_rates()
+
+
+def _one_file(folder: Path, stem: str) -> Path | None:
+    for name in (f"{stem}.csv", f"{stem}.csv.gz"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
 
 
 def load_market(data_dir=None, symbols=None, max_gap_days: int | None = DEFAULT_MAX_GAP_DAYS) -> MarketData:
@@ -72,7 +122,7 @@ def load_market(data_dir=None, symbols=None, max_gap_days: int | None = DEFAULT_
                 _BUNDLED_CACHE = _load(BUNDLED_DIR, None, max_gap_days, "bundled data set (ecore/data/bundled)")
         m = _BUNDLED_CACHE
         closes = m.closes if not symbols else m.closes[[s.upper() for s in symbols]]
-        return MarketData(m.yields.copy(), closes.copy(), None, m.source, m.issues)
+        return MarketData(m.yields.copy(), closes.copy(), None, m.source, m.issues, m.rates, m.securities)
     return _load(Path(data_dir), symbols, max_gap_days, str(data_dir))
 
 
@@ -82,7 +132,7 @@ def _load(root: Path, symbols, max_gap_days, label: str) -> MarketData:
     ydir = root / "yields"
     if not ydir.is_dir():
         raise FileNotFoundError(f"{root}: no yields/ folder (FRED files such as yields/DGS10.csv)")
-    yields = load_yields(ydir, max_gap_days=max_gap_days)
+    yields, trimmed = _trim_ragged_end(load_yields(ydir, max_gap_days=max_gap_days), ydir)
     cdir = root / "closes"
     if not cdir.is_dir() and (root / "etf").is_dir():
         cdir = root / "etf"
@@ -94,7 +144,71 @@ def _load(root: Path, symbols, max_gap_days, label: str) -> MarketData:
         closes = pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
     fdir = root / "real_futures"
     real = load_futures_folder(fdir, max_gap_days=max_gap_days) if fdir.is_dir() else None
-    issues = tuple(yields.attrs.get("issues", [])) + tuple(closes.attrs.get("issues", []))
+    issues = tuple(yields.attrs.get("issues", [])) + trimmed + tuple(closes.attrs.get("issues", []))
     if real is not None:
         issues += tuple(real.frame.attrs.get("issues", []))
-    return MarketData(yields, closes, real, label, issues)
+    rates, more = _rates(root, max_gap_days, yields, label)
+    issues += more
+    securities, more = _securities(root, yields, label)
+    issues += more
+    return MarketData(yields, closes, real, label, issues, rates, securities)
+
+
+def _trim_ragged_end(yields: pd.DataFrame, ydir: Path):
+    """The yields without trailing days on which only one series has a value (one series that
+    runs on after the others, as the shared DGS3 does): the curve needs two tenors, and the
+    yields' last day is the last day the model can price.  The rows left out are reported."""
+    have = yields.notna().sum(axis=1).to_numpy()
+    ok = np.flatnonzero(have >= 2)
+    if len(ok) == 0 or ok[-1] == len(yields) - 1:
+        return yields, ()
+    last = yields.index[ok[-1]]
+    tail = yields.iloc[ok[-1] + 1:]
+    lone = ", ".join(tail.columns[tail.notna().any()])
+    out = yields.iloc[: ok[-1] + 1].copy()
+    out.attrs = dict(yields.attrs)
+    return out, (Issue(str(ydir), None, lone, "trimmed",
+                       f"{lone} runs on after the other series: its {len(tail)} value(s) after "
+                       f"{last.date()} are left out (the curve needs two tenors a day)"),)
+
+
+def _rates(root: Path, max_gap_days, yields: pd.DataFrame, label: str):
+    """The folder's overnight rates (None: the bundled ones) and what to say about them."""
+    rdir = root / "rates"
+    issues: list[Issue] = []
+    if rdir.is_dir() and any(p.name.split(".")[0].upper() in ("SOFR", "DFF", "EFFR") for p in data_files(rdir)):
+        rates = load_rates(rdir, max_gap_days=max_gap_days, warn=root != BUNDLED_DIR)
+        issues += rates.attrs.get("issues", [])
+        used = rates
+    else:
+        rates = None
+        used = bundled_rates()
+        issues.append(Issue(str(rdir), None, None, "fallback",
+                            "no rates/SOFR.csv or rates/DFF.csv: futures carry uses the bundled overnight rates "
+                            "(`ecore data download` fetches them)"))
+    repo = financing_rate(used)
+    if len(yields.index) and repo.index[-1] < yields.index[-1]:
+        issues.append(Issue(str(rdir), None, None, "stale",
+                            f"the overnight rate ends on {repo.index[-1].date()}, before the yields "
+                            f"({yields.index[-1].date()}): its last value carries futures after that"))
+        if root != BUNDLED_DIR:
+            warnings.warn(f"{label}: {issues[-1].message}", DataWarning, stacklevel=3)
+    return rates, tuple(issues)
+
+
+def _securities(root: Path, yields: pd.DataFrame, label: str):
+    """The folder's note and bond table (None: the bundled one) and what to say about it."""
+    tdir = root / "treasuries"
+    table = _one_file(tdir, "securities")
+    if table is not None:
+        return read_securities(table), ()
+    auctions = _one_file(tdir, "auctions")
+    if auctions is not None:
+        from .calendar import treasury_calendar
+        from .curve import ParCurve
+
+        days = treasury_calendar().days.astype("datetime64[D]").astype("int64")
+        return infer_coupons(read_auctions(auctions), ParCurve.from_yields(yields, days)), ()
+    return None, (Issue(str(tdir), None, None, "fallback",
+                        "no treasuries/securities.csv or auctions.csv: deliverable baskets use the bundled "
+                        "note and bond table"),)

@@ -32,7 +32,7 @@ from .calendar import as_date
 from .contracts import Contract, spec
 from .market import MarketData
 from .price_book import FuturesPriceBook
-from .synthetic_futures import Curve, build_price_book, contract_prices
+from .synthetic_futures import FuturesModel, book_from_model
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,11 @@ class PaperPriceBook(FuturesPriceBook):
     settlements are laid as real rows as the feeds read them."""
 
     def __init__(self, market: MarketData, roots, start, end):
-        self._curve = Curve(market)
-        if len(self._curve.days) == 0:
-            raise ValueError("the yields have no day with both a curve and a short rate")
-        self.yields_end: dt.date = self._curve.days[-1].astype(dt.date)
+        everything = FuturesModel(market, end=end, span_only=True)
+        self.yields_end: dt.date = everything.last
         first = min(as_date(start), self.yields_end - MODEL_LEAD)
-        self._synthetic = build_price_book(market, roots=roots, start=first, end=end).frame
+        self._model = FuturesModel(market, first, end)
+        self._synthetic = book_from_model(self._model, [spec(r).root for r in roots], market.real_futures).frame
         self._real = pd.DataFrame(columns=list(SETTLEMENT_COLUMNS))
         self._carried: set[str] = set()
         super().__init__(self._synthetic)
@@ -83,16 +82,18 @@ class PaperPriceBook(FuturesPriceBook):
         """The model's duration (years) of ``code`` on each of ``dates``; after the yields end,
         its duration on their last day."""
         days = dates.to_numpy().astype("datetime64[D]")
-        curve_end = self._curve.days[-1]
+        curve_end = np.datetime64(self.yields_end, "D")
         lo, hi = days.min(), min(days.max(), curve_end)
-        model = contract_prices(self._curve, Contract.parse(code), first=min(lo, curve_end), last=hi,
-                                from_listing=False)
-        if model is None:
+        contract = Contract.parse(code)
+        model = self._model.prices(contract.root, min(lo, curve_end).astype(dt.date), hi.astype(dt.date),
+                                   from_listing=False, contracts=[contract])
+        if len(model.day) == 0:
             log.warning("%s: the synthetic model has no duration for %s to %s", code, lo, hi)
             return np.full(len(days), np.nan)
         # a bar on a bond-market holiday takes the model's duration of the business day before
-        i = np.searchsorted(model["days"], days, side="right") - 1
-        out = np.where(i >= 0, model["duration"][np.maximum(i, 0)], np.nan)
+        model_days = model.day.astype("datetime64[D]")
+        i = np.searchsorted(model_days, days, side="right") - 1
+        out = np.where(i >= 0, model.duration[np.maximum(i, 0)], np.nan)
         late = days > curve_end
         if late.any() and code not in self._carried:
             self._carried.add(code)

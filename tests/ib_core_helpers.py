@@ -80,6 +80,25 @@ def expected_ladder(live_day: dt.date):
     return build_ladder(quotes, DEFAULT_TEMPLATE, aggregate_index_duration(live_day), 0.60 * NAV)
 
 
+def expected_ladder_beyond_the_yields(live_day: dt.date):
+    """As :func:`expected_ladder` when ``live_day`` is after the bundled yields end: each
+    contract's duration is the model's on the yields' last day, carried forward (what a paper
+    run's price book does)."""
+    import pandas as pd
+
+    from ecore.data.paper_book import PaperPriceBook
+
+    fill_day = treasury_calendar().next_business_day(live_day)
+    codes = {root: RollRule().held(root, fill_day).code for root in ROOTS}
+    book = PaperPriceBook(load_market(), ROOTS, live_day - dt.timedelta(days=10), live_day)
+    book.add_settlements(pd.DataFrame({"date": [live_day] * len(ROOTS), "contract": list(codes.values()),
+                                       "settle": [price_of(Contract.parse(c), live_day) for c in codes.values()]}))
+    quotes = {root: LegQuote(root, code, price_of(Contract.parse(code), live_day),
+                             float(book.value(code, live_day, "duration")))
+              for root, code in codes.items()}
+    return build_ladder(quotes, DEFAULT_TEMPLATE, aggregate_index_duration(live_day), 0.60 * NAV)
+
+
 def ib_name(contract_code: str) -> str:
     """The gateway's localSymbol of a futures code ("ZN   JUN 25")."""
     c = Contract.parse(contract_code)

@@ -15,6 +15,9 @@ FRED_DGS10 = b"observation_date,DGS10\n2026-04-15,4.30\n2026-04-16,\n2026-04-17,
 FRED_DGS3MO = b"observation_date,DGS3MO\n2026-04-15,3.71\n2026-04-16,3.70\n2026-04-17,3.70\n"
 FRED_MALFORMED = b"observation_date,DGS5\n2026-04-15,3.90\n2026-04-16,three\n"
 FRED_TRUNCATED_FULL = b"observation_date,DGS2\n2026-04-15,3.70\n2026-04-16,3.72\n2026-04-17,3.71\n"
+FRED_SOFR = b"observation_date,SOFR\n2026-04-15,3.64\n2026-04-16,3.66\n2026-04-17,3.65\n"
+FRED_DFF = b"observation_date,DFF\n2018-03-30,1.68\n2018-03-31,1.68\n2018-04-01,1.68\n2018-04-02,1.68\n"
+FRED_DGS3 = b"observation_date,DGS3\n2026-04-15,3.76\n2026-04-16,3.77\n2026-04-17,3.74\n"
 
 
 def chart(symbol, closes):
@@ -33,6 +36,9 @@ RESPONSES = {
     ("fred", "DGS5"): (200, FRED_MALFORMED, None),
     ("fred", "DGS2"): (200, FRED_TRUNCATED_FULL[:40], len(FRED_TRUNCATED_FULL)),  # connection drops
     ("fred", "DGS30"): (404, b"Not Found", None),
+    ("fred", "SOFR"): (200, FRED_SOFR, None),
+    ("fred", "DFF"): (200, FRED_DFF, None),
+    ("fred", "DGS3"): (200, FRED_DGS3, None),
     ("yahoo", "IVV"): (200, chart("IVV", [700.5, None, 705.25]), None),
     ("yahoo", "AGG"): (200, chart("AGG", [97.1, -1.0]), None),  # malformed: negative price
     ("yahoo", "EEM"): (200, chart("EEM", [64.0, 64.5])[:60], None),  # truncated JSON, no length
@@ -87,6 +93,27 @@ def test_good_yield_and_close_downloads_load_as_a_data_folder(server, tmp_path):
     assert m.closes["IVV"].iloc[-1] == 705.25
     assert any("cosd=2026-01-01" in p for p in Handler.requests)
     assert not list(tmp_path.rglob("*.part"))
+
+
+def test_overnight_rates_go_to_rates_and_finance_the_futures_of_the_folder(server, tmp_path):
+    for series in ("DGS10", "DGS3MO", "DGS3", "SOFR", "DFF"):
+        assert download_yield(series, tmp_path, None, f"{server}/fred").ok, series
+    assert (tmp_path / "rates" / "SOFR.csv").read_bytes() == FRED_SOFR
+    assert (tmp_path / "rates" / "DFF.csv").read_bytes() == FRED_DFF
+    assert (tmp_path / "yields" / "DGS3.csv").exists()
+    m = load_market(tmp_path)
+    assert list(m.rates.columns) == ["SOFR", "DFF"]
+    assert m.yields.loc["2026-04-17", "DGS3"] == 3.74
+    # the folder has no treasuries/: the bundled note and bond table is used, and said so
+    assert m.securities is None
+    assert any(i.kind == "fallback" and "treasuries" in i.path for i in m.issues)
+
+
+def test_the_default_download_includes_dgs3_and_the_overnight_rates():
+    from ecore.data.download import FRED_SERIES, fred_folder
+
+    assert {"DGS3", "SOFR", "DFF"} <= set(FRED_SERIES)
+    assert (fred_folder("SOFR"), fred_folder("EFFR"), fred_folder("DGS3")) == ("rates", "rates", "yields")
 
 
 @pytest.mark.parametrize("series,words", [

@@ -91,3 +91,48 @@ def test_shared_folder_reads_as_a_data_folder(shared):
     with pytest.warns(Warning, match="DGS20"):  # the real 1987-1993 hole in DGS20 is reported
         m = load_market(shared / "data", symbols=["IVV", "AGG"])
     assert list(m.closes.columns) == ["IVV", "AGG"]
+
+
+def test_shared_folder_brings_its_rates_and_infers_coupons_from_its_auctions(shared):
+    with pytest.warns(Warning, match="DGS20"):
+        m = load_market(shared / "data", symbols=["IVV"])
+    assert {"SOFR", "DFF"} <= set(m.rates.columns)  # GCF.csv (newest first, not FRED) is left alone
+    assert m.securities is not None and len(m.securities) == 1859
+    assert not [i for i in m.issues if i.kind == "fallback"]
+    # the shared DGS3 runs to 2026-06-24, two months past the other series: cut, and said
+    assert m.yields.index[-1] == pd.Timestamp("2026-04-17")
+    trimmed = [i for i in m.issues if i.kind == "trimmed"]
+    assert len(trimmed) == 1 and "DGS3" in trimmed[0].message and "after 2026-04-17" in trimmed[0].message
+
+
+def test_a_folder_without_rates_or_treasuries_uses_the_bundled_ones_and_says_so(tmp_path):
+    (tmp_path / "yields").mkdir()
+    (tmp_path / "yields" / "DGS3MO.csv").write_text("observation_date,DGS3MO\n2025-01-02,4.3\n2025-01-03,4.2\n")
+    (tmp_path / "yields" / "DGS10.csv").write_text("observation_date,DGS10\n2025-01-02,4.5\n2025-01-03,4.6\n")
+    m = load_market(tmp_path)
+    assert m.rates is None and m.securities is None
+    assert sorted(i.path.rsplit("/", 1)[-1] for i in m.issues if i.kind == "fallback") == ["rates", "treasuries"]
+
+
+def test_rates_that_end_before_the_yields_are_reported(tmp_path):
+    (tmp_path / "yields").mkdir()
+    (tmp_path / "rates").mkdir()
+    (tmp_path / "yields" / "DGS3MO.csv").write_text("observation_date,DGS3MO\n2025-01-02,4.3\n2025-01-03,4.2\n")
+    (tmp_path / "yields" / "DGS10.csv").write_text("observation_date,DGS10\n2025-01-02,4.5\n2025-01-03,4.6\n")
+    (tmp_path / "rates" / "SOFR.csv").write_text("observation_date,SOFR\n2025-01-02,4.31\n")
+    with pytest.warns(Warning, match="overnight rate ends on 2025-01-02, before the yields"):
+        m = load_market(tmp_path)
+    assert [i.kind for i in m.issues] == ["stale", "fallback"]
+
+
+def test_sofr_alone_cannot_finance_futures_before_it_existed(tmp_path):
+    from ecore.data.synthetic_futures import build_price_book
+
+    (tmp_path / "yields").symlink_to(BUNDLED_DIR / "yields")
+    (tmp_path / "rates").mkdir()
+    (tmp_path / "rates" / "SOFR.csv").write_text("observation_date,SOFR\n2018-04-03,1.83\n2018-04-04,1.74\n")
+    with pytest.warns(Warning):  # SOFR ends long before the yields
+        m = load_market(tmp_path)
+    with pytest.raises(ValueError, match="overnight rate starts on 2018-04-03, after the first day to price "
+                                         "\\(2010-01-04\\): rates/ needs DFF"):
+        build_price_book(m, ["ZN"], "2010-01-04", "2010-03-31")

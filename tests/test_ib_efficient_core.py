@@ -18,8 +18,8 @@ from ecore.engine.paper import load_config
 from ecore.engine.instruments import plan_feeds, strategy_class
 from ecore.data.rolls import RollRule
 from fake_ib_gateway import Accept, FakeGateway
-from ib_core_helpers import (IVV_PRICE, NAV, clock_at, contracts_around, expected_ladder, ib_name,
-                             script_core)
+from ib_core_helpers import (IVV_PRICE, NAV, clock_at, contracts_around, expected_ladder,
+                             expected_ladder_beyond_the_yields, ib_name, script_core)
 from ib_helpers import CLIENTS, run
 
 FIRST_DAY = dt.date(2025, 3, 13)
@@ -160,7 +160,12 @@ def test_dry_run_prints_the_core_orders_for_today_and_sends_nothing(
     # every placeOrder was a what-if: the ladder's margin per contract, then each order's impact
     assert len([m for m in core_gateway.received if m[0] == "3"]) == len(core_gateway.what_ifs)
     assert not any(m[0] in ("4", "58") for m in core_gateway.received)
-    assert "dry run: 7 order(s) computed, none sent" in out
+    # the ladder from the model's durations carried forward from the yields' last day (the
+    # long legs can round to nothing when the far contracts' durations are long)
+    ladder = expected_ladder_beyond_the_yields(live_day)
+    legs = {code: n for code, n in ladder.counts.items() if n > 0}
+    assert len(legs) >= 4
+    assert f"dry run: {len(legs) + 1} order(s) computed, none sent" in out
     assert f"notional ${IVV_SHARES * IVV_PRICE:,.0f}  margin initial " in out
     assert f"BUY {IVV_SHARES} IVV MKT  notional ${IVV_SHARES * IVV_PRICE:,.0f}" in out
     fill_day = cal.next_business_day(live_day)
@@ -168,8 +173,11 @@ def test_dry_run_prints_the_core_orders_for_today_and_sends_nothing(
     for root in ("ZT", "ZF", "ZN", "TN", "ZB", "UB"):
         code = RollRule().held(root, fill_day).code
         match = re.search(rf"BUY (\d+) {code} MKT  notional \$([\d,]+)", out)
+        if code not in legs:
+            assert not match, f"an order for {code}, which the ladder leaves out:\n{out}"
+            continue
         assert match, f"no order for {code} in:\n{out}"
-        assert int(match.group(1)) > 0
+        assert int(match.group(1)) == legs[code]
         futures_notional += float(match.group(2).replace(",", ""))
     assert abs(futures_notional - 0.60 * NAV) < 0.02 * 0.60 * NAV
 

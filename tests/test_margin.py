@@ -52,11 +52,46 @@ def test_cme_example_and_broker_multiplier():
 
 def test_schedule_wins_within_its_age_then_the_fallback():
     hist = {"ZN": pd.Series(0.5, index=pd.bdate_range("2010-01-01", "2013-12-31"))}
-    m = MarginModel(history=hist)
+    m = MarginModel(history=hist, k=1.0)
     assert m.quote("ZN", "2011-08-01").basis == "schedule"
     assert m.maintenance("ZN", "2011-08-01") == 1300
     q = m.quote("ZN", "2013-01-02")
     assert q.basis == "volatility" and q.maintenance == pytest.approx(500)
+
+
+def test_fallback_is_calibrated_per_root_on_the_published_points_its_history_covers():
+    # Half-point days give a q99 of $500 per ZN contract; the bundled ZN point of 2011-07-26 is
+    # $1,300, so k = 2.6 (the 2024 point lies beyond this history and is not used).
+    hist = {"ZN": pd.Series(0.5, index=pd.bdate_range("2010-01-01", "2013-12-31")),
+            "TN": pd.Series(0.5, index=pd.bdate_range("2010-01-01", "2013-12-31"))}
+    m = MarginModel(history=hist)
+    assert m.fallback_k("ZN") == (pytest.approx(2.6), "calibrated on 1 ZN point(s)")
+    assert m.maintenance("ZN", "2013-01-02") == pytest.approx(1300)
+    # TN has no published point: it takes ZN's k, its DV01 partner's
+    assert m.fallback_k("TN")[0] == pytest.approx(2.6)
+    assert "ZN's" in m.fallback_k("TN")[1]
+
+
+def test_a_fallback_root_stays_in_dv01_order_with_a_partners_published_row():
+    # TN on the fallback ($500 at k = 1) while ZN has its published $1,300 (2011-07-26 row):
+    # TN is kept at ZN x DV01_TN / DV01_ZN = 1300 x 89 / 64.
+    hist = {"TN": pd.Series(0.5, index=pd.bdate_range("2010-01-01", "2013-12-31"))}
+    m = MarginModel(history=hist, k=1.0)
+    q = m.quote("TN", "2011-08-01")
+    assert q.maintenance == pytest.approx(1300 * 89 / 64)
+    assert q.basis == "volatility, dv01 order with ZN"
+    assert m.maintenance("TN", "2013-01-02") == pytest.approx(500)  # ZN's row has expired
+
+
+def test_contract_dv01_comes_from_the_price_books_cheapest_to_deliver():
+    from ecore.data.market import load_market
+    from ecore.data.synthetic_futures import build_price_book
+
+    book = build_price_book(load_market(), ["ZN", "TN"], "2025-01-02", "2025-03-31")
+    m = MarginModel(history=book, schedule=False)
+    # 2025-02-03: the front ZN contract is ZNH25 (first intention day 2025-02-26)
+    assert m.contract_dv01("ZN", "2025-02-03") == pytest.approx(book.value("ZNH25", "2025-02-03", "dv01"))
+    assert m.contract_dv01("TN", "2025-02-03") > m.contract_dv01("ZN", "2025-02-03")
 
 
 def _bad(tmp_path, body):
