@@ -532,8 +532,10 @@ def _assumptions(config, market, book, scenario, broker, plan) -> dict:
         f = book.frame
         real = int((f.get("source") == "real").sum()) if "source" in f.columns else 0
         out["Futures prices"] = (
-            f"synthesized from the Treasury yield curve (representative cheapest-to-deliver bond, CME "
-            f"conversion factor, carry at the bill rate; see docs/synthetic-futures.md): "
+            f"synthesized from each contract's deliverable basket of real notes and bonds, priced on a "
+            f"curve fitted to the Treasury yields, carried to delivery at overnight repo plus a dated "
+            f"implied-repo spread and divided by the CME conversion factor; the cheapest to deliver sets "
+            f"the price, its duration the contract's (see docs/synthetic-futures.md): "
             f"{len(f) - real:,} synthetic and {real:,} real contract-days"
         )
     if not plan.from_params:

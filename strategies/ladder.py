@@ -144,7 +144,8 @@ def build_ladder(
 
 
 # How much a year of duration error weighs against a 1% notional error when choosing roundings.
-_DURATION_TOLERANCE = 0.1  # years
+DURATION_TOLERANCE = 0.1  # years: the rounding search's scale of a duration miss
+_DURATION_TOLERANCE = DURATION_TOLERANCE
 _NOTIONAL_TOLERANCE = 0.01  # fraction of target notional
 
 

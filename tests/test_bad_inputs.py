@@ -131,6 +131,8 @@ CONFIG_ROWS = [
     ("config", "data-missing", bt("--config", "run.toml"), cfg('data = "nowhere"\n'), "data: folder not found"),
     ("config", "account-too-small", bt("--config", "run.toml", *WINDOW, "--cash", "1000"), cfg(""), "cash: $1,000 cannot hold the EfficientCore ladder near its target on 2021-01-04"),
     ("config", "target-unreachable", bt("--config", "run.toml", *WINDOW), cfg("[params]\ntarget_duration = 25\n"), "params.target_duration: 25 years on 2021-01-04 is outside what the ladder"),
+    # 2021-01-04: the default ladder reaches 5.48 to 11.58 years; 5.3 is off by more than its rounding
+    ("config", "target-just-out-of-reach", bt("--config", "run.toml", *WINDOW), cfg("[params]\ntarget_duration = 5.3\n"), "params.target_duration: 5.3 years on 2021-01-04 is outside what the ladder"),
     ("config", "target-unreachable-one-leg", bt("--config", "run.toml", *WINDOW), cfg("[params]\nladder = { ZT = 1.0 }\n"), "params.target_duration: \"agg\""),
 ]
 

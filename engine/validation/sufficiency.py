@@ -33,7 +33,7 @@ class DataInsufficient(InputError):
 
 @dataclass(frozen=True)
 class SeriesRequirement:
-    """One series a run needs: ``kind`` ("yields" or "closes"), its ``name`` (DGS10, IVV), the
+    """One series a run needs: ``kind`` ("yields", "closes" or "rates"), its ``name`` (DGS10, IVV), the
     ``file`` it is read from, the first and last day it must cover (dates), the longest run of
     business days without a value allowed inside, and ``why`` it is needed (for the message)."""
 
@@ -51,11 +51,21 @@ def _bdays(a: dt.date, b: dt.date) -> int:
     return int(np.busday_count(np.datetime64(a, "D") + 1, np.datetime64(b, "D"))) if b > a else 0
 
 
+def _table(market, kind: str) -> pd.DataFrame:
+    """The frame a kind of series lives in: yields, closes, or overnight rates (the data folder's,
+    else the bundled ones the model falls back to)."""
+    if kind == "rates":
+        from ...data.market import market_rates
+
+        return market_rates(market)
+    return market.yields if kind == "yields" else market.closes
+
+
 def check_requirements(market, requirements: list[SeriesRequirement]) -> None:
     """Each requirement's series exists in ``market`` and has a value at most ``max_gap_days``
     business days from each end of its window and from every other value inside it."""
     for req in requirements:
-        table = market.yields if req.kind == "yields" else market.closes
+        table = _table(market, req.kind)
         if req.name not in table.columns:
             raise DataInsufficient(f"{req.file}: missing: {req.why} need {req.name} from "
                                    f"{req.first.isoformat()} to {req.last.isoformat()}")
