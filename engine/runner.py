@@ -377,7 +377,7 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
     from ..data.price_book import FuturesPriceBook
     from ..strategies.roll_keeper import RollKeeper
     from .recording import FillRecorder, FillRecords
-    from .results import COUNTED_EVENTS, BacktestResult
+    from .results import COUNTED_EVENTS, TRADE_COLUMNS, BacktestResult
 
     all_params = _effective_params(cls, params)
     book = book if book is not None else FuturesPriceBook.empty()
@@ -435,7 +435,9 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
     events = pd.DataFrame((own_events if isinstance(own_events, list) else []) + keeper_events + records.events,
                           columns=["date", "kind", "detail"])
     events = pd.concat([events, _broker_events(broker)], ignore_index=True)
-    trades = pd.DataFrame(records.trades, columns=["date", "instrument", "size", "price", "value", "commission", "kind"])
+    # Slippage (dollars paid over the settlement or close, per fill) is a cost like commissions:
+    # trades.csv and the metrics' total_costs carry it.
+    trades = pd.DataFrame(records.trades, columns=[*TRADE_COLUMNS, "slippage"])
     name = cls.__name__ if scenario is None else f"{cls.__name__} [{scenario.kind}]"
     recorded = {"margin_call", "forced_liquidation", "rejection", *getattr(cls, "recorded_events", ())}
     if plan.engine_rolls or not plan.rolling_roots:
