@@ -130,4 +130,8 @@ def _one_line(exc: BaseException) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run as `python -m ecore.engine.cli`, this file is `__main__`, and its UserError is not the
+    # class the rest of the package raises: hand over to the imported module so errors stay one line.
+    from ecore.engine.cli import main as _package_main
+
+    sys.exit(_package_main())

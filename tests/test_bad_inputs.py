@@ -378,3 +378,19 @@ def test_ecore_debug_shows_the_traceback_behind_the_one_line(tmp_path):
     r = ecore("backtest", "--cash", "inf", "--out", "out", cwd=tmp_path, env={"ECORE_DEBUG": "1"})
     assert r.returncode != 0
     assert "Traceback" in r.stderr and "--cash: must be a number above 0" in r.stderr
+
+
+def test_python_dash_m_gives_the_same_one_line_and_status_2(tmp_path):
+    # Run as a module, cli.py is `__main__`; a config error raised deep in the runner must still be
+    # caught as the package's UserError, not escape as a traceback with status 1.
+    import sys
+
+    (tmp_path / "bad.toml").write_text("foo = 1\n")
+    r = subprocess.run([sys.executable, "-m", "ecore.engine.cli", "backtest", "--config", "bad.toml",
+                        "--out", "out"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "ecore backtest: error: bad.toml, line 1, column 1: unknown key 'foo'; known keys: "
+        "strategy, instruments, start, end, cash, data, scenario, benchmark, analyzers, accept_jumps, "
+        "params, broker"]
+    assert not (tmp_path / "out").exists()
