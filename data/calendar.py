@@ -22,7 +22,9 @@ puts the March-2015 2-, 3- and 5-year notes' last delivery day on Good Friday 20
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -59,9 +61,22 @@ def _as_date(value) -> dt.date:
     raise TypeError(f"not a date: {value!r}")
 
 
-@lru_cache(maxsize=1)
-def _business_days() -> np.ndarray:
-    """Sorted ``datetime64[D]`` array of every Treasury futures business day in the span."""
+# The closed weekdays of the span, bundled: building them with pandas_market_calendars takes
+# 0.3-0.8 s and 14 MB at every start (66 years of two calendars' holiday rules), more than a
+# one-quarter backtest costs.  ``python3 -m ecore.data.build_bundled`` rewrites the file from the
+# libraries and a test checks that it still agrees with them.
+CLOSED_WEEKDAYS_FILE = Path(__file__).resolve().parent / "bundled" / "calendar" / "treasury_closed_weekdays.csv.gz"
+
+
+def _weekdays() -> np.ndarray:
+    days = np.arange(np.datetime64(f"{FIRST_YEAR}-01-01"), np.datetime64(f"{LAST_YEAR + 1}-01-01"))
+    return days[np.is_busday(days)]
+
+
+def business_days_from_libraries() -> np.ndarray:
+    """Every Treasury futures business day of the span, from pandas_market_calendars:
+    ``CME_Bond`` and ``SIFMA_US`` both open (plus the early-close Good Fridays), as a sorted
+    ``datetime64[D]`` array.  The bundled file is made from this."""
     import pandas as pd
     import pandas_market_calendars as mcal
 
@@ -71,6 +86,28 @@ def _business_days() -> np.ndarray:
     sifma = sifma.union(pd.DatetimeIndex(EARLY_CLOSE_GOOD_FRIDAYS, tz=sifma.tz))
     days = cme.intersection(sifma)
     return np.asarray(days.tz_localize(None).values.astype("datetime64[D]"))
+
+
+def closed_weekdays_csv(days: np.ndarray) -> bytes:
+    """The bundled file's text: ``date`` of every Monday-to-Friday of the span that is not in
+    ``days`` (the business days), one a line.  Refuses business days on a weekend, which the
+    file could not express."""
+    weekdays = _weekdays()
+    if not np.isin(days, weekdays).all():
+        raise ValueError("a business day falls on a weekend: the closed-weekday file cannot hold it")
+    closed = np.setdiff1d(weekdays, days)
+    return ("date\n" + "".join(f"{d}\n" for d in closed)).encode("ascii")
+
+
+@lru_cache(maxsize=1)
+def _business_days() -> np.ndarray:
+    """Sorted ``datetime64[D]`` array of every Treasury futures business day in the span: the
+    weekdays less the bundled closed ones."""
+    with gzip.open(CLOSED_WEEKDAYS_FILE, "rt", encoding="ascii") as f:
+        lines = f.read().split()
+    closed = np.array(lines[1:], dtype="datetime64[D]")
+    weekdays = _weekdays()
+    return weekdays[~np.isin(weekdays, closed)]
 
 
 class TreasuryCalendar:
