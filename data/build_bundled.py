@@ -83,6 +83,7 @@ def build(shared_data: Path, out: Path = BUNDLED) -> list[dict]:
             s = load_closes(src, sym)
             rows.append(_write(src.read_bytes(), src, out / "closes" / f"{sym}.csv.gz", sym, s.index[0],
                                s.index[-1], len(s), s.attrs["missing"], "closes"))
+    rows.append(_snapshot(out))
     total = sum(r["bytes"] for r in rows)
     if total > MAX_BYTES:
         raise SystemExit(f"bundled data would be {total} bytes, more than {MAX_BYTES}")
@@ -104,6 +105,19 @@ def _calendar(days: np.ndarray, out: Path) -> dict:
     return {"name": "closed weekdays", "kind": "calendar", "file": f"calendar/{dst.name}",
             "first": first.date().isoformat(), "last": last.date().isoformat(), "rows": n, "missing": 0,
             "bytes": len(data), "sha256": hashlib.sha256(raw).hexdigest()}
+
+
+def _snapshot(out: Path) -> dict:
+    """The set as loaded and validated (``ecore.data.market.write_snapshot``), which a run reads
+    instead of validating the files above row by row; its sha256 is of the file itself."""
+    from .market import read_snapshot, write_snapshot
+
+    path = write_snapshot(out)
+    m = read_snapshot(out, "")
+    return {"name": "validated set", "kind": "snapshot", "file": f"snapshot/{path.name}",
+            "first": m.yields.index[0].date().isoformat(), "last": m.yields.index[-1].date().isoformat(),
+            "rows": len(m.yields), "missing": 0, "bytes": path.stat().st_size,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
 def _securities(shared_data: Path, out: Path, business_days: np.ndarray) -> dict:
@@ -142,7 +156,9 @@ def _provenance(rows: list[dict], total: int) -> str:
         "project's shared real-data folder (`../shared/data/`). Each file is the source file",
         "unchanged, gzip-compressed (sha256 below is of the uncompressed source), except",
         "`treasuries/securities.csv.gz`, which is derived (below; its sha256 is of the auction file),",
-        "and `calendar/`, made from the calendar libraries (its sha256 is of the uncompressed file).",
+        "`calendar/`, made from the calendar libraries (its sha256 is of the uncompressed file), and",
+        "`snapshot/market.npz`: the set as loaded and validated, with the sha256 of each file it was",
+        "read from; a run reads it instead of validating the files, while those hashes match.",
         "",
         "## Sources",
         "",
