@@ -83,9 +83,12 @@ def metric_rows(results) -> tuple:
 
 # ---------------------------------------------------------------- terminal
 
-def summary_table(results: list[BacktestResult], risk_free=None) -> str:
-    """The key metrics of each result side by side, one column per result, plain text."""
-    metrics = [compute_metrics(r, risk_free) for r in results]
+def summary_table(results: list[BacktestResult], risk_free=None, metrics: list[dict] | None = None) -> str:
+    """The key metrics of each result side by side, one column per result, plain text.
+
+    ``metrics``: each result's `compute_metrics` with ``risk_free``, when the caller has them."""
+    if metrics is None:
+        metrics = [compute_metrics(r, risk_free) for r in results]
     rows = [["", *[m["name"] for m in metrics]]]
     rows += [[label, *[show(m) for m in metrics]] for label, show, _ in metric_rows(results)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -190,10 +193,13 @@ class _Charts:
 
 # ---------------------------------------------------------------- the page
 
-def render_report_html(result: BacktestResult, benchmark: BacktestResult | None = None, risk_free=None) -> str:
+def render_report_html(result: BacktestResult, benchmark: BacktestResult | None = None, risk_free=None,
+                       metrics: tuple[dict, dict | None] | None = None) -> str:
     """The whole report as one HTML string (see `write_report_html`)."""
-    m = compute_metrics(result, risk_free)
-    b = compute_metrics(benchmark, risk_free) if benchmark is not None else None
+    if metrics is None:
+        metrics = (compute_metrics(result, risk_free),
+                   compute_metrics(benchmark, risk_free) if benchmark is not None else None)
+    m, b = metrics
     chart = _Charts()
     growth = 10_000 * (1 + m["total_return"])
     lead = (f"From {m['start']} to {m['end']}, $10,000 in {_e(result.name)} grew to "
@@ -304,7 +310,7 @@ def render_report_html(result: BacktestResult, benchmark: BacktestResult | None 
 
 
 def write_report_html(path, result: BacktestResult, benchmark: BacktestResult | None = None,
-                      risk_free=None) -> Path:
+                      risk_free=None, metrics: tuple[dict, dict | None] | None = None) -> Path:
     """Write the report for ``result`` against ``benchmark`` to ``path``; returns the path.
 
     One self-contained file: plotly.js is embedded inline, nothing is fetched when it opens.
@@ -312,7 +318,8 @@ def write_report_html(path, result: BacktestResult, benchmark: BacktestResult | 
     returns and worst quarters, cash and margin and futures notional (with the ladder's duration
     when the strategy reports it; both only when it held futures), events (rolls, rebalances,
     margin calls, forced liquidations, rejections), assumptions and parameters.
+    ``metrics``: (strategy, benchmark) `compute_metrics` with ``risk_free``, when the caller has them.
     """
     path = Path(path)
-    path.write_text(render_report_html(result, benchmark, risk_free), encoding="utf-8")
+    path.write_text(render_report_html(result, benchmark, risk_free, metrics), encoding="utf-8")
     return path

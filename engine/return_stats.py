@@ -144,9 +144,23 @@ def aggregate_returns(returns: pd.Series, period: str) -> pd.Series:
     else:
         raise ValueError(f"period must be yearly, quarterly or monthly, not {period!r}")
 
-    def compounded(x: pd.Series) -> float:
+    def compounded(x) -> float:
         r = np.array(x, dtype=float)
         r[np.isnan(r)] = 0
         return np.cumprod(r + 1)[-1] - 1
 
-    return returns.groupby(keys).agg(compounded)
+    if len(returns) == 0 or not idx.is_monotonic_increasing:
+        return returns.groupby(keys).agg(compounded)
+    # Sorted days: each period is one run of rows, compounded left to right as empyrical's
+    # cum_returns does (a pandas groupby-apply per period costs 10-80 ms on 26 years).
+    codes = np.zeros(len(idx), dtype=np.int64)
+    for k in keys:
+        codes = codes * 100 + np.asarray(k, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    values = np.asarray(returns, dtype=float)
+    out = np.array([compounded(values[a:b]) for a, b in zip(starts, ends)], dtype=float)
+    labels = [np.asarray(k)[starts] for k in keys]
+    index = pd.Index(labels[0], name=keys[0].name) if len(keys) == 1 else \
+        pd.MultiIndex.from_arrays(labels, names=[k.name for k in keys])
+    return pd.Series(out, index=index, name=returns.name)
