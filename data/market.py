@@ -58,10 +58,18 @@ class MarketData:
     # bundled ones (market_rates, market_securities)
     rates: pd.DataFrame | None = field(default=None, repr=False)
     securities: SecurityTable | None = field(default=None, repr=False)
+    # short_rate() built once per object (a run asks for it for each broker and for the metrics);
+    # not an init field, so dataclasses.replace (a stress scenario's shocked yields) starts afresh.
+    _short_rate: list = field(default_factory=list, init=False, repr=False, compare=False)
 
     def short_rate(self) -> pd.Series:
         """Decimal annual short rate (DGS3MO / 100) on every weekday of the yields' span,
         forward-filled over bond-market holidays and missing values."""
+        if not self._short_rate:
+            self._short_rate.append(self._build_short_rate())
+        return self._short_rate[0].copy()
+
+    def _build_short_rate(self) -> pd.Series:
         if SHORT_RATE_SERIES not in self.yields.columns:
             raise ValueError(f"{self.source or 'the market data'}: no yields/{SHORT_RATE_SERIES}.csv: the "
                              "3-month bill rate is the short rate for cash")
