@@ -18,6 +18,7 @@ and the bundled rates cover the bundled span.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import warnings
@@ -38,7 +39,7 @@ BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 SHORT_RATE_SERIES = "DGS3MO"
 # The bundled set as loaded and validated (frames, findings), written by build_bundled with the
 # sha256 of every file it was read from: reading and validating the CSVs row by row takes about
-# 0.5 s at each start, the snapshot a few ms.  It is used only while those hashes still match.
+# 0.5 s at each start, the snapshot a few ms (the note and bond table included: no CSV parser).  It is used only while those hashes still match.
 SNAPSHOT_FILE = BUNDLED_DIR / "snapshot" / "market.npz"
 _SNAPSHOT_FOLDERS = ("yields", "closes", "rates", "treasuries")
 _SNAPSHOT_FRAMES = ("yields", "closes", "rates")
@@ -183,6 +184,8 @@ def write_snapshot(root: Path = BUNDLED_DIR, path: Path | None = None) -> Path:
         frames[name] = {"columns": [str(c) for c in frame.columns], "index_name": frame.index.name,
                         "attrs": {k: ([_issue_record(i, root) for i in v] if k == "issues" else v)
                                   for k, v in frame.attrs.items()}}
+    for f in dataclasses.fields(market.securities):
+        arrays[f"securities_{f.name}"] = getattr(market.securities, f.name)
     meta = {"sources": _snapshot_sources(root), "frames": frames,
             "issues": [_issue_record(i, root) for i in market.issues]}
     path = Path(path) if path is not None else root / "snapshot" / "market.npz"
@@ -219,7 +222,7 @@ def read_snapshot(root: Path, label: str, path: Path | None = None) -> MarketDat
             frame.attrs = {k: ([_issue(r, root) for r in v] if k == "issues" else v)
                            for k, v in info["attrs"].items()}
             frames[name] = frame
-    securities = read_securities(_one_file(root / "treasuries", "securities"))
+        securities = SecurityTable(**{f.name: z[f"securities_{f.name}"] for f in dataclasses.fields(SecurityTable)})
     issues = tuple(_issue(r, root) for r in meta["issues"])
     return MarketData(frames["yields"], frames["closes"], None, label, issues, frames["rates"], securities)
 

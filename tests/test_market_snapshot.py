@@ -1,8 +1,10 @@
 """The bundled set is read from a snapshot of itself as loaded and validated, while it matches."""
 
+import dataclasses
 import shutil
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,7 +24,9 @@ def assert_same_market(a, b):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
         assert getattr(a, name).attrs == getattr(b, name).attrs, name
     assert a.issues == b.issues and a.source == b.source and a.real_futures is b.real_futures is None
-    assert a.securities.cusip.tolist() == b.securities.cusip.tolist()
+    for f in dataclasses.fields(a.securities):
+        x, y = getattr(a.securities, f.name), getattr(b.securities, f.name)
+        assert x.dtype == y.dtype and np.array_equal(x, y), f.name
 
 
 def test_the_bundled_snapshot_is_the_bundled_files_validated_row_by_row():
