@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .calendar import (CLOSED_WEEKDAYS_FILE, FIRST_YEAR, LAST_YEAR, business_days_from_libraries,
+                       closed_weekdays_csv)
 from .loaders import DataWarning, load_closes, load_yields
 
 BUNDLED = Path(__file__).resolve().parent / "bundled"
@@ -62,9 +64,10 @@ def _gzip_bytes(raw: bytes) -> bytes:
 
 def build(shared_data: Path, out: Path = BUNDLED) -> list[dict]:
     shared_data = Path(shared_data)
-    for kind in ("yields", "rates", "treasuries", "closes"):
+    for kind in ("yields", "rates", "treasuries", "closes", "calendar"):
         (out / kind).mkdir(parents=True, exist_ok=True)
-    rows = []
+    days = business_days_from_libraries()
+    rows = [_calendar(days, out)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         for kind, series in (("yields", YIELD_SERIES), ("rates", RATE_SERIES)):
@@ -74,12 +77,13 @@ def build(shared_data: Path, out: Path = BUNDLED) -> list[dict]:
                 s = frame[sid]
                 rows.append(_write(src.read_bytes(), src, out / kind / f"{sid}.csv.gz", sid, s.index[0],
                                    s.index[-1], len(s), frame.attrs["missing"], kind))
-        rows.append(_securities(shared_data, out))
+        rows.append(_securities(shared_data, out, days))
         for sym in SYMBOLS:
             src = shared_data / "etf" / f"{sym}.csv"
             s = load_closes(src, sym)
             rows.append(_write(src.read_bytes(), src, out / "closes" / f"{sym}.csv.gz", sym, s.index[0],
                                s.index[-1], len(s), s.attrs["missing"], "closes"))
+    rows.append(_snapshot(out))
     total = sum(r["bytes"] for r in rows)
     if total > MAX_BYTES:
         raise SystemExit(f"bundled data would be {total} bytes, more than {MAX_BYTES}")
@@ -87,15 +91,43 @@ def build(shared_data: Path, out: Path = BUNDLED) -> list[dict]:
     return rows
 
 
-def _securities(shared_data: Path, out: Path) -> dict:
+def _calendar(days: np.ndarray, out: Path) -> dict:
+    """The Treasury futures calendar's closed weekdays (``ecore.data.calendar``), made from the
+    calendar libraries so that a run need not build them."""
+    raw = closed_weekdays_csv(days)
+    n = raw.count(b"\n") - 1
+    first, last = pd.Timestamp(f"{FIRST_YEAR}-01-01"), pd.Timestamp(f"{LAST_YEAR}-12-31")
+    dst = out / "calendar" / CLOSED_WEEKDAYS_FILE.name
+    data = _gzip_bytes(raw)
+    tmp = dst.with_name(dst.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, dst)
+    return {"name": "closed weekdays", "kind": "calendar", "file": f"calendar/{dst.name}",
+            "first": first.date().isoformat(), "last": last.date().isoformat(), "rows": n, "missing": 0,
+            "bytes": len(data), "sha256": hashlib.sha256(raw).hexdigest()}
+
+
+def _snapshot(out: Path) -> dict:
+    """The set as loaded and validated (``ecore.data.market.write_snapshot``), which a run reads
+    instead of validating the files above row by row; its sha256 is of the file itself."""
+    from .market import read_snapshot, write_snapshot
+
+    path = write_snapshot(out)
+    m = read_snapshot(out, "")
+    return {"name": "validated set", "kind": "snapshot", "file": f"snapshot/{path.name}",
+            "first": m.yields.index[0].date().isoformat(), "last": m.yields.index[-1].date().isoformat(),
+            "rows": len(m.yields), "missing": 0, "bytes": path.stat().st_size,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def _securities(shared_data: Path, out: Path, business_days: np.ndarray) -> dict:
     """The derived note and bond table: coupons inferred from the bundled yields (the files just
     written), checked against SOMA."""
-    from .calendar import treasury_calendar
     from .curve import ParCurve
     from .securities import infer_coupons, read_auctions, soma_check, write_securities
 
     yields = load_yields(out / "yields")
-    days = treasury_calendar().days.astype("datetime64[D]").astype(np.int64)
+    days = business_days.astype("datetime64[D]").astype(np.int64)
     src = shared_data / "treasuries" / "auctions.csv"
     table = infer_coupons(read_auctions(src), ParCurve.from_yields(yields, days))
     check = soma_check(table, shared_data / "treasuries" / SOMA_FILE)
@@ -123,7 +155,10 @@ def _provenance(rows: list[dict], total: int) -> str:
         "Built by `python3 -m ecore.data.build_bundled` (file `data/build_bundled.py`) from the",
         "project's shared real-data folder (`../shared/data/`). Each file is the source file",
         "unchanged, gzip-compressed (sha256 below is of the uncompressed source), except",
-        "`treasuries/securities.csv.gz`, which is derived (below; its sha256 is of the auction file).",
+        "`treasuries/securities.csv.gz`, which is derived (below; its sha256 is of the auction file),",
+        "`calendar/`, made from the calendar libraries (its sha256 is of the uncompressed file), and",
+        "`snapshot/market.npz`: the set as loaded and validated, with the sha256 of each file it was",
+        "read from; a run reads it instead of validating the files, while those hashes match.",
         "",
         "## Sources",
         "",
@@ -145,6 +180,10 @@ def _provenance(rows: list[dict], total: int) -> str:
         "  `curve`: the curve yield rounded down to 1/8 %).",
         *_soma_lines(rows),
         "  Licence: TreasuryDirect data are a U.S. government work in the public domain.",
+        "- `calendar/treasury_closed_weekdays.csv.gz`: every Monday-to-Friday from 1980 to 2045 on which",
+        "  the Treasury futures market or the cash Treasury market is shut (`ecore.data.calendar`: the",
+        "  CME_Bond and SIFMA_US calendars of pandas_market_calendars, with SIFMA's early-close Good",
+        "  Fridays open), so that a run reads the calendar instead of building it.",
         f"- `closes/`: daily closes adjusted for dividends and splits (total-return series), "
         f"`Date,Close`. Source: {ETF_SOURCE}.",
         "  Licence: the prices were obtained from Yahoo Finance by that public repository, which",

@@ -22,7 +22,10 @@ puts the March-2015 2-, 3- and 5-year notes' last delivery day on Good Friday 20
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -32,6 +35,8 @@ EARLY_CLOSE_GOOD_FRIDAYS = (
     "2012-04-06",  # SIFMA early-close recommendation, jobs report
     "2015-04-03",  # SIFMA press release 2015-03-09; CME Clearing Advisory 15-056 delivers on it
 )
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()  # datetime64[D] counts days from 1970-01-01
 
 # The span the calendar libraries are asked for; outside it we refuse rather than guess.
 FIRST_YEAR = 1980
@@ -43,6 +48,8 @@ class CalendarRangeError(ValueError):
 
 
 def _as_date(value) -> dt.date:
+    if type(value) is dt.date:  # the common case, first: the engine asks about 200,000 times a run
+        return value
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -59,9 +66,22 @@ def _as_date(value) -> dt.date:
     raise TypeError(f"not a date: {value!r}")
 
 
-@lru_cache(maxsize=1)
-def _business_days() -> np.ndarray:
-    """Sorted ``datetime64[D]`` array of every Treasury futures business day in the span."""
+# The closed weekdays of the span, bundled: building them with pandas_market_calendars takes
+# 0.3-0.8 s and 14 MB at every start (66 years of two calendars' holiday rules), more than a
+# one-quarter backtest costs.  ``python3 -m ecore.data.build_bundled`` rewrites the file from the
+# libraries and a test checks that it still agrees with them.
+CLOSED_WEEKDAYS_FILE = Path(__file__).resolve().parent / "bundled" / "calendar" / "treasury_closed_weekdays.csv.gz"
+
+
+def _weekdays() -> np.ndarray:
+    days = np.arange(np.datetime64(f"{FIRST_YEAR}-01-01"), np.datetime64(f"{LAST_YEAR + 1}-01-01"))
+    return days[np.is_busday(days)]
+
+
+def business_days_from_libraries() -> np.ndarray:
+    """Every Treasury futures business day of the span, from pandas_market_calendars:
+    ``CME_Bond`` and ``SIFMA_US`` both open (plus the early-close Good Fridays), as a sorted
+    ``datetime64[D]`` array.  The bundled file is made from this."""
     import pandas as pd
     import pandas_market_calendars as mcal
 
@@ -73,44 +93,66 @@ def _business_days() -> np.ndarray:
     return np.asarray(days.tz_localize(None).values.astype("datetime64[D]"))
 
 
+def closed_weekdays_csv(days: np.ndarray) -> bytes:
+    """The bundled file's text: ``date`` of every Monday-to-Friday of the span that is not in
+    ``days`` (the business days), one a line.  Refuses business days on a weekend, which the
+    file could not express."""
+    weekdays = _weekdays()
+    if not np.isin(days, weekdays).all():
+        raise ValueError("a business day falls on a weekend: the closed-weekday file cannot hold it")
+    closed = np.setdiff1d(weekdays, days)
+    return ("date\n" + "".join(f"{d}\n" for d in closed)).encode("ascii")
+
+
+@lru_cache(maxsize=1)
+def _business_days() -> np.ndarray:
+    """Sorted ``datetime64[D]`` array of every Treasury futures business day in the span: the
+    weekdays less the bundled closed ones."""
+    with gzip.open(CLOSED_WEEKDAYS_FILE, "rt", encoding="ascii") as f:
+        lines = f.read().split()
+    closed = np.array(lines[1:], dtype="datetime64[D]")
+    weekdays = _weekdays()
+    return weekdays[~np.isin(weekdays, closed)]
+
+
 class TreasuryCalendar:
     """Business-day arithmetic on the Treasury futures calendar.  All dates are ``datetime.date``."""
 
     def __init__(self, days: np.ndarray | None = None):
         self._days = _business_days() if days is None else np.asarray(days, dtype="datetime64[D]")
+        # Day ordinals in a list and a set: bisect and membership on Python ints cost a fraction
+        # of numpy's scalar searchsorted, and the engine asks some 40,000 times a run.
+        self._ords = (self._days.astype(np.int64) + _EPOCH_ORDINAL).tolist()
+        self._ord_set = frozenset(self._ords)
 
     @property
     def days(self) -> np.ndarray:
         return self._days
 
-    def _check(self, d: dt.date) -> np.datetime64:
+    def _check(self, d: dt.date) -> int:
         if not FIRST_YEAR <= d.year <= LAST_YEAR:
             raise CalendarRangeError(
                 f"{d.isoformat()} is outside the Treasury calendar ({FIRST_YEAR}-{LAST_YEAR})"
             )
-        return np.datetime64(d, "D")
+        return d.toordinal()
 
     def _at(self, i: int) -> dt.date:
-        if not 0 <= i < len(self._days):
+        if not 0 <= i < len(self._ords):
             raise CalendarRangeError("business-day arithmetic ran off the calendar's span")
-        return self._days[i].astype(dt.date)
+        return dt.date.fromordinal(self._ords[i])
 
     def is_business_day(self, day) -> bool:
-        x = self._check(_as_date(day))
-        i = np.searchsorted(self._days, x)
-        return bool(i < len(self._days) and self._days[i] == x)
+        return self._check(_as_date(day)) in self._ord_set
 
     def next_business_day(self, day, inclusive: bool = False) -> dt.date:
         """The first business day after ``day`` (or on it, when ``inclusive``)."""
         x = self._check(_as_date(day))
-        side = "left" if inclusive else "right"
-        return self._at(int(np.searchsorted(self._days, x, side=side)))
+        return self._at((bisect_left if inclusive else bisect_right)(self._ords, x))
 
     def previous_business_day(self, day, inclusive: bool = False) -> dt.date:
         """The last business day before ``day`` (or on it, when ``inclusive``)."""
         x = self._check(_as_date(day))
-        side = "right" if inclusive else "left"
-        return self._at(int(np.searchsorted(self._days, x, side=side)) - 1)
+        return self._at((bisect_right if inclusive else bisect_left)(self._ords, x) - 1)
 
     def add_business_days(self, day, n: int) -> dt.date:
         """Move ``n`` business days from ``day`` (negative goes back).
@@ -120,9 +162,9 @@ class TreasuryCalendar:
         """
         x = self._check(_as_date(day))
         if n >= 0:
-            i = int(np.searchsorted(self._days, x, side="right")) + n - 1
+            i = bisect_right(self._ords, x) + n - 1
         else:
-            i = int(np.searchsorted(self._days, x, side="left")) + n
+            i = bisect_left(self._ords, x) + n
         return self._at(i)
 
     def first_business_day_of_month(self, year: int, month: int) -> dt.date:
@@ -136,17 +178,15 @@ class TreasuryCalendar:
         """Business days ``start <= d <= end``."""
         a = self._check(_as_date(start))
         b = self._check(_as_date(end))
-        lo = np.searchsorted(self._days, a, side="left")
-        hi = np.searchsorted(self._days, b, side="right")
-        return [d.astype(dt.date) for d in self._days[lo:hi]]
+        lo = bisect_left(self._ords, a)
+        hi = bisect_right(self._ords, b)
+        return [dt.date.fromordinal(o) for o in self._ords[lo:hi]]
 
     def count_business_days(self, start, end) -> int:
         """Number of business days ``start < d <= end`` (negative when end is before start)."""
         a = self._check(_as_date(start))
         b = self._check(_as_date(end))
-        ia = int(np.searchsorted(self._days, a, side="right"))
-        ib = int(np.searchsorted(self._days, b, side="right"))
-        return ib - ia
+        return bisect_right(self._ords, b) - bisect_right(self._ords, a)
 
 
 @lru_cache(maxsize=1)

@@ -18,8 +18,12 @@ and the bundled rates cover the bundled span.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import warnings
-from dataclasses import dataclass, field
+import zipfile
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +37,12 @@ from .securities import SecurityTable, infer_coupons, read_auctions, read_securi
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 SHORT_RATE_SERIES = "DGS3MO"
+# The bundled set as loaded and validated (frames, findings), written by build_bundled with the
+# sha256 of every file it was read from: reading and validating the CSVs row by row takes about
+# 0.5 s at each start, the snapshot a few ms (the note and bond table included: no CSV parser).  It is used only while those hashes still match.
+SNAPSHOT_FILE = BUNDLED_DIR / "snapshot" / "market.npz"
+_SNAPSHOT_FOLDERS = ("yields", "closes", "rates", "treasuries")
+_SNAPSHOT_FRAMES = ("yields", "closes", "rates")
 
 
 @dataclass(frozen=True)
@@ -49,10 +59,18 @@ class MarketData:
     # bundled ones (market_rates, market_securities)
     rates: pd.DataFrame | None = field(default=None, repr=False)
     securities: SecurityTable | None = field(default=None, repr=False)
+    # short_rate() built once per object (a run asks for it for each broker and for the metrics);
+    # not an init field, so dataclasses.replace (a stress scenario's shocked yields) starts afresh.
+    _short_rate: list = field(default_factory=list, init=False, repr=False, compare=False)
 
     def short_rate(self) -> pd.Series:
         """Decimal annual short rate (DGS3MO / 100) on every weekday of the yields' span,
         forward-filled over bond-market holidays and missing values."""
+        if not self._short_rate:
+            self._short_rate.append(self._build_short_rate())
+        return self._short_rate[0].copy()
+
+    def _build_short_rate(self) -> pd.Series:
         if SHORT_RATE_SERIES not in self.yields.columns:
             raise ValueError(f"{self.source or 'the market data'}: no yields/{SHORT_RATE_SERIES}.csv: the "
                              "3-month bill rate is the short rate for cash")
@@ -116,14 +134,97 @@ def load_market(data_dir=None, symbols=None, max_gap_days: int | None = DEFAULT_
     """
     global _BUNDLED_CACHE
     if data_dir is None:
+        if _BUNDLED_CACHE is None and max_gap_days == DEFAULT_MAX_GAP_DAYS:
+            _BUNDLED_CACHE = read_snapshot(BUNDLED_DIR, BUNDLED_LABEL)
         if _BUNDLED_CACHE is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DataWarning)
-                _BUNDLED_CACHE = _load(BUNDLED_DIR, None, max_gap_days, "bundled data set (ecore/data/bundled)")
+                _BUNDLED_CACHE = _load(BUNDLED_DIR, None, max_gap_days, BUNDLED_LABEL)
         m = _BUNDLED_CACHE
         closes = m.closes if not symbols else m.closes[[s.upper() for s in symbols]]
         return MarketData(m.yields.copy(), closes.copy(), None, m.source, m.issues, m.rates, m.securities)
     return _load(Path(data_dir), symbols, max_gap_days, str(data_dir))
+
+
+BUNDLED_LABEL = "bundled data set (ecore/data/bundled)"
+
+
+def _snapshot_sources(root: Path) -> dict[str, str]:
+    """sha256 of every data file of ``root`` a load reads, by path relative to ``root``."""
+    out = {}
+    for folder in _SNAPSHOT_FOLDERS:
+        if (root / folder).is_dir():
+            for p in data_files(root / folder):
+                out[f"{folder}/{p.name}"] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def _issue_record(issue: Issue, root: Path) -> dict:
+    rec = asdict(issue)
+    path = Path(issue.path)
+    rec["path"] = path.relative_to(root).as_posix() if path.is_relative_to(root) else issue.path
+    return rec
+
+
+def _issue(rec: dict, root: Path) -> Issue:
+    return Issue(**{**rec, "path": str(root / rec["path"])})
+
+
+def write_snapshot(root: Path = BUNDLED_DIR, path: Path | None = None) -> Path:
+    """Load and validate the data folder ``root`` (default max gap) and write it to ``path``
+    (default ``root/snapshot/market.npz``) with the sha256 of the files read.  Returns the path."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        market = _load(root, None, DEFAULT_MAX_GAP_DAYS, BUNDLED_LABEL)
+    arrays, frames = {}, {}
+    for name in _SNAPSHOT_FRAMES:
+        frame = getattr(market, name)
+        arrays[f"{name}_values"] = frame.to_numpy(dtype=float)
+        arrays[f"{name}_index"] = frame.index.to_numpy()
+        frames[name] = {"columns": [str(c) for c in frame.columns], "index_name": frame.index.name,
+                        "attrs": {k: ([_issue_record(i, root) for i in v] if k == "issues" else v)
+                                  for k, v in frame.attrs.items()}}
+    for f in dataclasses.fields(market.securities):
+        arrays[f"securities_{f.name}"] = getattr(market.securities, f.name)
+    meta = {"sources": _snapshot_sources(root), "frames": frames,
+            "issues": [_issue_record(i, root) for i in market.issues]}
+    path = Path(path) if path is not None else root / "snapshot" / "market.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
+    # np.savez stamps each member with the time of writing; a fixed stamp makes a rebuild from the
+    # same files give the same bytes.
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name in sorted(arrays):
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(arrays[name]), allow_pickle=False)
+    tmp.replace(path)
+    return path
+
+
+def read_snapshot(root: Path, label: str, path: Path | None = None) -> MarketData | None:
+    """The data folder ``root`` from its snapshot (`write_snapshot`), or None when there is none
+    or a file it was made from has changed since."""
+    path = Path(path) if path is not None else root / "snapshot" / "market.npz"
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        if meta["sources"] != _snapshot_sources(root):
+            return None
+        frames = {}
+        for name in _SNAPSHOT_FRAMES:
+            info = meta["frames"][name]
+            index = pd.DatetimeIndex(z[f"{name}_index"], name=info["index_name"])
+            frame = pd.DataFrame(z[f"{name}_values"], index=index, columns=info["columns"])
+            frame.attrs = {k: ([_issue(r, root) for r in v] if k == "issues" else v)
+                           for k, v in info["attrs"].items()}
+            frames[name] = frame
+        securities = SecurityTable(**{f.name: z[f"securities_{f.name}"] for f in dataclasses.fields(SecurityTable)})
+    issues = tuple(_issue(r, root) for r in meta["issues"])
+    return MarketData(frames["yields"], frames["closes"], None, label, issues, frames["rates"], securities)
 
 
 def _load(root: Path, symbols, max_gap_days, label: str) -> MarketData:

@@ -84,7 +84,9 @@ def run_command(args) -> int:
     run = run_backtest(config, progress=not args.quiet)
     results = [run.result] + ([run.benchmark] if run.benchmark is not None else [])
     # Files first: a closed pipe on stdout (``| head``) must not lose the backtest.
-    written = write_outputs(args.out, run.result, run.benchmark, risk_free=run.risk_free, analyses=run.analyses)
-    print(summary_table(results, risk_free=run.risk_free))
+    metrics = (run.metrics, run.benchmark_metrics)  # computed once by the run, with its risk-free rate
+    written = write_outputs(args.out, run.result, run.benchmark, risk_free=run.risk_free, analyses=run.analyses,
+                            metrics=metrics)
+    print(summary_table(results, risk_free=run.risk_free, metrics=[m for m in metrics if m is not None]))
     print(f"\nwrote {len(written)} files to {args.out}/: {', '.join(p.name for p in written)}")
     return 0

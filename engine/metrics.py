@@ -1,7 +1,7 @@
 """Performance, cost and risk-event metrics of a `BacktestResult`, as a JSON-ready dict.
 
-Return statistics come from empyrical-reloaded on simple daily returns of ``nav`` (252 trading
-days a year). Rates are decimals (0.1097 means 10.97%), money is dollars, counts are ints, dates
+Return statistics are empyrical-reloaded's definitions (`ecore.engine.return_stats`, numpy, the
+same numbers to the last bit) on simple daily returns of ``nav`` (252 trading days a year). Rates are decimals (0.1097 means 10.97%), money is dollars, counts are ints, dates
 are ISO strings; a statistic that is undefined (no losing day for Sortino, say) is ``None``.
 `METRIC_KEYS` documents every key.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 
-import empyrical as ep
 import pandas as pd
 
+from . import return_stats as rs
 from .results import BacktestResult, is_futures_instrument
 
 TRADING_DAYS = 252
@@ -106,7 +106,7 @@ def calendar_returns(result: BacktestResult, period: str) -> pd.Series:
     returns = result.returns
     if returns.empty:
         return pd.Series(dtype=float)
-    agg = ep.aggregate_returns(returns, period)
+    agg = rs.aggregate_returns(returns, period)
     if period == "yearly":
         labels = [str(y) for y in agg.index]
     elif period == "quarterly":
@@ -121,8 +121,8 @@ def calendar_returns(result: BacktestResult, period: str) -> pd.Series:
 def drawdown(result: BacktestResult) -> pd.Series:
     """NAV's fall from its running peak, negative decimal (0 at a new high), indexed by date.
 
-    Written out because empyrical gives only the maximum (`max_drawdown`), not the daily series
-    the chart needs nor the peak and trough dates; its minimum equals empyrical's value.
+    The chart needs the daily series and the peak and trough dates, not only the maximum
+    (`return_stats.max_drawdown`); its minimum equals that value.
     """
     nav = result.nav
     return nav / nav.cummax() - 1.0
@@ -232,11 +232,11 @@ def compute_metrics(result: BacktestResult, risk_free=None) -> dict:
         "final_nav": float(nav.iloc[-1]),
         "average_nav": average_nav,
         "total_return": float(nav.iloc[-1] / nav.iloc[0] - 1.0),
-        "cagr": _num(ep.cagr(returns)) if has_returns else None,
-        "annual_volatility": _num(ep.annual_volatility(returns)) if has_returns else None,
-        "sharpe": _num(ep.sharpe_ratio(returns, risk_free=rf)) if has_returns else None,
-        "sortino": _num(ep.sortino_ratio(returns, required_return=rf)) if has_returns else None,
-        "max_drawdown": _num(ep.max_drawdown(returns)) if has_returns else 0.0,
+        "cagr": _num(rs.cagr(returns)) if has_returns else None,
+        "annual_volatility": _num(rs.annual_volatility(returns)) if has_returns else None,
+        "sharpe": _num(rs.sharpe_ratio(returns, risk_free=rf)) if has_returns else None,
+        "sortino": _num(rs.sortino_ratio(returns, required_return=rf)) if has_returns else None,
+        "max_drawdown": _num(rs.max_drawdown(returns)) if has_returns else 0.0,
         "max_drawdown_peak": peak.date().isoformat(),
         "max_drawdown_trough": trough.date().isoformat(),
         "worst_quarter": worst_q,

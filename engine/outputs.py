@@ -23,43 +23,51 @@ def _csv(frame, path: Path) -> None:
     frame.to_csv(path, index=False, date_format="%Y-%m-%d")
 
 
-def _metrics_json(path: Path, result: BacktestResult, benchmark: BacktestResult | None, risk_free) -> None:
-    payload = {
-        "strategy": compute_metrics(result, risk_free),
-        "benchmark": compute_metrics(benchmark, risk_free) if benchmark is not None else None,
-    }
+def _metrics(result: BacktestResult, benchmark: BacktestResult | None, risk_free) -> tuple[dict, dict | None]:
+    return (compute_metrics(result, risk_free),
+            compute_metrics(benchmark, risk_free) if benchmark is not None else None)
+
+
+def _metrics_json(path: Path, result, benchmark, risk_free, metrics) -> None:
+    payload = {"strategy": metrics[0], "benchmark": metrics[1]}
     # allow_nan=False: a NaN that slipped through is a bug here, not a file other tools choke on.
     path.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
-#: File name → writer(path, result, benchmark, risk_free), in the order they are written.
+#: File name → writer(path, result, benchmark, risk_free, (metrics, benchmark metrics)), in the
+#: order they are written.
 WRITERS = {
     "metrics.json": _metrics_json,
-    "daily.csv": lambda p, r, b, rf: _csv(r.daily, p),
-    "trades.csv": lambda p, r, b, rf: _csv(r.trades, p),
-    "journal.csv": lambda p, r, b, rf: _csv(r.journal, p),
-    "benchmark_daily.csv": lambda p, r, b, rf: _csv(b.daily, p),
-    "report.html": lambda p, r, b, rf: write_report_html(p, r, b, rf),
+    "daily.csv": lambda p, r, b, rf, m: _csv(r.daily, p),
+    "trades.csv": lambda p, r, b, rf, m: _csv(r.trades, p),
+    "journal.csv": lambda p, r, b, rf, m: _csv(r.journal, p),
+    "benchmark_daily.csv": lambda p, r, b, rf, m: _csv(b.daily, p),
+    "report.html": lambda p, r, b, rf, m: write_report_html(p, r, b, rf, m),
 }
 
 
 def write_outputs(out_dir, result: BacktestResult, benchmark: BacktestResult | None = None,
-                  risk_free=None, analyses: dict | None = None) -> list[Path]:
+                  risk_free=None, analyses: dict | None = None,
+                  metrics: tuple[dict, dict | None] | None = None) -> list[Path]:
     """Write all outputs of ``result`` (against ``benchmark``) into ``out_dir``; return their paths.
 
     ``out_dir`` is created if missing. Without a benchmark, ``benchmark_daily.csv`` is not written
     and metrics.json has ``"benchmark": null``; ``analyses`` (analyzer name -> JSON-ready result,
-    as ``BacktestRun.analyses``) become ``analyzers.json``. On any error nothing in ``out_dir``
+    as ``BacktestRun.analyses``) become ``analyzers.json``; ``metrics`` are the (strategy, benchmark)
+    `compute_metrics` with ``risk_free`` when the caller has them (``BacktestRun.metrics`` and
+    ``benchmark_metrics``), else they are computed here. On any error nothing in ``out_dir``
     changes and the error propagates.
     """
     from .staged_output import StagedFolder
 
     writers = dict(WRITERS)
     if analyses:
-        writers["analyzers.json"] = lambda p, r, b, rf: p.write_text(
+        writers["analyzers.json"] = lambda p, r, b, rf, m: p.write_text(
             json.dumps(analyses, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     names = [n for n in writers if benchmark is not None or n != "benchmark_daily.csv"]
+    if metrics is None:
+        metrics = _metrics(result, benchmark, risk_free)
     with StagedFolder(out_dir, "backtest") as stage:
         for name in names:
-            writers[name](stage.path(name), result, benchmark, risk_free)
+            writers[name](stage.path(name), result, benchmark, risk_free, metrics)
         return stage.commit(names)

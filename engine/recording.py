@@ -29,9 +29,18 @@ class FillRecorder(bt.Analyzer):
 
     params = dict(records=None)
 
+    def start(self):
+        self._last_key, self._last_day = None, None
+
     def _day(self):
         # The latest bar of the feeds: a feed that has ended (an expired contract) stays on its last day.
-        return max(d.datetime.date(0) for d in self.strategy.datas if len(d))
+        # Orders come in bunches on one day: convert the feeds' datetimes once per set of bars.
+        datas = self.strategy.datas
+        key = tuple(d.datetime[0] if len(d) else None for d in datas)
+        if key != self._last_key:
+            self._last_key = key
+            self._last_day = max(d.datetime.date(0) for d in datas if len(d))
+        return self._last_day
 
     def notify_order(self, order):
         if order.status in (order.Submitted, order.Accepted, order.Partial):

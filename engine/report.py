@@ -7,6 +7,8 @@ Numbers are formatted for people: percent with one decimal, dollars with thousan
 from __future__ import annotations
 
 import html
+import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -83,9 +85,12 @@ def metric_rows(results) -> tuple:
 
 # ---------------------------------------------------------------- terminal
 
-def summary_table(results: list[BacktestResult], risk_free=None) -> str:
-    """The key metrics of each result side by side, one column per result, plain text."""
-    metrics = [compute_metrics(r, risk_free) for r in results]
+def summary_table(results: list[BacktestResult], risk_free=None, metrics: list[dict] | None = None) -> str:
+    """The key metrics of each result side by side, one column per result, plain text.
+
+    ``metrics``: each result's `compute_metrics` with ``risk_free``, when the caller has them."""
+    if metrics is None:
+        metrics = [compute_metrics(r, risk_free) for r in results]
     rows = [["", *[m["name"] for m in metrics]]]
     rows += [[label, *[show(m) for m in metrics]] for label, show, _ in metric_rows(results)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -176,25 +181,62 @@ def _definition_list(items: dict) -> str:
 
 
 class _Charts:
-    """Turns figures into ``<div>``s; the first one carries plotly.js inline, the rest reuse it."""
+    """Turns figures into ``<div>``s; the first one carries plotly.js inline, the rest reuse it.
 
-    def __init__(self):
+    Every line of every chart repeats its run's dates (16 traces of 6,500 days made 1.6 MB of a
+    7.4 MB report), so each of ``axes`` (the strategy's dates, the benchmark's) is written once, as
+    a script variable ahead of the first chart that uses it, and each trace whose x holds exactly
+    those dates takes a copy of it.
+    """
+
+    _X_DATES = re.compile(r'"x":(\["[^"\]]*"(?:,"[^"\]]*")*\])')
+
+    def __init__(self, axes=()):
         self.first = True
+        self.axes = []  # [dates, variable name, declared yet]
+        for days in axes:
+            days = pd.DatetimeIndex(days)
+            if len(days) > 1 and not any(days.equals(a[0]) for a in self.axes):
+                self.axes.append([days, f"ecoreDays{len(self.axes)}", False])
+        self.known: dict[str, list | None] = {}  # JSON text of an x -> its axis (None: not one)
+
+    def _axis_of(self, text: str):
+        if text not in self.known:
+            n = text.count(",") + 1
+            candidates = [a for a in self.axes if len(a[0]) == n]
+            days = pd.DatetimeIndex(pd.to_datetime(json.loads(text))) if candidates else None
+            self.known[text] = next((a for a in candidates if days.equals(a[0])), None)
+        return self.known[text]
 
     def __call__(self, fig) -> str:
         out = fig.to_html(full_html=False, include_plotlyjs=self.first, include_mathjax=False,
                           config={"displaylogo": False, "responsive": True})
         self.first = False
-        return out
+        declare = []
+
+        def shared(match):
+            axis = self._axis_of(match.group(1))
+            if axis is None:
+                return match.group(0)
+            if not axis[2]:
+                declare.append(f"var {axis[1]} = {match.group(1)};")
+                axis[2] = True
+            return f'"x":{axis[1]}.slice()'
+
+        out = self._X_DATES.sub(shared, out) if self.axes else out
+        return (f"<script>{' '.join(declare)}</script>\n" if declare else "") + out
 
 
 # ---------------------------------------------------------------- the page
 
-def render_report_html(result: BacktestResult, benchmark: BacktestResult | None = None, risk_free=None) -> str:
+def render_report_html(result: BacktestResult, benchmark: BacktestResult | None = None, risk_free=None,
+                       metrics: tuple[dict, dict | None] | None = None) -> str:
     """The whole report as one HTML string (see `write_report_html`)."""
-    m = compute_metrics(result, risk_free)
-    b = compute_metrics(benchmark, risk_free) if benchmark is not None else None
-    chart = _Charts()
+    if metrics is None:
+        metrics = (compute_metrics(result, risk_free),
+                   compute_metrics(benchmark, risk_free) if benchmark is not None else None)
+    m, b = metrics
+    chart = _Charts([result.nav.index] + ([benchmark.nav.index] if benchmark is not None else []))
     growth = 10_000 * (1 + m["total_return"])
     lead = (f"From {m['start']} to {m['end']}, $10,000 in {_e(result.name)} grew to "
             f"{fmt_dollars(growth)} ({fmt_pct(m['cagr'], 2)} a year)")
@@ -304,7 +346,7 @@ def render_report_html(result: BacktestResult, benchmark: BacktestResult | None 
 
 
 def write_report_html(path, result: BacktestResult, benchmark: BacktestResult | None = None,
-                      risk_free=None) -> Path:
+                      risk_free=None, metrics: tuple[dict, dict | None] | None = None) -> Path:
     """Write the report for ``result`` against ``benchmark`` to ``path``; returns the path.
 
     One self-contained file: plotly.js is embedded inline, nothing is fetched when it opens.
@@ -312,7 +354,8 @@ def write_report_html(path, result: BacktestResult, benchmark: BacktestResult | 
     returns and worst quarters, cash and margin and futures notional (with the ladder's duration
     when the strategy reports it; both only when it held futures), events (rolls, rebalances,
     margin calls, forced liquidations, rejections), assumptions and parameters.
+    ``metrics``: (strategy, benchmark) `compute_metrics` with ``risk_free``, when the caller has them.
     """
     path = Path(path)
-    path.write_text(render_report_html(result, benchmark, risk_free), encoding="utf-8")
+    path.write_text(render_report_html(result, benchmark, risk_free, metrics), encoding="utf-8")
     return path

@@ -28,7 +28,7 @@ def test_bundled_loads_fast_and_spans_the_required_window():
 def test_bundled_is_compressed_small_and_has_provenance():
     files = [p for p in BUNDLED_DIR.rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) <= 3 * 1024 * 1024
-    data = [p for p in files if p.name != "PROVENANCE.md"]
+    data = [p for p in files if p.name != "PROVENANCE.md" and p.parent.name != "snapshot"]
     assert data and all(p.name.endswith(".csv.gz") for p in data)
     text = (BUNDLED_DIR / "PROVENANCE.md").read_text()
     for needle in ("c066afa28bdd0b3977f55bf9f3d572562484c00f", "712ab00cb7d01c788507bc417162a4269e29bf69",
@@ -136,3 +136,15 @@ def test_sofr_alone_cannot_finance_futures_before_it_existed(tmp_path):
     with pytest.raises(ValueError, match="overnight rate starts on 2018-04-03, after the first day to price "
                                          "\\(2010-01-04\\): rates/ needs DFF"):
         build_price_book(m, ["ZN"], "2010-01-04", "2010-03-31")
+
+
+def test_short_rate_is_built_once_but_each_caller_gets_its_own_copy():
+    import dataclasses
+
+    m = load_market()
+    a = m.short_rate()
+    a.iloc[-1] = 99.0  # a caller changing its series changes nobody else's
+    assert m.short_rate().loc["2026-04-17"] == pytest.approx(0.037)
+    # A market with other yields (a stress scenario's) has its own short rate.
+    shocked = dataclasses.replace(m, yields=m.yields + 1.0)
+    assert shocked.short_rate().loc["2026-04-17"] == pytest.approx(0.047)

@@ -148,3 +148,14 @@ def _dead_pid() -> int:
     p = subprocess.Popen(["true"])
     p.wait()
     return p.pid
+
+
+def test_metrics_given_by_the_run_are_written_as_they_are_not_computed_again(tmp_path, pair):
+    from ecore.engine.metrics import compute_metrics
+
+    strategy, bench = pair
+    given = ({**compute_metrics(strategy), "cagr": 0.5}, compute_metrics(bench))
+    write_outputs(tmp_path / "out", strategy, bench, metrics=given)
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["strategy"]["cagr"] == 0.5 and metrics["benchmark"]["cagr"] == pytest.approx(0.05)
+    assert "50.00% a year" in (tmp_path / "out" / "report.html").read_text()

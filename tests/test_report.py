@@ -191,3 +191,22 @@ def test_summary_table_puts_results_side_by_side(strategy, sixty_forty):
     assert row["Rolls"] == ["1", "0"]
     # The columns line up: every line is as wide as the header rule.
     assert len({len(line) for line in lines[1:] if line.startswith(("CAGR", "Rolls", "Final"))}) == 1
+
+
+def test_the_run_dates_are_written_once_and_every_line_takes_them_from_there(page):
+    # 4 charts, 11 lines over all 521 days (growth 2, drawdowns 2, margin 5, futures 3 less the
+    # benchmark's share of none): each would otherwise repeat the 521 dates.
+    declared = re.findall(r"var (ecoreDays\d+) = (\[.*?\]);", page)
+    assert [name for name, _ in declared] == ["ecoreDays0"]  # benchmark on the same days: one axis
+    days = pd.to_datetime(__import__("json").loads(declared[0][1]))
+    assert list(days) == list(DATES)
+    assert page.count("ecoreDays0.slice()") == 12
+    assert page.count("2021-06-15T00:00:00") == 1  # a day no event falls on: in the axis only
+
+
+def test_a_benchmark_on_other_days_gets_its_own_date_axis(strategy):
+    short = make_result("SixtyForty", 110_250.0, futures=False)
+    short = BacktestResult(name="SixtyForty", daily=short.daily.iloc[1:].reset_index(drop=True))
+    page = render_report_html(strategy, short)
+    assert re.findall(r"var (ecoreDays\d+) = ", page) == ["ecoreDays0", "ecoreDays1"]
+    assert page.count("ecoreDays1.slice()") == 2  # growth and drawdown of the benchmark

@@ -70,33 +70,37 @@ def check_requirements(market, requirements: list[SeriesRequirement]) -> None:
             raise DataInsufficient(f"{req.file}: missing: {req.why} need {req.name} from "
                                    f"{req.first.isoformat()} to {req.last.isoformat()}")
         s = table[req.name].dropna()
-        days = [d.date() for d in s.index[(s.index >= pd.Timestamp(req.first) - pd.Timedelta(days=31))
-                                          & (s.index <= pd.Timestamp(req.last) + pd.Timedelta(days=31))]]
-        inside = [d for d in days if req.first <= d <= req.last]
-        if not inside:
+        near = s.index[(s.index >= pd.Timestamp(req.first) - pd.Timedelta(days=31))
+                       & (s.index <= pd.Timestamp(req.last) + pd.Timedelta(days=31))]
+        # Day arrays rather than a date per row: a 26-year window has some 70,000 values to walk.
+        days = near.to_numpy().astype("datetime64[D]")
+        first, last = np.datetime64(req.first, "D"), np.datetime64(req.last, "D")
+        inside = days[(days >= first) & (days <= last)]
+        if not len(inside):
             span = (f"it has values from {s.index[0].date().isoformat()} to {s.index[-1].date().isoformat()}"
                     if len(s) else "it has no values")
             raise DataInsufficient(f"{req.file}: {req.name} does not cover {req.first.isoformat()} to "
                                    f"{req.last.isoformat()}, which {req.why} need: {span}")
-        before = [d for d in days if d <= req.first]
-        after = [d for d in days if d >= req.last]
-        edge_first = before[-1] if before else None
-        edge_last = after[0] if after else None
-        if edge_first is None and _bdays(req.first, inside[0]) + 1 > req.max_gap_days:
-            raise DataInsufficient(f"{req.file}: {req.name} starts on {inside[0].isoformat()}, after "
+        before = days[days <= first]
+        after = days[days >= last]
+        day = lambda d: d.astype(dt.date)  # noqa: E731
+        if not len(before) and _bdays(req.first, day(inside[0])) + 1 > req.max_gap_days:
+            raise DataInsufficient(f"{req.file}: {req.name} starts on {day(inside[0]).isoformat()}, after "
                                    f"{req.first.isoformat()}: {req.why} need it from then")
-        if edge_last is None and _bdays(inside[-1], req.last) + 1 > req.max_gap_days:
-            raise DataInsufficient(f"{req.file}: {req.name} ends on {inside[-1].isoformat()}, before "
+        if not len(after) and _bdays(day(inside[-1]), req.last) + 1 > req.max_gap_days:
+            raise DataInsufficient(f"{req.file}: {req.name} ends on {day(inside[-1]).isoformat()}, before "
                                    f"{req.last.isoformat()}: {req.why} need it until then (a curve "
                                    "would be interpolated across the hole)")
-        points = ([edge_first] if edge_first else []) + inside + ([edge_last] if edge_last else [])
-        for a, b in zip(points, points[1:]):
-            missing = _bdays(a, b)
-            if missing > req.max_gap_days:
-                raise DataInsufficient(
-                    f"{req.file}: {req.name} has no value from {a.isoformat()} to {b.isoformat()} "
-                    f"({missing} business days, more than {req.max_gap_days}) inside "
-                    f"{req.first.isoformat()} to {req.last.isoformat()}, which {req.why} need")
+        points = np.concatenate([before[-1:], inside, after[:1]])
+        a, b = points[:-1], points[1:]
+        missing = np.where(b > a, np.busday_count(a + 1, np.maximum(b, a + 1)), 0)  # as _bdays
+        holes = np.flatnonzero(missing > req.max_gap_days)
+        if len(holes):
+            i = holes[0]
+            raise DataInsufficient(
+                f"{req.file}: {req.name} has no value from {day(a[i]).isoformat()} to {day(b[i]).isoformat()} "
+                f"({int(missing[i])} business days, more than {req.max_gap_days}) inside "
+                f"{req.first.isoformat()} to {req.last.isoformat()}, which {req.why} need")
 
 
 def check_close_jumps(market, symbols, first: dt.date, last: dt.date) -> None:
