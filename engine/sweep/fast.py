@@ -196,10 +196,7 @@ class FastData:
         mult = np.array([float(spec(r).multiplier) for r in roots])
         launched_ord = np.array([spec(r).launched.toordinal() for r in roots])
         tick = np.array([[float(spec(r).tick(d)) for d in dates] for r in roots]).reshape(R, T)
-        model = runner._margin_model(broker, book, None)
-        quotes = [[model.quote(r, d) for d in dates] for r in roots]
-        im = np.array([[q.initial for q in row] for row in quotes]).reshape(R, T)
-        mm = np.array([[q.maintenance for q in row] for row in quotes]).reshape(R, T)
+        im, mm = _margin_arrays(runner._margin_model(broker, book, None), roots, dates)
 
         # Contracts that may be held: those held on some fill day, and the next of each.
         fill_array = np.array(fill_days, dtype="datetime64[D]")
@@ -221,7 +218,7 @@ class FastData:
         expense_ratio = broker.get("expense_ratio")
         if expense_ratio is not None:
             expense_ratio = float(expense_ratio)
-        return cls(days=days, close=close, traded=traded, accrual=accrual, business=business, fill_ord=fill_ord,
+        data = cls(days=days, close=close, traded=traded, accrual=accrual, business=business, fill_ord=fill_ord,
                    deadline_ord=deadline_ord,
                    day_ord=day_ord, agg=agg, quarter=quarter, roots=roots, template=template, mult=mult,
                    launched_ord=launched_ord, tick=tick, im=im, mm=mm, codes=codes, code_root=code_root,
@@ -230,6 +227,36 @@ class FastData:
                    cash=start_cash, costs=costs, borrow_spread=float(setting("borrow_spread")),
                    share_collateral=float(setting("share_collateral")), liquidate_all=policy == "all",
                    include_unlaunched=bool(p["include_unlaunched"]), expense_ratio=expense_ratio)
+        # Compile or load the kernel now, with the data: the first batch then runs at full speed.
+        evaluate_many(data, [{}])
+        return data
+
+
+    def kernel_args(self) -> tuple:
+        """The data arguments of :func:`.fast_kernel.run_sets`, in its order (read-only views)."""
+        f, i, b = np.float64, np.int64, np.bool_
+        a = _kernel_array
+        c, pr = self.costs, self.prices
+        return (a(self.close, f), a(self.traded, b), a(self.accrual, f), a(self.business, b), a(self.fill_ord, i),
+                a(self.deadline_ord, i), a(self.day_ord, i), a(self.agg, f), a(self.quarter, i),
+                a(self.template, f), a(self.mult, f), a(self.launched_ord, i), a(self.tick, f), a(self.im, f),
+                a(self.mm, f), a(self.code_month, i), a(self.roll_ord, i), a(self.next_code, i),
+                a(self.target_code, i), a(pr.lo, i), a(pr.hi, i), a(pr.off, i), a(pr.settle, f),
+                a(pr.settle_ff, f), a(pr.duration, f), a(pr.tail, f),
+                float(self.cash), float(self.borrow_spread), float(self.share_collateral), bool(self.liquidate_all),
+                bool(self.include_unlaunched), float(c.futures_commission), float(c.futures_slippage_ticks),
+                float(c.share_slippage_bps / 1e4), float(c.share_commission), float(c.share_min_commission),
+                float(c.share_max_commission_pct or 0.0))
+
+
+def _margin_arrays(model, roots: tuple[str, ...], dates: list[dt.date]) -> tuple[np.ndarray, np.ndarray]:
+    """Initial and maintenance margin per contract, dollars, [R, T], from the runner's margin model
+    (``MarginModel.quote`` day by day: 55% of a build; to be swapped for a per-root array method
+    of the model when it has one)."""
+    quotes = [[model.quote(r, d) for d in dates] for r in roots]
+    im = np.array([[q.initial for q in row] for row in quotes], dtype=float).reshape(len(roots), len(dates))
+    mm = np.array([[q.maintenance for q in row] for row in quotes], dtype=float).reshape(len(roots), len(dates))
+    return im, mm
 
 
 @dataclass
@@ -316,6 +343,21 @@ def _solve_ladders(durations: np.ndarray, per_contract: np.ndarray, template: np
     return chosen
 
 
+#: The per-set arrays of :func:`.fast_kernel.run_sets`, in its order (names of :func:`_vector_params`).
+_KERNEL_SET_ARGS = (("equity_weight", np.float64), ("futures_notional", np.float64), ("drift_band", np.float64),
+                    ("scale", np.float64), ("margin_budget", np.float64), ("expense_ratio", np.float64),
+                    ("bonds_first", np.bool_), ("meet_margin_calls", np.bool_), ("on_roll", np.bool_),
+                    ("on_quarter", np.bool_), ("agg_target", np.bool_), ("fixed_target", np.float64))
+
+
+def _kernel_array(a, dtype) -> np.ndarray:
+    """``a`` as a contiguous read-only array of ``dtype``: one compiled signature of the kernel
+    whether the array came from pandas (read-only views), numpy or a pickle."""
+    out = np.ascontiguousarray(a, dtype=dtype).view()
+    out.flags.writeable = False
+    return out
+
+
 def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
     """NAV paths of every parameter set in ``sets`` (dicts of :data:`VECTOR_PARAMS`; missing ones
     take the strategy's defaults) over ``data``: the rules of :func:`evaluate_reference`, run by a
@@ -324,26 +366,13 @@ def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
 
     v = _vector_params(sets, data.expense_ratio)
     K, T = len(sets), len(data.days)
-    f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
-    i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
-    b = lambda a: np.ascontiguousarray(a, dtype=np.bool_)  # noqa: E731
-    nav = np.empty((T, K))
+    paths = np.empty((K, T))
     calls, forced, refused = np.zeros(K, np.int64), np.zeros(K, np.int64), np.zeros(K, np.int64)
-    c, pr = data.costs, data.prices
-    fast_kernel.run_sets(
-        f64(v["equity_weight"]), f64(v["futures_notional"]), f64(v["drift_band"]), f64(v["scale"]),
-        f64(v["margin_budget"]), f64(v["expense_ratio"]), b(v["bonds_first"]), b(v["meet_margin_calls"]),
-        b(v["on_roll"]), b(v["on_quarter"]), b(v["agg_target"]), f64(v["fixed_target"]),
-        bool((v["expense_ratio"] != 0).any()),
-        f64(data.close), b(data.traded), f64(data.accrual), b(data.business), i64(data.fill_ord),
-        i64(data.deadline_ord), i64(data.day_ord), f64(data.agg), i64(data.quarter), f64(data.template),
-        f64(data.mult), i64(data.launched_ord), f64(data.tick), f64(data.im), f64(data.mm),
-        i64(data.code_month), i64(data.roll_ord), i64(data.next_code), i64(data.target_code),
-        i64(pr.lo), i64(pr.hi), i64(pr.off), f64(pr.settle), f64(pr.settle_ff), f64(pr.duration), f64(pr.tail),
-        float(data.cash), float(data.borrow_spread), float(data.share_collateral), bool(data.liquidate_all),
-        bool(data.include_unlaunched), float(c.futures_commission), float(c.futures_slippage_ticks),
-        float(c.share_slippage_bps / 1e4), float(c.share_commission), float(c.share_min_commission),
-        float(c.share_max_commission_pct or 0.0), nav, calls, forced, refused)
+    per_set = tuple(_kernel_array(v[name], dtype) for name, dtype in _KERNEL_SET_ARGS)
+    fast_kernel.run_sets(*per_set, bool((v["expense_ratio"] != 0).any()), *data.kernel_args(),
+                         paths, calls, forced, refused)
+    nav = np.ascontiguousarray(paths.T)  # [T, K] as the reference's (the metrics reduce over days)
+    del paths
     return FastResult(data.days, nav, calls, forced, refused)
 
 
