@@ -218,14 +218,14 @@ def _ladder_for(t, legs, nl, target_code, mult, template, im, lo, hi, off, flat_
     ``ladder_for``): counts into ``counts[:nl]``; returns (notional, initial margin)."""
     for j in range(nl):
         r = legs[j]
-        code = target_code[r, t]
+        code = target_code[t, r]
         per[j] = _settle(code, t, lo, hi, off, flat_settle) * mult[r]
         dur[j] = _settle(code, t, lo, hi, off, flat_dur)
         tmpl[j] = template[r]
     _solve_ladder(dur, per, tmpl, nl, target_dur, target_notional, counts, w, lows)
     initial = 0.0
     for j in range(nl):
-        initial = initial + np.abs(counts[j]) * im[legs[j], t]
+        initial = initial + np.abs(counts[j]) * im[t, legs[j]]
     budget = mb * me
     if initial > budget and initial > 0:
         factor = (0.0 if budget < 0.0 else budget) / initial
@@ -235,7 +235,7 @@ def _ladder_for(t, legs, nl, target_code, mult, template, im, lo, hi, off, flat_
             counts[j] = sign * np.floor(np.abs(c) * factor)
         initial = 0.0
         for j in range(nl):
-            initial = initial + np.abs(counts[j]) * im[legs[j], t]
+            initial = initial + np.abs(counts[j]) * im[t, legs[j]]
     notional = 0.0
     for j in range(nl):
         notional = notional + counts[j] * per[j]
@@ -345,7 +345,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                             fee = min(fee, sh_max_pct * a * fill)
                         bad = shares + size < -1e-12
                         for r in range(R):
-                            buf[r] = np.abs(n[r]) * im[r, t]
+                            buf[r] = np.abs(n[r]) * im[t, r]
                         im_now = _np_sum(buf, R)
                         me = cash + sc * shares * close[t]
                         if (cash - size * fill - fee < 0) or (me - size * fill - fee + sc * size * px < im_now):
@@ -383,16 +383,16 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                             refused += 1
                         else:
                             sgn = 1.0 if size > 0 else -1.0
-                            fill = px + sgn * slip * tick[r, t]
+                            fill = px + sgn * slip * tick[t, r]
                             comm = fut_comm * np.abs(size)
                             vm = size * mult[r] * (px - fill)
                             same = cur[r] == code
                             ok = True
                             if phase == 2:
                                 for q in range(R):
-                                    buf[q] = np.abs(n[q]) * im[q, t]
+                                    buf[q] = np.abs(n[q]) * im[t, q]
                                 new_n = n[r] + size if same else size
-                                im_after = _np_sum(buf, R) - buf[r] + np.abs(new_n) * im[r, t]
+                                im_after = _np_sum(buf, R) - buf[r] + np.abs(new_n) * im[t, r]
                                 if cash + sc * shares * close[t] + vm - comm < im_after:
                                     refused += 1
                                     ok = False
@@ -416,10 +416,10 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
         # ----- margin: calls met, liquidated at their deadline, or issued -----
         equity = cash + sc * shares * close[t]
         for r in range(R):
-            buf[r] = np.abs(n[r]) * mm[r, t]
+            buf[r] = np.abs(n[r]) * mm[t, r]
         maint = _np_sum(buf, R)
         for r in range(R):
-            buf[r] = np.abs(n[r]) * im[r, t]
+            buf[r] = np.abs(n[r]) * im[t, r]
         init = _np_sum(buf, R)
         if call_open:
             if equity >= init:
@@ -443,7 +443,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                     # largest initial requirement first; equal ones in root order (stable sort)
                     for i in range(1, nh):
                         j = i
-                        while j > 0 and -im[order[j], t] < -im[order[j - 1], t]:
+                        while j > 0 and -im[t, order[j]] < -im[t, order[j - 1]]:
                             tmp = order[j]
                             order[j] = order[j - 1]
                             order[j - 1] = tmp
@@ -455,11 +455,11 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                     done = False
                     for i in range(nh):
                         r = order[i]
-                        per_contract = fut_comm + slip * tick[r, t] * mult[r]
+                        per_contract = fut_comm + slip * tick[t, r] * mult[r]
                         while sizes[r] != 0 and not done:
                             im_k = 0.0
                             for q in range(nh):
-                                im_k += np.abs(sizes[held[q]]) * im[held[q], t]
+                                im_k += np.abs(sizes[held[q]]) * im[t, held[q]]
                             if eq_k - spent >= im_k:
                                 done = True
                                 break
@@ -478,7 +478,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                     px = _settle(cur[r], t, lo, hi, off, flat_settle)
                     if not np.isfinite(px):
                         px = mark[r]
-                    step_px = slip * tick[r, t]
+                    step_px = slip * tick[t, r]
                     fill = px + (np.abs(step_px) if q >= 0 else -np.abs(step_px))
                     cash += q * mult[r] * (px - fill) - fut_comm * np.abs(q)
                     n[r] += q
@@ -491,10 +491,10 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                         cur[r] = -1
                 equity = cash + sc * shares * close[t]
                 for r in range(R):
-                    buf[r] = np.abs(n[r]) * mm[r, t]
+                    buf[r] = np.abs(n[r]) * mm[t, r]
                 maint = _np_sum(buf, R)
                 for r in range(R):
-                    buf[r] = np.abs(n[r]) * im[r, t]
+                    buf[r] = np.abs(n[r]) * im[t, r]
                 init = _np_sum(buf, R)
         if not call_open and maint > 0 and equity < maint:
             call_open = True
@@ -535,7 +535,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
             any_rolling = any_rolling or rolling[r]
         nl = 0
         for r in range(R):
-            code = target_code[r, t]
+            code = target_code[t, r]
             if (include_unlaunched or launched_ord[r] <= day_ord[t]) \
                     and np.isfinite(_settle(code, t, lo, hi, off, flat_settle)) \
                     and np.isfinite(_settle(code, t, lo, hi, off, flat_dur)):
@@ -550,7 +550,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
             # underweight shares that cash and margin cannot buy back into the band: no rebalance
             held_im = 0.0
             for r in range(R):
-                held_im = held_im + (np.abs(n[r]) * im[r, t] if cur[r] >= 0 and n[r] != 0 else 0.0)
+                held_im = held_im + (np.abs(n[r]) * im[t, r] if cur[r] >= 0 and n[r] != 0 else 0.0)
             out = cash
             if sc < 1:
                 out = min(out, (me - held_im / mb) / (1 - sc))
@@ -564,7 +564,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
             changes = False
             for j in range(nl):
                 r = legs[j]
-                have = n[r] if cur[r] == target_code[r, t] else 0.0
+                have = n[r] if cur[r] == target_code[t, r] else 0.0
                 if have != counts[j]:
                     changes = True
             if changes and np.abs(ladder_notional - notional) > band * nav:
@@ -587,7 +587,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                 target_n[legs[j]] = counts[j]
                 in_ladder[legs[j]] = True
             for r in range(R):
-                code = target_code[r, t]
+                code = target_code[t, r]
                 live = cur[r] >= 0 and n[r] != 0
                 close_old = live and (cur[r] != code or not in_ladder[r])
                 if close_old:
@@ -620,7 +620,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                 if not rolling[r]:
                     continue
                 old = cur[r]
-                target = target_code[r, t]
+                target = target_code[t, r]
                 new = target if code_month[target] > code_month[old] else next_code[old]
                 pa[r] = -n[r]
                 pa_code[r] = old
@@ -639,7 +639,8 @@ def run_sets(ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on_qu
              liquidate_all, include_unlaunched, fut_comm, slip, bps, sh_comm, sh_min, sh_max_pct,
              nav_out, calls_out, forced_out, refused_out):
     """Every parameter set (arrays of length K) in parallel over the machine's cores; NAV paths
-    into ``nav_out`` [K, T] (one set's path contiguous: a [T, K] row per day costs a cache miss a
+    into ``nav_out`` [K, T].  ``tick``, ``im``, ``mm`` and ``target_code`` are [T, R] (a day's roots
+    side by side), ``nav_out`` one set's path contiguous: a [T, K] row per day costs a cache miss a
     day), counts of margin calls, forced orders and refused orders per set."""
     for k in nb.prange(ew.shape[0]):
         _run_set(k, ew[k], fn[k], band[k], scale[k], mb[k], expense[k], bonds_first[k], meet[k], on_roll[k],
