@@ -178,18 +178,17 @@ class FastData:
         accrual = np.zeros((T, 2))
         accrual[1:, 0] = rate[:-1]
         accrual[1:, 1] = np.diff(days).astype(int)
-        business = np.array([cal.is_business_day(d) for d in dates])
-        fill_days = [cal.next_business_day(d) for d in dates]
-        fill_ord = np.array([d.toordinal() for d in fill_days])
+        business, fill_array = _business_and_fill_days(cal, days)
+        fill_ord = _ordinals(fill_array)
         broker_defaults = dict(MarginBroker.params._getitems())
         setting = lambda name: broker.get(name, broker_defaults[name])  # noqa: E731
         deadline_days = int(setting("call_deadline_days"))
-        deadline_ord = np.array([cal.add_business_days(d, deadline_days).toordinal() for d in dates])
+        deadline_ord = _ordinals(_add_business_days(cal, days, deadline_days))
         policy = setting("liquidation_policy")
         if policy not in ("largest_requirement", "all"):
             raise FastPathError(f"broker.liquidation_policy: the fast path models 'largest_requirement' "
                                 f"and 'all', not {policy!r}")
-        day_ord = np.array([d.toordinal() for d in dates])
+        day_ord = _ordinals(days)
         agg = np.array([aggregate_index_duration(d) for d in dates])
         quarter = np.array([d.year * 4 + (d.month - 1) // 3 for d in dates])
         rf = short.reindex(short.index.union(index)).ffill().reindex(index).fillna(0.0).to_numpy() / 252.0
@@ -198,16 +197,17 @@ class FastData:
         template = np.array([float(p["ladder"][r]) for r in roots])
         mult = np.array([float(spec(r).multiplier) for r in roots])
         launched_ord = np.array([spec(r).launched.toordinal() for r in roots])
-        tick = np.array([[float(spec(r).tick(d)) for d in dates] for r in roots]).reshape(R, T)
+        tick = np.array([_in_force(spec(r).tick_history, days) for r in roots]).reshape(R, T)
         im, mm = _margin_arrays(runner._margin_model(broker, book, None), roots, dates)
 
         # Contracts that may be held: those held on some fill day, and the next of each.
-        fill_array = np.array(fill_days, dtype="datetime64[D]")
         targets = [held_contracts(r, fill_array, rule) for r in roots]
-        contracts = sorted({c for row in targets for c in row} | {c.next() for row in targets for c in row})
+        held = {id(c): c for row in targets for c in row}  # each held contract once (rows repeat objects)
+        contracts = sorted(set(held.values()) | {c.next() for c in held.values()})
         cindex = {c.code: i for i, c in enumerate(contracts)}
         codes = tuple(c.code for c in contracts)
-        target_code = np.array([[cindex[c.code] for c in row] for row in targets], dtype=int).reshape(R, T)
+        by_id = {key: cindex[c.code] for key, c in held.items()}
+        target_code = np.array([[by_id[id(c)] for c in row] for row in targets], dtype=int).reshape(R, T)
         code_root = np.array([roots.index(c.root) for c in contracts], dtype=int)
         code_month = np.array([c.year * 12 + c.month for c in contracts], dtype=int)
         roll_ord = np.array([rule.roll_day(c).toordinal() for c in contracts], dtype=int)
@@ -251,6 +251,44 @@ class FastData:
                 bool(self.include_unlaunched), float(c.futures_commission), float(c.futures_slippage_ticks),
                 float(c.share_slippage_bps / 1e4), float(c.share_commission), float(c.share_min_commission),
                 float(c.share_max_commission_pct or 0.0))
+
+
+def _ordinals(days: np.ndarray) -> np.ndarray:
+    """Proleptic Gregorian ordinals (``date.toordinal()``) of ``datetime64[D]`` days."""
+    return (days.astype("datetime64[D]").astype(np.int64) + dt.date(1970, 1, 1).toordinal()).astype(np.int64)
+
+
+def _business_and_fill_days(cal, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each day: is it a Treasury business day, and the next business day after it (the fill
+    day of its orders) - ``cal.is_business_day`` and ``cal.next_business_day`` over an array."""
+    cal.is_business_day(days[0].astype(dt.date))  # the calendar's own error outside its span
+    cal.is_business_day(days[-1].astype(dt.date))
+    span = cal.days
+    business = np.isin(days, span)
+    i = np.searchsorted(span, days, side="right")
+    if i[-1] >= len(span):
+        cal.next_business_day(days[-1].astype(dt.date))  # raises: off the calendar
+    return business, span[i]
+
+
+def _add_business_days(cal, days: np.ndarray, n: int) -> np.ndarray:
+    """``cal.add_business_days(day, n)`` for each day of ``days``."""
+    span = cal.days
+    if n >= 0:
+        i = np.searchsorted(span, days, side="right") + n - 1
+    else:
+        i = np.searchsorted(span, days, side="left") + n
+    bad = (i < 0) | (i >= len(span))
+    if bad.any():
+        cal.add_business_days(days[np.argmax(bad)].astype(dt.date), n)  # raises: off the calendar
+    return span[i]
+
+
+def _in_force(steps, days: np.ndarray) -> np.ndarray:
+    """:func:`ecore.data.calendar.in_force` of a dated step schedule for each day, as floats."""
+    starts = np.array([np.datetime64(start, "D") for start, _ in steps])
+    values = np.array([float(value) for _, value in steps])
+    return values[np.maximum(np.searchsorted(starts, days, side="right") - 1, 0)]
 
 
 def _margin_arrays(model, roots: tuple[str, ...], dates: list[dt.date]) -> tuple[np.ndarray, np.ndarray]:
