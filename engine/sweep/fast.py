@@ -51,7 +51,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -241,12 +243,13 @@ class FastData:
         f, i, b = np.float64, np.int64, np.bool_
         a = _kernel_array
         c, pr = self.costs, self.prices
+        tgt_settle, tgt_dur = pr.on_days(self.target_code.T)
         return (a(self.close, f), a(self.traded, b), a(self.accrual, f), a(self.business, b), a(self.fill_ord, i),
                 a(self.deadline_ord, i), a(self.day_ord, i), a(self.agg, f), a(self.quarter, i),
                 a(self.template, f), a(self.mult, f), a(self.launched_ord, i), a(self.tick.T, f), a(self.im.T, f),
                 a(self.mm.T, f), a(self.code_month, i), a(self.roll_ord, i), a(self.next_code, i),
-                a(self.target_code.T, i), a(pr.lo, i), a(pr.hi, i), a(pr.off, i), a(pr.settle, f),
-                a(pr.settle_ff, f), a(pr.duration, f), a(pr.tail, f),
+                a(self.target_code.T, i), a(tgt_settle, f), a(tgt_dur, f), a(pr.lo, i), a(pr.hi, i), a(pr.off, i),
+                a(pr.settle, f), a(pr.settle_ff, f), a(pr.tail, f),
                 float(self.cash), float(self.borrow_spread), float(self.share_collateral), bool(self.liquidate_all),
                 bool(self.include_unlaunched), float(c.futures_commission), float(c.futures_slippage_ticks),
                 float(c.share_slippage_bps / 1e4), float(c.share_commission), float(c.share_min_commission),
@@ -392,6 +395,14 @@ _KERNEL_SET_ARGS = (("equity_weight", np.float64), ("futures_notional", np.float
                     ("on_quarter", np.bool_), ("agg_target", np.bool_), ("fixed_target", np.float64))
 
 
+def _cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _kernel_array(a, dtype) -> np.ndarray:
     """``a`` as a contiguous read-only array of ``dtype``: one compiled signature of the kernel
     whether the array came from pandas (read-only views), numpy or a pickle."""
@@ -410,9 +421,19 @@ def evaluate_many(data: FastData, sets: list[dict]) -> FastResult:
     K, T = len(sets), len(data.days)
     paths = np.empty((K, T))
     calls, forced, refused = np.zeros(K, np.int64), np.zeros(K, np.int64), np.zeros(K, np.int64)
-    per_set = tuple(_kernel_array(v[name], dtype) for name, dtype in _KERNEL_SET_ARGS)
-    fast_kernel.run_sets(*per_set, bool((v["expense_ratio"] != 0).any()), *data.kernel_args(),
-                         paths, calls, forced, refused)
+    args = (*(_kernel_array(v[name], dtype) for name, dtype in _KERNEL_SET_ARGS),
+            bool((v["expense_ratio"] != 0).any()), *data.kernel_args(), paths, calls, forced, refused)
+    # Slices of the sets on threads, one per core (the kernel releases the GIL; each set writes
+    # only its own row of the outputs).  The threads end with the call: none is left running when
+    # a sweep forks its workers afterwards.
+    bounds = np.linspace(0, K, min(K, _cores()) + 1).astype(int)
+    if len(bounds) <= 2:
+        fast_kernel.run_sets(0, K, *args)
+    else:
+        with ThreadPoolExecutor(max_workers=len(bounds) - 1, thread_name_prefix="ecore-fast") as pool:
+            for job in [pool.submit(fast_kernel.run_sets, int(lo), int(hi), *args)
+                        for lo, hi in zip(bounds[:-1], bounds[1:])]:
+                job.result()
     nav = np.ascontiguousarray(paths.T)  # [T, K] as the reference's (the metrics reduce over days)
     del paths
     return FastResult(data.days, nav, calls, forced, refused)

@@ -1,5 +1,5 @@
-"""The fast path's day loop compiled with numba: one parameter set per outer iteration, in
-parallel over the sets.
+"""The fast path's day loop compiled with numba: one parameter set per outer iteration; the
+caller runs slices of the sets on threads (the compiled code releases the GIL).
 
 :func:`ecore.engine.sweep.fast.evaluate_reference` runs the same rules as numpy vectors over the
 sets, but pays Python and numpy dispatch on ~100 tiny operations a day (about 1 s per pass over
@@ -212,15 +212,14 @@ def _solve_ladder(dur, per, tmpl, nl, target_dur, target_notional, out, w, lows)
 
 
 @_jit
-def _ladder_for(t, legs, nl, target_code, mult, template, im, lo, hi, off, flat_settle, flat_dur,
+def _ladder_for(t, legs, nl, tgt_settle, tgt_dur, mult, template, im,
                 target_dur, target_notional, mb, me, counts, per, dur, tmpl, w, lows):
     """The day's ladder for one set, cut to the margin budget (``fast.evaluate_reference``'s
     ``ladder_for``): counts into ``counts[:nl]``; returns (notional, initial margin)."""
     for j in range(nl):
         r = legs[j]
-        code = target_code[t, r]
-        per[j] = _settle(code, t, lo, hi, off, flat_settle) * mult[r]
-        dur[j] = _settle(code, t, lo, hi, off, flat_dur)
+        per[j] = tgt_settle[t, r] * mult[r]
+        dur[j] = tgt_dur[t, r]
         tmpl[j] = template[r]
     _solve_ladder(dur, per, tmpl, nl, target_dur, target_notional, counts, w, lows)
     initial = 0.0
@@ -246,7 +245,8 @@ def _ladder_for(t, legs, nl, target_code, mult, template, im, lo, hi, off, flat_
 def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on_quarter, agg_target,
              fixed_target, charge, close, traded, accrual, business, fill_ord, deadline_ord, day_ord, agg,
              quarter, template, mult, launched_ord, tick, im, mm, code_month, roll_ord, next_code,
-             target_code, lo, hi, off, flat_settle, flat_ff, flat_dur, ff_tail, cash0, borrow_spread, sc,
+             target_code, tgt_settle, tgt_dur, lo, hi, off, flat_settle, flat_ff, ff_tail, cash0, borrow_spread,
+             sc,
              liquidate_all, include_unlaunched, fut_comm, slip, bps, sh_comm, sh_min, sh_max_pct,
              nav_out, calls_out, forced_out, refused_out):
     """One parameter set over every day: ``fast.evaluate_reference`` for the set ``k``."""
@@ -537,8 +537,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
         for r in range(R):
             code = target_code[t, r]
             if (include_unlaunched or launched_ord[r] <= day_ord[t]) \
-                    and np.isfinite(_settle(code, t, lo, hi, off, flat_settle)) \
-                    and np.isfinite(_settle(code, t, lo, hi, off, flat_dur)):
+                    and np.isfinite(tgt_settle[t, r]) and np.isfinite(tgt_dur[t, r]):
                 legs[nl] = r
                 nl += 1
         tdur = agg[t] if agg_target else fixed_target
@@ -558,8 +557,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
             drift = eq_value + spend >= (target_eq - band) * nav
         reason = reason or drift
         if started and not reason and np.abs(fut_w - target_fut) > band and nl > 0:
-            ladder_notional, _ = _ladder_for(t, legs, nl, target_code, mult, template, im, lo, hi, off,
-                                             flat_settle, flat_dur, tdur, fn * scale * nav, mb, me, counts,
+            ladder_notional, _ = _ladder_for(t, legs, nl, tgt_settle, tgt_dur, mult, template, im, tdur, fn * scale * nav, mb, me, counts,
                                              per, dur, tmpl, w, lows)
             changes = False
             for j in range(nl):
@@ -577,8 +575,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
             last_q = quarter[t]
 
         if reason and nl > 0:
-            _, ladder_im = _ladder_for(t, legs, nl, target_code, mult, template, im, lo, hi, off,
-                                       flat_settle, flat_dur, tdur, fn * scale * nav, mb, me, counts,
+            _, ladder_im = _ladder_for(t, legs, nl, tgt_settle, tgt_dur, mult, template, im, tdur, fn * scale * nav, mb, me, counts,
                                        per, dur, tmpl, w, lows)
             for r in range(R):
                 target_n[r] = 0.0
@@ -631,21 +628,24 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
     refused_out[k] = refused
 
 
-@nb.njit(cache=True, error_model="numpy", parallel=True)
-def run_sets(ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on_quarter, agg_target,
+@_jit
+def run_sets(first, stop, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on_quarter, agg_target,
              fixed_target, charge, close, traded, accrual, business, fill_ord, deadline_ord, day_ord, agg,
              quarter, template, mult, launched_ord, tick, im, mm, code_month, roll_ord, next_code,
-             target_code, lo, hi, off, flat_settle, flat_ff, flat_dur, ff_tail, cash0, borrow_spread, sc,
+             target_code, tgt_settle, tgt_dur, lo, hi, off, flat_settle, flat_ff, ff_tail, cash0, borrow_spread,
+             sc,
              liquidate_all, include_unlaunched, fut_comm, slip, bps, sh_comm, sh_min, sh_max_pct,
              nav_out, calls_out, forced_out, refused_out):
-    """Every parameter set (arrays of length K) in parallel over the machine's cores; NAV paths
+    """The parameter sets ``first`` to ``stop - 1`` (of arrays of length K): ``tgt_settle``
+    and ``tgt_dur`` [T, R] are the settlement and duration of each day's target contract (shared by
+    every set), the packed prices serve the contracts a set holds.  NAV paths
     into ``nav_out`` [K, T].  ``tick``, ``im``, ``mm`` and ``target_code`` are [T, R] (a day's roots
     side by side), ``nav_out`` one set's path contiguous: a [T, K] row per day costs a cache miss a
     day), counts of margin calls, forced orders and refused orders per set."""
-    for k in nb.prange(ew.shape[0]):
+    for k in range(first, stop):
         _run_set(k, ew[k], fn[k], band[k], scale[k], mb[k], expense[k], bonds_first[k], meet[k], on_roll[k],
                  on_quarter[k], agg_target[k], fixed_target[k], charge, close, traded, accrual, business,
                  fill_ord, deadline_ord, day_ord, agg, quarter, template, mult, launched_ord, tick, im, mm,
-                 code_month, roll_ord, next_code, target_code, lo, hi, off, flat_settle, flat_ff, flat_dur,
-                 ff_tail, cash0, borrow_spread, sc, liquidate_all, include_unlaunched, fut_comm, slip, bps,
+                 code_month, roll_ord, next_code, target_code, tgt_settle, tgt_dur, lo, hi, off, flat_settle,
+                 flat_ff, ff_tail, cash0, borrow_spread, sc, liquidate_all, include_unlaunched, fut_comm, slip, bps,
                  sh_comm, sh_min, sh_max_pct, nav_out, calls_out, forced_out, refused_out)

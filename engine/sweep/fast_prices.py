@@ -76,6 +76,17 @@ class ContractPrices:
         return sum(a.nbytes for a in (self.lo, self.hi, self.off, self.settle, self.settle_ff, self.duration,
                                       self.tail))
 
+    def on_days(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Settlement and duration of contract ``codes[t, j]`` on day ``t`` ([T, J] each; NaN
+        where there is none)."""
+        t = np.broadcast_to(np.arange(codes.shape[0])[:, None], codes.shape)
+        c = np.maximum(codes, 0)
+        inside = (t >= self.lo[c]) & (t < self.hi[c])
+        at = np.where(inside, self.off[c] + t - self.lo[c], 0)
+        if self.settle.size == 0:
+            return np.full(codes.shape, np.nan), np.full(codes.shape, np.nan)
+        return np.where(inside, self.settle[at], np.nan), np.where(inside, self.duration[at], np.nan)
+
     def dense(self, n_days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The three [C, n_days] matrices (settle, settle_ff, duration), for the numpy reference."""
         C = len(self.lo)
