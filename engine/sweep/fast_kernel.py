@@ -54,7 +54,7 @@ import numpy as np  # noqa: E402
 # it under np.errstate), not a ZeroDivisionError.  No fastmath: it would reorder the arithmetic.
 _jit = nb.njit(cache=True, error_model="numpy", nogil=True)
 # The small accessors are inlined into the day loop: as calls they pass every array as a struct
-# of seven words, which cost more than their bodies (measured: 5.2 -> ? ms per set).
+# of seven words (default set: 5.2 -> 4.3 ms of CPU, at load 3).
 _inline = nb.njit(cache=True, error_model="numpy", nogil=True, inline="always")
 
 
