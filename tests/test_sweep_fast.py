@@ -1,4 +1,4 @@
-"""The fast path (numpy over many parameter sets) against the event-driven engine, 2005-2025."""
+"""The fast path (a compiled kernel over many parameter sets) against the event-driven engine, 2005-2025."""
 
 import datetime as dt
 
