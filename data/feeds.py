@@ -61,7 +61,23 @@ class ArrayPandasData(bt.feeds.PandasData):
                 continue
             values = frame.iloc[:, colindex].to_numpy(dtype=float)
             self._arrays.append((getattr(self.lines, datafield), values))
-        self._datenums = [bt.date2num(t) for t in frame.index.to_pydatetime()]
+        index = frame.index
+        if isinstance(index, pd.DatetimeIndex) and index.tz is None and (index == index.normalize()).all():
+            # midnight, no time zone: bt.date2num is the day's ordinal, exactly
+            self._datenums = (index.to_numpy().astype("datetime64[D]").astype(np.int64) + _EPOCH_ORDINAL).astype(float).tolist()
+        else:
+            self._datenums = [bt.date2num(t) for t in index.to_pydatetime()]
+
+    # backtrader copies every line into ``tick_*`` attributes on every bar for resampling and
+    # replay (and clears them before the next): on a feed without filters the bar is the tick,
+    # and the one reader (BackBroker) falls back to the line itself when there is none.
+    def _tick_fill(self, force=False):
+        if self._filters:
+            super()._tick_fill(force)
+
+    def _tick_nullify(self):
+        if self._filters:
+            super()._tick_nullify()
 
     def _load(self):
         self._idx += 1
@@ -72,6 +88,28 @@ class ArrayPandasData(bt.feeds.PandasData):
             line[0] = values[i]
         self.lines.datetime[0] = self._datenums[i]
         return True
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def latest_day(datas, memo: dict) -> dt.date | None:
+    """The day of the latest current bar among ``datas`` (those that have delivered one), or None;
+    ``memo`` (a dict kept by the caller) remembers each datetime number's day, since converting it
+    is the costly part and every feed of a day carries the same number."""
+    best, holder = None, None
+    for d in datas:
+        if len(d):
+            x = d.lines.datetime[0]
+            if best is None or x > best:
+                best, holder = x, d
+    if holder is None:
+        return None
+    key = (best, holder.datetime._tz)
+    day = memo.get(key)
+    if day is None:
+        day = memo[key] = holder.datetime.date(0)
+    return day
 
 
 class RootFeed(ArrayPandasData):
