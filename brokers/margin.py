@@ -239,7 +239,7 @@ def _front_series(book, root: str, column: str | None) -> pd.Series:
     days, values = _front_columns(book, root, column)
     if not len(days):
         return pd.Series(dtype=float, name=root)
-    return pd.Series(values, index=pd.DatetimeIndex(days.astype("datetime64[ns]")), name=root)
+    return pd.Series(values, index=pd.DatetimeIndex(days.astype("datetime64[ns]"), name="date"), name=root)
 
 
 def front_settlement_changes(book, root: str) -> pd.Series:
