@@ -96,7 +96,7 @@ class Account:
         for code, q in sizes.items():
             if q:
                 c = self.futures[code].contract if code in self.futures else Contract.parse(code)
-                quote = self.model.quote(c.root, day)
-                mm += abs(q) * quote.maintenance
-                im += abs(q) * quote.initial
+                maintenance, initial = self.model.requirement(c.root, day)
+                mm += abs(q) * maintenance
+                im += abs(q) * initial
         return mm, im

@@ -12,10 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
 import pandas as pd
+
+from ..data.calendar import as_date
 
 from . import journal as J
 from .account import Account
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 class ShortRate:
@@ -29,6 +35,9 @@ class ShortRate:
             if r.empty:
                 raise ValueError("short_rate series is empty")
             self._series = r
+            # asked every day of a backtest: search numpy day numbers, not the DatetimeIndex
+            self._days = r.index.to_numpy().astype("datetime64[D]").astype(np.int64) + _EPOCH_ORDINAL
+            self._values = r.to_numpy(dtype=float)
             biggest = float(r.abs().max())
         else:
             self._series = None
@@ -41,9 +50,8 @@ class ShortRate:
         """Decimal annual rate in force on ``day``."""
         if self._series is None:
             return self._const
-        s = self._series
-        i = int(s.index.searchsorted(pd.Timestamp(day), side="right")) - 1
-        return float(s.iloc[i]) if i >= 0 else float(s.iloc[0])
+        i = int(self._days.searchsorted(as_date(day).toordinal(), side="right")) - 1
+        return float(self._values[i]) if i >= 0 else float(self._values[0])
 
 
 def accrue(account: Account, prev: dt.date | None, day: dt.date, rate: ShortRate, borrow_spread: float,

@@ -43,7 +43,7 @@ CASH = "cash"
 SHARES = "shares"
 
 
-@dataclass
+@dataclass(slots=True)
 class JournalRow:
     date: dt.date
     kind: str
@@ -89,6 +89,7 @@ class Journal:
     def frame(self) -> pd.DataFrame:
         if not self.rows:
             return pd.DataFrame(columns=COLUMNS)
-        f = pd.DataFrame([r.__dict__ for r in self.rows], columns=COLUMNS)
+        f = pd.DataFrame([(r.date, r.kind, r.instrument, r.amount, r.balance, r.account, r.note) for r in self.rows],
+                         columns=COLUMNS)
         f["date"] = pd.to_datetime(f["date"])
         return f

@@ -206,6 +206,42 @@ def _parse_point(cells: Mapping[str, str], where: str) -> SchedulePoint:
 
 
 # ----------------------------------------------------------------------------------------------
+def _front_columns(book, root: str, column: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(days, values) of ``root``'s front contract in a price book: the union of the contracts'
+    days (datetime64[D], sorted) and, on each, the value of the nearest-expiring contract that has
+    a finite one and is not yet in its delivery month (NaN where none has).  ``column=None``: the
+    contract's own day-to-day settlement change (points)."""
+    parts_day, parts_rank, parts_val = [], [], []
+    for rank, c in enumerate(book.contracts(root)):  # expiry order
+        days, values = book.arrays(c, "settle" if column is None else column)
+        values = values.astype(float)
+        if column is None:
+            values = np.r_[np.nan, values[1:] - values[:-1]] if len(values) else values
+        values = np.where(days >= np.datetime64(c.first_intention_day(), "D"), np.nan, values)
+        parts_day.append(days)
+        parts_rank.append(np.full(len(days), rank))
+        parts_val.append(values)
+    if not parts_day:
+        return np.array([], dtype="datetime64[D]"), np.array([], dtype=float)
+    day, rank, val = np.concatenate(parts_day), np.concatenate(parts_rank), np.concatenate(parts_val)
+    all_days = np.unique(day)
+    ok = ~np.isnan(val)
+    day, rank, val = day[ok], rank[ok], val[ok]
+    order = np.lexsort((rank, day))  # by day, then expiry: the first of each day is the front
+    day, val = day[order], val[order]
+    first = np.r_[True, day[1:] != day[:-1]] if len(day) else np.array([], dtype=bool)
+    out = np.full(len(all_days), np.nan)
+    out[np.searchsorted(all_days, day[first])] = val[first]
+    return all_days, out
+
+
+def _front_series(book, root: str, column: str | None) -> pd.Series:
+    days, values = _front_columns(book, root, column)
+    if not len(days):
+        return pd.Series(dtype=float, name=root)
+    return pd.Series(values, index=pd.DatetimeIndex(days.astype("datetime64[ns]"), name="date"), name=root)
+
+
 def front_settlement_changes(book, root: str) -> pd.Series:
     """Daily settlement change (points) of the front contract of ``root`` in a price book.
 
@@ -213,35 +249,13 @@ def front_settlement_changes(book, root: str) -> pd.Series:
     first intention day is after the day) that has a price that day; its change is measured
     against its *own* previous price, so a roll never shows up as a jump.
     """
-    contracts = [c for c in book.contracts(root)]
-    if not contracts:
-        return pd.Series(dtype=float, name=root)
-    cols = {}
-    for c in contracts:
-        s = book.series(c)
-        d = s.diff()
-        fid = pd.Timestamp(c.first_intention_day())
-        d[d.index >= fid] = np.nan
-        cols[c.code] = d
-    wide = pd.DataFrame(cols)  # columns in expiry order (book.contracts sorts)
-    front = wide.bfill(axis=1).iloc[:, 0]
-    front.name = root
-    return front
+    return _front_series(book, root, None)
 
 
 def front_values(book, root: str, column: str) -> pd.Series:
     """A column of ``root``'s front contract in a price book, by date (the front contract as in
     :func:`front_settlement_changes`)."""
-    cols = {}
-    for c in book.contracts(root):
-        s = book.series(c, column).astype(float)
-        s[s.index >= pd.Timestamp(c.first_intention_day())] = np.nan
-        cols[c.code] = s
-    if not cols:
-        return pd.Series(dtype=float, name=root)
-    front = pd.DataFrame(cols).bfill(axis=1).iloc[:, 0]
-    front.name = root
-    return front
+    return _front_series(book, root, column)
 
 
 def continuous_changes(close: pd.Series, volume: pd.Series | None = None, volume_jump: float = 10.0,
@@ -325,6 +339,9 @@ class MarginModel:
         self._dv01_series: dict[str, tuple | None] = {}
         self._windows: dict[str, list] = {}
         self._cache: dict[tuple[str, dt.date], MarginQuote] = {}
+        # requirement(): (maintenance, initial) per root on every calendar day of one span
+        self._dense: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._dense_first, self._dense_len = 0, 0
 
     @classmethod
     def fixed(cls, maintenance: Mapping[str, float], initial_ratio: float = 1.10,
@@ -361,9 +378,7 @@ class MarginModel:
         self._q[root] = q
         return q
 
-    def _raw_quantile(self, root: str, day, max_stale_days: int | None = None) -> float | None:
-        """q99 of |daily change| x multiplier over the trailing window up to ``day`` (k = 1);
-        None when the history's last value before ``day`` is older than ``max_stale_days``."""
+    def _quantile_arrays(self, root: str) -> tuple[np.ndarray | None, np.ndarray | None]:
         arrays = self._q_arrays.get(root)
         if arrays is None:
             q = self._quantile_series(root)
@@ -371,7 +386,12 @@ class MarginModel:
             arrays = (None, None) if q is None else (
                 q.index.to_numpy().astype("datetime64[D]"), q.to_numpy(dtype=float))
             self._q_arrays[root] = arrays
-        days, values = arrays
+        return arrays
+
+    def _raw_quantile(self, root: str, day, max_stale_days: int | None = None) -> float | None:
+        """q99 of |daily change| x multiplier over the trailing window up to ``day`` (k = 1);
+        None when the history's last value before ``day`` is older than ``max_stale_days``."""
+        days, values = self._quantile_arrays(root)
         if days is None:
             return None
         d = np.datetime64(as_date(day), "D")
@@ -423,21 +443,27 @@ class MarginModel:
         root = spec(root).root
         if self._dv01_given:
             return self.dv01[root]
-        arrays = self._dv01_series.get(root, False)
-        if arrays is False:
-            arrays = None
-            src = self._history_source
-            if hasattr(src, "contracts") and hasattr(src, "series") and "dv01" in getattr(src, "frame", {}):
-                front = front_values(src, root, "dv01").dropna()
-                if len(front):
-                    arrays = (front.index.to_numpy().astype("datetime64[D]"), front.to_numpy(dtype=float))
-            self._dv01_series[root] = arrays
+        arrays = self._dv01_arrays(root)
         if arrays is not None:
             days, values = arrays
             i = int(np.searchsorted(days, np.datetime64(as_date(day), "D"), side="right")) - 1
             if i >= 0:
                 return float(values[i])
         return self.dv01[root]
+
+    def _dv01_arrays(self, root: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(days, dv01) of ``root``'s front contract in the history book, or None without one."""
+        arrays = self._dv01_series.get(root, False)
+        if arrays is False:
+            arrays = None
+            src = self._history_source
+            if hasattr(src, "contracts") and hasattr(src, "series") and "dv01" in getattr(src, "frame", {}):
+                days, values = _front_columns(src, root, "dv01")
+                ok = ~np.isnan(values)
+                if ok.any():
+                    arrays = (days[ok], values[ok])
+            self._dv01_series[root] = arrays
+        return arrays
 
     def _dv01_partners(self, root: str) -> list[str]:
         """Roots whose margin this root's is kept in DV01 order with (TN-ZN, UB-ZB, ...)."""
@@ -522,11 +548,135 @@ class MarginModel:
 
     def maintenance(self, root, day) -> float:
         """Maintenance margin, dollars per contract (broker multiplier included)."""
-        return self.quote(root, day).maintenance
+        return self.requirement(root, day)[0]
 
     def initial(self, root, day) -> float:
         """Initial margin, dollars per contract (ratio x maintenance)."""
-        return self.quote(root, day).initial
+        return self.requirement(root, day)[1]
+
+    # ---- the same numbers for many days at once ------------------------------------------------
+    def requirement(self, root, day) -> tuple[float, float]:
+        """(maintenance, initial) in dollars per contract of ``root`` on ``day``: the numbers of
+        :meth:`quote` without its description, read from arrays made once per root over the
+        history's days (a backtest asks for every held root on every day).  A subclass that
+        overrides :meth:`quote` is asked through it."""
+        if type(self).quote is not MarginModel.quote:
+            q = self.quote(root, day)
+            return q.maintenance, q.initial
+        r = root.root if isinstance(root, Contract) else spec(root).root
+        d = day if type(day) is dt.date else as_date(day)
+        k = d.toordinal() - self._dense_first
+        if not 0 <= k < self._dense_len:
+            self._dense_extend(d)
+            k = d.toordinal() - self._dense_first
+        arrays = self._dense.get(r)
+        if arrays is None:
+            first = np.datetime64(dt.date.fromordinal(self._dense_first), "D")
+            arrays = self._dense[r] = self.requirement_arrays(r, first + np.arange(self._dense_len))
+        m = arrays[0][k]
+        if m != m:  # NaN: no margin that day; quote says why
+            q = self.quote(r, d)
+            return q.maintenance, q.initial
+        return float(m), float(arrays[1][k])
+
+    def _dense_extend(self, day: dt.date) -> None:
+        """Widen the span of the per-day arrays to cover ``day`` (the history book's days, or a year
+        either side of the days asked)."""
+        lo, hi = day.toordinal() - 366, day.toordinal() + 366
+        if self._dense_len:
+            lo, hi = min(lo, self._dense_first), max(hi, self._dense_first + self._dense_len - 1)
+        else:
+            span = getattr(self._history_source, "span", None)
+            first, last = span() if callable(span) else (None, None)
+            if first is not None and first.toordinal() <= day.toordinal() <= last.toordinal():
+                lo, hi = first.toordinal(), last.toordinal()
+        self._dense_first, self._dense_len = lo, hi - lo + 1
+        self._dense = {}
+
+    def requirement_arrays(self, root, days) -> tuple[np.ndarray, np.ndarray]:
+        """(maintenance, initial) in dollars per contract of ``root`` on each of ``days`` (an array
+        of ``datetime64[D]``, or anything numpy turns into one), broker multiplier included: the
+        numbers :meth:`quote` gives day by day, computed for all days at once.  NaN on a day for
+        which no margin can be determined (where :meth:`quote` raises :class:`MarginError`).
+        A subclass's :meth:`quote` override is not applied."""
+        root = root.root if isinstance(root, Contract) else spec(root).root
+        d = np.asarray(days, dtype="datetime64[D]")
+        m = self._exchange_array(root, d) * self.broker_multiplier
+        ratio = np.full(len(d), self._ratio_steps[0][1])
+        for start, value in self._ratio_steps:
+            ratio[d >= np.datetime64(start, "D")] = value
+        return m, m * ratio
+
+    def _schedule_array(self, root: str, d: np.ndarray, allow_stale: bool = False) -> np.ndarray:
+        """:meth:`MarginSchedule.lookup`'s maintenance on each day (NaN where none)."""
+        out = np.full(len(d), np.nan)
+        pts = self.schedule.points(root)
+        if not pts or not len(d):
+            return out
+        pdays = self.schedule._days[root]
+        i = np.searchsorted(pdays, d, side="right") - 1
+        ok = i >= 0
+        max_age = self.schedule.max_age_days
+        if not allow_stale and max_age is not None:
+            ok &= (d - pdays[np.maximum(i, 0)]).astype(np.int64) <= max_age
+        out[ok] = np.array([p.maintenance for p in pts])[i[ok]]
+        return out
+
+    def _dv01_array(self, root: str, d: np.ndarray) -> np.ndarray:
+        """:meth:`contract_dv01` on each day."""
+        out = np.full(len(d), float(self.dv01[root]))
+        arrays = None if self._dv01_given else self._dv01_arrays(root)
+        if arrays is not None and len(d):
+            days, values = arrays
+            i = np.searchsorted(days, d, side="right") - 1
+            out[i >= 0] = values[i[i >= 0]]
+        return out
+
+    def _exchange_array(self, root: str, d: np.ndarray, depth: int = 0) -> np.ndarray:
+        """:meth:`_exchange`'s maintenance on each day, in the same order of rules (NaN where it
+        raises)."""
+        if root in self.constant:
+            return np.full(len(d), self.constant[root])
+        m = self._schedule_array(root, d)
+        todo = np.flatnonzero(np.isnan(m))
+        if len(todo):
+            days, values = self._quantile_arrays(root)
+            if days is not None:
+                i = np.searchsorted(days, d[todo], side="right") - 1
+                todo = todo[i >= 0]
+                if len(todo):
+                    m[todo] = self._dv01_order_array(root, d[todo], self.fallback_k(root)[0] * values[i[i >= 0]])
+            todo = np.flatnonzero(np.isnan(m))
+        ref = self.scale_from.get(root)
+        if len(todo) and ref is not None and depth == 0:
+            mr = self._exchange_array(ref, d[todo], depth + 1)
+            todo = todo[~np.isnan(mr)]
+            if len(todo):
+                mine, theirs = self._dv01_array(root, d[todo]), self._dv01_array(ref, d[todo])
+                m[todo] = mr[~np.isnan(mr)] * mine / theirs
+            todo = np.flatnonzero(np.isnan(m))
+        if len(todo):
+            m[todo] = self._schedule_array(root, d[todo], allow_stale=True)
+        return m
+
+    def _dv01_order_array(self, root: str, d: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """:meth:`_dv01_order`'s requirement on each day."""
+        m = m.copy()
+        for first, last, partner in self._partner_windows(root):
+            inside = np.flatnonzero((d >= np.datetime64(first, "D")) & (d <= np.datetime64(last, "D")))
+            if not len(inside):
+                continue
+            theirs_m = self._schedule_array(partner, d[inside])
+            inside = inside[~np.isnan(theirs_m)]
+            theirs_m = theirs_m[~np.isnan(theirs_m)]
+            if not len(inside):
+                continue
+            mine, theirs = self._dv01_array(root, d[inside]), self._dv01_array(partner, d[inside])
+            bound = theirs_m * mine / theirs
+            cur = m[inside]
+            move = ((mine >= theirs) & (cur < bound)) | ((mine < theirs) & (cur > bound))
+            m[inside[move]] = bound[move]
+        return m
 
 
 __all__ = [

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass
 
@@ -67,11 +68,18 @@ def data_kind(data) -> str:
     """``"future"`` for a root feed or a feed named by a contract code, else ``"share"``."""
     if is_root_feed(data):
         return "future"
+    return "future" if _names_a_contract(getattr(data, "_name", "") or "") else "share"
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_a_contract(name: str) -> bool:
+    """Whether a feed name is a contract code (asked for every share feed every day: a failed
+    parse raises, so the answer is kept)."""
     try:
-        Contract.parse(getattr(data, "_name", "") or "")
-        return "future"
+        Contract.parse(name)
+        return True
     except (ContractError, ValueError):
-        return "share"
+        return False
 
 
 def root_of_data(data) -> str:

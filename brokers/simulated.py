@@ -74,6 +74,7 @@ from backtrader.position import Position
 
 from ..data.calendar import as_date, treasury_calendar
 from ..data.contracts import spec
+from ..data.feeds import latest_day
 from . import delivery_guard, journal as J, settlement
 from .account import Account
 from .accruals import ShortRate, accrue
@@ -143,6 +144,7 @@ class MarginBroker(bt.BrokerBase):
         self._today: dt.date | None = None
         self._prev_day: dt.date | None = None
         self._states: list[dict] = []
+        self._day_memo: dict = {}
 
     def start(self):
         super().start()
@@ -383,11 +385,7 @@ class MarginBroker(bt.BrokerBase):
     # ------------------------------------------------------------------ the day ----------------
     def _day_from_datas(self) -> dt.date | None:
         cerebro = getattr(self, "cerebro", None)
-        days = []
-        for d in (cerebro.datas if cerebro is not None else []):
-            if len(d):
-                days.append(d.datetime.date(0))
-        return max(days) if days else None
+        return latest_day(cerebro.datas, self._day_memo) if cerebro is not None else None
 
     def next(self):
         day = self._day_from_datas()

@@ -40,6 +40,8 @@ MAX_STALE_ROWS = 5  # curve days a tenor's last value is carried over a gap (one
 # Business days of history the smoother runs through before the first priced day: its start
 # then weighs 0.5 ** (750 / 20) < 1e-11, so a price does not depend on where a run begins.
 WARMUP_DAYS = 750
+BUILD_ROWS = 512  # curve days computed at a time (Curve.build)
+BUILD_COLUMNS = 32  # grid columns smoothed at a time (Curve.build)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class ParCurve:
         vals = self.values[rows]
         grid = np.arange(GRID_MONTHS + 1) / 12.0
         out = np.empty((len(rows), grid.size))
-        for mask, sel in _patterns(np.isfinite(vals)):
+        for mask, sel in _row_blocks(_patterns(np.isfinite(vals))):
             x = self.tenors[mask]
             out[sel] = pchip(x, vals[np.ix_(sel, np.flatnonzero(mask))], grid)
         return out
@@ -110,6 +112,14 @@ def _patterns(present: np.ndarray):
     for p, k in enumerate(uniq):
         mask = ((int(k) >> np.arange(present.shape[1])) & 1).astype(bool)
         yield mask, order[bounds[p]:bounds[p + 1]]
+
+
+def _row_blocks(patterns):
+    """The (mask, rows) of ``patterns`` cut into blocks of at most BUILD_ROWS rows: each row's
+    result is its own, and a whole history at once makes grid-sized (20 MB) temporaries."""
+    for mask, sel in patterns:
+        for a in range(0, len(sel), BUILD_ROWS):
+            yield mask, sel[a:a + BUILD_ROWS]
 
 
 def _pchip_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -206,7 +216,9 @@ def svensson_grid(par: ParCurve, rows, spec: CurveSpec) -> np.ndarray:
         if mask.sum() < 5:
             continue
         solve = np.linalg.pinv(svensson_loadings(par.tenors[mask], spec.decays))  # coefficients = solve @ y
-        out[sel] = vals[np.ix_(sel, np.flatnonzero(mask))] @ (grid_loadings @ solve).T
+        to_grid = (grid_loadings @ solve).T
+        for _, part in _row_blocks([(mask, sel)]):
+            out[part] = vals[np.ix_(part, np.flatnonzero(mask))] @ to_grid
     return out
 
 
@@ -228,6 +240,38 @@ def trailing_average(x: np.ndarray, halflife: float) -> np.ndarray:
     return y
 
 
+def _subtract_trailing_average(x: np.ndarray, halflife: float) -> None:
+    """``x -= trailing_average(x, halflife)`` in place, block by block (the grids are 20 MB:
+    no second one is made)."""
+    a = 1.0 - 0.5 ** (1.0 / halflife)
+    b = 1.0 - a
+    if not len(x):
+        return
+    last = x[0].copy()
+    x[0] -= last
+    block = max(1, int(200 * halflife))
+    start = 1
+    while start < len(x):
+        stop = min(start + block, len(x))
+        k = np.arange(1, stop - start + 1, dtype=float)[:, None]
+        up, down = b ** k, b ** -k
+        for c in range(0, x.shape[1], BUILD_COLUMNS):  # columns are independent: small temporaries
+            cols = slice(c, c + BUILD_COLUMNS)
+            y = up * (last[cols] + a * np.cumsum(x[start:stop, cols] * down, axis=0))
+            last[cols] = y[-1]
+            x[start:stop, cols] -= y
+        start = stop
+
+
+def _fill_forward(x: np.ndarray) -> None:
+    """NaN cells take the value above them, or 0 with none above (pandas' ``ffill().fillna(0)``
+    along axis 0), in place."""
+    for i in np.flatnonzero(np.isnan(x).any(axis=1)):
+        row = x[i]
+        gap = np.isnan(row)
+        row[gap] = x[i - 1][gap] if i > 0 else 0.0
+
+
 def smoothed_par_grid(par: ParCurve, rows, spec: CurveSpec) -> np.ndarray:
     """Par yields on the monthly grid for consecutive ``rows`` under ``spec``."""
     base = par.pchip_grid(rows)
@@ -235,9 +279,8 @@ def smoothed_par_grid(par: ParCurve, rows, spec: CurveSpec) -> np.ndarray:
         return base
     dev = svensson_grid(par, rows, spec)
     dev -= base
-    if np.isnan(dev).any():  # days without a fit keep the last misfit
-        dev = pd.DataFrame(dev).ffill().fillna(0.0).to_numpy()
-    dev -= trailing_average(dev, spec.halflife)
+    _fill_forward(dev)  # days without a fit keep the last misfit
+    _subtract_trailing_average(dev, spec.halflife)
     dev *= spec.weight
     dev += base
     return dev
@@ -289,10 +332,16 @@ class Curve:
             return cls(np.array([], dtype=np.int64), np.empty((0, PAD + GRID_MONTHS + 1)))
         w0 = max(lo - WARMUP_DAYS, 0)
         grid = smoothed_par_grid(par, np.arange(w0, hi), spec)[lo - w0:]
-        cols = np.concatenate([np.ones((PAD, hi - lo)), bootstrap(grid).T], axis=0)
-        for c in range(6, cols.shape[0]):  # in place: row c-6 already holds its full sum
-            cols[c] += cols[c - 6]
-        return cls(par.days[lo:hi], np.ascontiguousarray(cols.T))
+        stride = np.empty((hi - lo, PAD + GRID_MONTHS + 1))
+        # a few hundred days at a time: each day's curve is its own, and whole-history
+        # temporaries would be several copies of a 20 MB grid
+        for a in range(0, hi - lo, BUILD_ROWS):
+            block = stride[a:a + BUILD_ROWS]
+            block[:, :PAD] = 1.0
+            block[:, PAD:] = bootstrap(grid[a:a + BUILD_ROWS])
+            for c in range(6, block.shape[1]):  # in place: column c-6 already holds its full sum
+                block[:, c] += block[:, c - 6]
+        return cls(par.days[lo:hi], stride)
 
     def dirty_price(self, rows, years_to_maturity, coupons_left, coupon, with_discount: bool = False):
         """Dirty price per 100 face of securities paying ``coupon`` (decimal, semiannual) with

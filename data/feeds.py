@@ -61,7 +61,23 @@ class ArrayPandasData(bt.feeds.PandasData):
                 continue
             values = frame.iloc[:, colindex].to_numpy(dtype=float)
             self._arrays.append((getattr(self.lines, datafield), values))
-        self._datenums = [bt.date2num(t) for t in frame.index.to_pydatetime()]
+        index = frame.index
+        if isinstance(index, pd.DatetimeIndex) and index.tz is None and (index == index.normalize()).all():
+            # midnight, no time zone: bt.date2num is the day's ordinal, exactly
+            self._datenums = (index.to_numpy().astype("datetime64[D]").astype(np.int64) + _EPOCH_ORDINAL).astype(float).tolist()
+        else:
+            self._datenums = [bt.date2num(t) for t in index.to_pydatetime()]
+
+    # backtrader copies every line into ``tick_*`` attributes on every bar for resampling and
+    # replay (and clears them before the next): on a feed without filters the bar is the tick,
+    # and the one reader (BackBroker) falls back to the line itself when there is none.
+    def _tick_fill(self, force=False):
+        if self._filters:
+            super()._tick_fill(force)
+
+    def _tick_nullify(self):
+        if self._filters:
+            super()._tick_nullify()
 
     def _load(self):
         self._idx += 1
@@ -72,6 +88,28 @@ class ArrayPandasData(bt.feeds.PandasData):
             line[0] = values[i]
         self.lines.datetime[0] = self._datenums[i]
         return True
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def latest_day(datas, memo: dict) -> dt.date | None:
+    """The day of the latest current bar among ``datas`` (those that have delivered one), or None;
+    ``memo`` (a dict kept by the caller) remembers each datetime number's day, since converting it
+    is the costly part and every feed of a day carries the same number."""
+    best, holder = None, None
+    for d in datas:
+        if len(d):
+            x = d.lines.datetime[0]
+            if best is None or x > best:
+                best, holder = x, d
+    if holder is None:
+        return None
+    key = (best, holder.datetime._tz)
+    day = memo.get(key)
+    if day is None:
+        day = memo[key] = holder.datetime.date(0)
+    return day
 
 
 class RootFeed(ArrayPandasData):
@@ -131,16 +169,21 @@ def contract_of(root: str, number) -> Contract:
 def held_contracts(root: str, days: np.ndarray, rule: RollRule) -> list[Contract]:
     """``rule.held(root, day)`` for every day of a sorted ``datetime64[D]`` array, vectorized:
     the held contract is the first one whose roll day is after the day."""
+    contracts, idx = _held_index(root, days, rule)
+    return [contracts[i] for i in idx]
+
+
+def _held_index(root: str, days: np.ndarray, rule: RollRule) -> tuple[list[Contract], np.ndarray]:
+    """The contracts held over ``days`` in order, and for each day the index of its one."""
     if len(days) == 0:
-        return []
+        return [], np.array([], dtype=np.intp)
     first = rule.held(root, days[0].astype(dt.date))
     contracts = [first]
     rolls = [np.datetime64(rule.roll_day(first), "D")]
     while rolls[-1] <= days[-1]:
         contracts.append(contracts[-1].next())
         rolls.append(np.datetime64(rule.roll_day(contracts[-1]), "D"))
-    idx = np.searchsorted(np.array(rolls), days, side="right")
-    return [contracts[i] for i in idx]
+    return contracts, np.searchsorted(np.array(rolls), days, side="right")
 
 
 def _asof(book: FuturesPriceBook, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -150,9 +193,8 @@ def _asof(book: FuturesPriceBook, codes: np.ndarray, days: np.ndarray) -> np.nda
         if code not in book:
             continue
         mask = codes == code
-        s = book.series(code)
-        sd = s.index.to_numpy().astype("datetime64[D]")
-        sv = s.to_numpy(dtype=float)
+        sd, sv = book.arrays(code)
+        sv = sv.astype(float)
         i = np.searchsorted(sd, days[mask], side="right") - 1
         vals = np.where(i >= 0, sv[np.maximum(i, 0)], np.nan)
         out[mask] = vals
@@ -164,17 +206,18 @@ def root_frame(book: FuturesPriceBook, root: str, index: pd.DatetimeIndex, rule:
     """The RootFeed's table on ``index``, trimmed to start on the first day with a price (and not
     before ``from_day``, a product's launch)."""
     days = index.to_numpy().astype("datetime64[D]")
-    held = held_contracts(root, days, rule)
-    held_codes = np.array([c.code for c in held])
-    next_codes = np.array([c.next().code for c in held])
+    contracts, idx = _held_index(root, days, rule)
+    nexts = [c.next() for c in contracts]
+    held_codes = np.array([c.code for c in contracts], dtype=object)[idx]
+    next_codes = np.array([c.code for c in nexts], dtype=object)[idx]
     close = _asof(book, held_codes, days)
     next_close = _asof(book, next_codes, days)
     frame = pd.DataFrame({
         "open": close, "high": close, "low": close, "close": close,
         "volume": 0.0, "openinterest": 0.0,
-        "held": np.array([month_number(c) for c in held], dtype=float),
+        "held": np.array([month_number(c) for c in contracts], dtype=float)[idx],
         "next_close": next_close,
-        "next": np.array([month_number(c.next()) for c in held], dtype=float),
+        "next": np.array([month_number(c) for c in nexts], dtype=float)[idx],
     }, index=index)
     valid = np.isfinite(close)
     if from_day is not None:
@@ -243,16 +286,14 @@ def build_feeds(market, book: FuturesPriceBook, specs, start=None, end=None, rol
     if missing:
         raise KeyError(f"no closes for {', '.join(missing)} in {market.source or 'the market data'} "
                        f"(have: {', '.join(market.closes.columns)})")
-    f = book.frame
-    code_root = {c.code: c.root for c in book.contracts()}
-    roots_of_rows = f["contract"].map(code_root)
     parts: list[pd.DatetimeIndex] = []
     lasts: list[pd.Timestamp] = []
     for _, inst, kind in specs:
         if kind == "root":
-            d = pd.DatetimeIndex(f.loc[(roots_of_rows == inst).to_numpy(), "date"].unique())
-            if len(d) == 0:
+            days = [book.arrays(c)[0] for c in book.contracts(inst)]
+            if not days:
                 raise KeyError(f"the price book has no {inst} contracts")
+            d = pd.DatetimeIndex(np.unique(np.concatenate(days)).astype("datetime64[ns]"))
         elif kind == "contract":
             if inst not in book:
                 raise KeyError(f"the price book has no prices for {inst}")

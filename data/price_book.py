@@ -77,7 +77,8 @@ class FuturesPriceBook:
             self._rows[codes[a]] = (int(a), int(b))
         self._contracts = {code: Contract.parse(code) for code in self._series}
         self._columns: dict[str, np.ndarray] = {}
-        self._row_index: dict | None = None
+        self._settles = settles
+        self._dense: dict[str, tuple[int, np.ndarray]] = {}
 
     @classmethod
     def empty(cls) -> "FuturesPriceBook":
@@ -102,21 +103,42 @@ class FuturesPriceBook:
         return _code(contract) in self._series
 
     def _row(self, code: str, day) -> int | None:
-        """Row number of (code, day), through a dict built on first use (the broker and the
-        strategies ask for every held contract on every day)."""
-        if self._row_index is None:
-            f = self._frame
-            days = f["date"].to_numpy().astype("datetime64[D]").astype(object)
-            self._row_index = dict(zip(zip(f["contract"].to_numpy(), days), range(len(f))))
-            self._settles = f["settle"].to_numpy(dtype=float)
+        """Row number of (code, day).  The broker and the strategies ask for every held contract on
+        every day: each contract's rows are found through a dense array over its calendar days
+        (built on first use, a few kB per contract) rather than a (code, date) dict of every row."""
+        dense = self._dense.get(code)
+        if dense is None:
+            s = self._series.get(code)
+            if s is None:
+                return None
+            dense = self._dense[code] = _dense_rows(s.days, self._rows[code][0])
         if type(day) is not dt.date:
             day = as_date(day)
-        return self._row_index.get((code, day))
+        k = day.toordinal() - dense[0]
+        if 0 <= k < len(dense[1]):
+            i = dense[1][k]
+            return None if i < 0 else int(i)
+        return None
 
     def settle(self, contract, day) -> float | None:
         """Settlement price (points) of ``contract`` on ``day``; None when there is none."""
         i = self._row(_code(contract), day)
         return None if i is None else float(self._settles[i])
+
+    def arrays(self, contract, column: str = "settle") -> tuple[np.ndarray, np.ndarray]:
+        """(days as datetime64[D], values) of one contract's column, without copying the book."""
+        code = _code(contract)
+        if code not in self._rows:
+            raise KeyError(f"no prices for {code}")
+        a, b = self._rows[code]
+        return self._series[code].days, self._column(column)[a:b]
+
+    def _column(self, column: str) -> np.ndarray:
+        values = self._columns.get(column)
+        if values is None:
+            # Looked up every day of a backtest: one numpy array per column, made once.
+            values = self._columns[column] = self._frame[column].to_numpy()
+        return values
 
     def last_settle(self, contract, day) -> tuple[dt.date, float] | None:
         """The latest (date, settle) of ``contract`` on or before ``day``."""
@@ -136,11 +158,7 @@ class FuturesPriceBook:
         i = self._row(_code(contract), day)
         if i is None:
             return None
-        values = self._columns.get(column)
-        if values is None:
-            # Looked up every day of a backtest: one numpy array per column, made once.
-            values = self._columns[column] = self._frame[column].to_numpy()
-        return values[i]
+        return self._column(column)[i]
 
     def series(self, contract, column: str = "settle") -> pd.Series:
         """One contract's column indexed by date."""
@@ -150,6 +168,13 @@ class FuturesPriceBook:
         a, b = self._rows[code]
         part = self._frame.iloc[a:b]
         return pd.Series(part[column].to_numpy(), index=pd.DatetimeIndex(part["date"]), name=code)
+
+    def span(self) -> tuple[dt.date | None, dt.date | None]:
+        """(first, last) day with any price; (None, None) for an empty book."""
+        if not self._series:
+            return None, None
+        return (min(s.days[0] for s in self._series.values()).astype(dt.date),
+                max(s.days[-1] for s in self._series.values()).astype(dt.date))
 
     def first_day(self, contract) -> dt.date | None:
         s = self._series.get(_code(contract))
@@ -161,6 +186,16 @@ class FuturesPriceBook:
 
     def __len__(self) -> int:
         return len(self._frame)
+
+
+def _dense_rows(days: np.ndarray, first_row: int) -> tuple[int, np.ndarray]:
+    """(ordinal of the first day, row number per calendar day from it, -1 on days without a row)."""
+    if not len(days):
+        return 0, np.array([], dtype=np.int32)
+    offsets = (days - days[0]).astype(np.int64)
+    rows = np.full(int(offsets[-1]) + 1, -1, dtype=np.int32)
+    rows[offsets] = np.arange(first_row, first_row + len(days), dtype=np.int32)
+    return days[0].astype(dt.date).toordinal(), rows
 
 
 def _code(contract) -> str:

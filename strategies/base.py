@@ -39,6 +39,7 @@ import backtrader as bt
 
 from ..data.calendar import as_date, treasury_calendar
 from ..data.contracts import Contract, ContractError, spec
+from ..data.feeds import latest_day
 from ..data.rolls import RollRule
 from .ladder import LegQuote
 from .orders import order_instrument
@@ -88,12 +89,16 @@ class Strategy(bt.Strategy):
         self._pending: set[int] = set()
         self._calendar = treasury_calendar()
         self._roll_rule: RollRule | None = None
+        self._day_memo: dict = {}
 
     # ----- calendar facts of the day ------------------------------------------------------------
     def today(self) -> dt.date:
         """The day of the current bar: the close the strategy decides on (the latest bar of the
         feeds: one that has ended, a contract after its expiry, stays on its last day)."""
-        return max(d.datetime.date(0) for d in self.datas if len(d))
+        day = latest_day(self.datas, self._day_memo)
+        if day is None:
+            raise ValueError("no feed has delivered a bar yet")
+        return day
 
     def is_business_day(self, day=None) -> bool:
         """Whether Treasury futures settle on ``day`` (default today): both the CBOT rates market

@@ -64,3 +64,19 @@ def test_smoothing_keeps_levels_within_a_few_basis_points_of_the_published_point
     diff = smooth.dirty_price(*ten) - plain.dirty_price(*ten)
     assert np.abs(diff).max() < 0.5  # points on a 10-year bond: about 6 bp at most
     assert abs(diff.mean()) < 0.05
+
+
+def test_in_place_smoothing_steps_equal_their_whole_array_forms():
+    from ecore.data.curve import _fill_forward, _subtract_trailing_average, trailing_average
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(9000, 70))  # more rows than one averaging block (4000 at halflife 20)
+    expected = x - trailing_average(x, 20.0)
+    _subtract_trailing_average(x, 20.0)
+    assert np.array_equal(x, expected)  # the same bits, not only close
+
+    y = rng.normal(size=(6, 3))
+    y[0, 1] = y[2, 0] = y[3, 0] = y[5, 2] = np.nan
+    expected = pd.DataFrame(y).ffill().fillna(0.0).to_numpy()
+    _fill_forward(y)
+    assert np.array_equal(y, expected)

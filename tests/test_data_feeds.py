@@ -101,3 +101,65 @@ def test_benchmark_meets_its_target(capsys):
     bench = runpy.run_path(str(Path(__file__).resolve().parents[1] / "bench" / "bench_data.py"))
     assert bench["main"](["--years", "25"]) == 0
     assert "per contract-year" in capsys.readouterr().out
+
+
+def _frame(index):
+    close = np.arange(1.0, len(index) + 1)
+    return pd.DataFrame({"open": close, "high": close, "low": close, "close": close, "volume": 0.0,
+                         "openinterest": 0.0}, index=index)
+
+
+def test_array_feed_dates_are_backtraders_date_numbers():
+    from ecore.data.feeds import ContractFeed
+
+    for index in (pd.DatetimeIndex(["1999-12-31", "2024-02-29", "2024-03-01"]),
+                  pd.DatetimeIndex(["2024-02-29 15:30", "2024-03-01 09:00:01.5"])):  # times: the slow path
+        feed = ContractFeed(dataname=_frame(index))
+        feed.start()
+        assert feed._datenums == [bt.date2num(t) for t in index.to_pydatetime()]
+
+
+def test_a_replayed_array_feed_still_fills_on_the_days_tick():
+    # The tick copy is skipped on plain feeds only.  Replayed weekly bars of daily prices 1, 2, ...:
+    # a market order placed on Monday's tick fills at Tuesday's open (2), not the week's open (1).
+    from ecore.data.feeds import ContractFeed
+
+    fills = []
+
+    class Buy(bt.Strategy):
+        def next(self):
+            if len(self.data) == 1 and not fills and not self.position:
+                self.buy(size=1)
+
+        def notify_order(self, order):
+            if order.status == order.Completed:
+                fills.append((self.data.datetime.date(0).isoformat(), order.executed.price))
+
+    cerebro = bt.Cerebro(stdstats=False)
+    cerebro.replaydata(ContractFeed(dataname=_frame(pd.bdate_range("2024-01-01", periods=10))),
+                       timeframe=bt.TimeFrame.Weeks)
+    cerebro.addstrategy(Buy)
+    cerebro.run()
+    assert fills == [("2024-01-02", 2.0)]
+
+
+def test_latest_day_is_the_latest_bar_among_the_feeds(market, book):
+    from ecore.data.feeds import latest_day
+
+    feeds = make_feeds(market, book, roots=["ZN", "UB"], symbols=["SPY"], start="2004-01-02", end="2004-03-31")
+    seen = []
+
+    class Collect(bt.Strategy):
+        def __init__(self):
+            self.memo = {}
+
+        def next(self):
+            seen.append((latest_day(self.datas, self.memo), max(d.datetime.date(0) for d in self.datas if len(d))))
+
+    cerebro = bt.Cerebro(stdstats=False)
+    for name, feed in feeds.items():
+        cerebro.adddata(feed, name=name)
+    cerebro.addstrategy(Collect)
+    cerebro.run()
+    assert len(seen) > 55 and all(a == b for a, b in seen)
+    assert latest_day([], {}) is None

@@ -196,3 +196,59 @@ def test_front_changes_from_price_book_ignore_rolls():
     assert ch.dropna().abs().max() == pytest.approx(0.25)
     m = MarginModel(schedule=False, history=book, min_observations=5)
     assert m.maintenance("ZN", ds[-1]) == pytest.approx(250)
+
+
+def _quotes_or_nan(m, root, days):
+    out = []
+    for d in days:
+        try:
+            q = m.quote(root, d.astype("datetime64[D]").item())
+            out.append((q.maintenance, q.initial))
+        except MarginError:
+            out.append((np.nan, np.nan))
+    return np.array(out)
+
+
+def test_requirement_arrays_give_the_quotes_numbers_on_every_day():
+    # 2009-2025 mixes every rule: ZN and ZB on their schedule rows and on the volatility fallback,
+    # TN (calmer than ZN) kept in DV01 order with ZN's row, UB/TWE/Z3N scaled by DV01, ZF on its
+    # 2020 row then stale, ZT with nothing at all
+    rng = np.random.default_rng(7)
+    idx = pd.bdate_range("2009-06-01", "2013-12-31")
+    hist = {"ZN": pd.Series(rng.normal(0, 0.4, len(idx)), index=idx),
+            "ZB": pd.Series(rng.normal(0, 0.9, len(idx)), index=idx),
+            "TN": pd.Series(rng.normal(0, 0.3, len(idx)), index=idx)}
+    m = MarginModel(history=hist, broker_multiplier=1.25)
+    days = np.arange(np.datetime64("2009-01-01"), np.datetime64("2026-01-01"), 4)
+    for root in ("ZT", "Z3N", "ZF", "ZN", "TN", "TWE", "ZB", "UB"):
+        maintenance, initial = m.requirement_arrays(root, days)
+        expected = _quotes_or_nan(m, root, days)
+        np.testing.assert_array_equal(np.c_[maintenance, initial], expected, err_msg=root)
+
+
+def test_requirement_arrays_follow_the_price_books_front_contract():
+    from ecore.data.market import load_market
+    from ecore.data.synthetic_futures import build_price_book
+
+    book = build_price_book(load_market(), ["ZN", "TN"], "2024-01-02", "2025-03-31")
+    m = MarginModel(history=book, schedule=False)
+    days = np.arange(np.datetime64("2024-01-01"), np.datetime64("2025-04-01"))
+    for root in ("ZN", "TN"):
+        np.testing.assert_array_equal(np.c_[m.requirement_arrays(root, days)], _quotes_or_nan(m, root, days))
+
+
+def test_requirement_is_the_quote_and_asks_an_overriding_subclass():
+    hist = {"ZN": pd.Series(0.5, index=pd.bdate_range("2010-01-01", "2013-12-31"))}
+    m = MarginModel(history=hist, k=1.0)
+    for day in ("2011-08-01", "2013-01-02", "2030-06-03"):  # schedule, fallback, stale 2024 row
+        q = m.quote("ZN", day)
+        assert m.requirement("ZN", day) == (q.maintenance, q.initial)
+
+    class Doubled(MarginModel):
+        def quote(self, root, day):
+            q = super().quote(root, day)
+            return type(q)(q.root, q.day, 2 * q.maintenance, 2 * q.initial, q.ratio, q.basis)
+
+    assert Doubled(history=hist, k=1.0).requirement("ZN", "2013-01-02") == (1000, 1000 * 1.35)
+    with pytest.raises(MarginError, match="no margin for ZN"):
+        MarginModel(schedule=False).requirement("ZN", "2020-01-02")
