@@ -295,12 +295,23 @@ def _in_force(steps, days: np.ndarray) -> np.ndarray:
 
 
 def _margin_arrays(model, roots: tuple[str, ...], dates: list[dt.date]) -> tuple[np.ndarray, np.ndarray]:
-    """Initial and maintenance margin per contract, dollars, [R, T], from the runner's margin model
-    (``MarginModel.quote`` day by day: 55% of a build; to be swapped for a per-root array method
-    of the model when it has one)."""
-    quotes = [[model.quote(r, d) for d in dates] for r in roots]
-    im = np.array([[q.initial for q in row] for row in quotes], dtype=float).reshape(len(roots), len(dates))
-    mm = np.array([[q.maintenance for q in row] for row in quotes], dtype=float).reshape(len(roots), len(dates))
+    """Initial and maintenance margin per contract, dollars, [R, T], from the runner's margin model:
+    its per-root arrays (``MarginModel.requirement_arrays``, equal to ``quote`` day by day to the
+    bit), or ``quote`` itself for a model that overrides it or a root with a day it cannot margin
+    (so that its error, naming root and day, is raised as the event-driven run raises it)."""
+    from ...brokers.margin import MarginModel
+
+    days = np.array(dates, dtype="datetime64[D]")
+    im = np.empty((len(roots), len(dates)))
+    mm = np.empty((len(roots), len(dates)))
+    by_arrays = type(model).quote is MarginModel.quote
+    for i, r in enumerate(roots):
+        if by_arrays:
+            mm[i], im[i] = model.requirement_arrays(r, days)
+        if not by_arrays or np.isnan(mm[i]).any() or np.isnan(im[i]).any():
+            quotes = [model.quote(r, d) for d in dates]
+            im[i] = [q.initial for q in quotes]
+            mm[i] = [q.maintenance for q in quotes]
     return im, mm
 
 
