@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from .cli import UserError
@@ -82,6 +83,10 @@ def run_command(args) -> int:
     locate = locator(args.config.expanduser()) if args.config else None
     config = config_from_mapping(mapping, source=source, base_dir=base_dir, locate=locate)
     run = run_backtest(config, progress=not args.quiet)
+    # The command needs only the results from here on: letting go of the finished strategy (its
+    # cerebro, feeds, broker and price book) before the report is built keeps the peak down.
+    run = dataclasses.replace(run, strategy=None)
+    _let_go()
     results = [run.result] + ([run.benchmark] if run.benchmark is not None else [])
     # Files first: a closed pipe on stdout (``| head``) must not lose the backtest.
     metrics = (run.metrics, run.benchmark_metrics)  # computed once by the run, with its risk-free rate
@@ -90,3 +95,13 @@ def run_command(args) -> int:
     print(summary_table(results, risk_free=run.risk_free, metrics=[m for m in metrics if m is not None]))
     print(f"\nwrote {len(written)} files to {args.out}/: {', '.join(p.name for p in written)}")
     return 0
+
+
+def _let_go() -> None:
+    """Collect the run's object graph and hand its freed memory back to the system."""
+    import gc
+
+    from ..data.synthetic_futures import release_freed_memory
+
+    gc.collect()
+    release_freed_memory()
