@@ -204,20 +204,33 @@ def format_table(table: pd.DataFrame) -> str:
     return table.to_string(formatters={k: v.format for k, v in fmt.items()})
 
 
+def add_shared_argument(ap: argparse.ArgumentParser) -> None:
+    """``--shared DIR``: the reference folder with real futures (``$ECORE_SHARED``, else ../shared)."""
+    default = Path(os.environ.get("ECORE_SHARED", Path.cwd().parent / "shared"))
+    ap.add_argument("--shared", type=Path, default=default, help=f"the shared folder (default {default})")
+
+
+def shared_data(shared: Path, prog: str) -> Path | None:
+    """``shared/data`` when it holds the real futures series, else None after one line on stderr."""
+    data = shared / "data"
+    if not (data / "futures").is_dir():
+        print(f"{prog}: no {data / 'futures'} folder", file=sys.stderr)
+        return None
+    return data
+
+
 def main(argv=None) -> int:
     from .market import load_market
     from .synthetic_futures import build_price_book
 
     ap = argparse.ArgumentParser(description="Validate the synthetic futures against the real front month.")
-    default = Path(os.environ.get("ECORE_SHARED", Path.cwd().parent / "shared"))
-    ap.add_argument("--shared", type=Path, default=default, help=f"the shared folder (default {default})")
+    add_shared_argument(ap)
     ap.add_argument("--no-spread", action="store_true", help="finance at repo alone (no implied-repo spread)")
     ap.add_argument("--ceiling", action="store_true",
                     help="also print the correlation a per-year linear fit on every CMT tenor reaches")
     args = ap.parse_args(argv)
-    data = args.shared / "data"
-    if not (data / "futures").is_dir():
-        print(f"futures_validation: no {data / 'futures'} folder", file=sys.stderr)
+    data = shared_data(args.shared, "futures_validation")
+    if data is None:
         return 2
     market = load_market(data)
     book = build_price_book(market, ROOTS, "2000-01-01", None, spread=False if args.no_spread else None)

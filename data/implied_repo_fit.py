@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
@@ -36,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .bond_dates import to_days
-from .futures_validation import ROOTS, held_returns, read_real_front
+from .futures_validation import ROOTS, add_shared_argument, held_returns, read_real_front, shared_data
 from .implied_repo import ImpliedRepoSpread, SpreadPoint
 
 REGIMES = (dt.date(2000, 1, 1), dt.date(2008, 1, 1), dt.date(2018, 4, 3))
@@ -163,14 +162,12 @@ def main(argv=None) -> int:
     from .market import load_market
 
     ap = argparse.ArgumentParser(description="Measure each root's implied-repo spread from real futures.")
-    default = Path(os.environ.get("ECORE_SHARED", Path.cwd().parent / "shared"))
-    ap.add_argument("--shared", type=Path, default=default, help=f"the shared folder (default {default})")
+    add_shared_argument(ap)
     ap.add_argument("--write", action="store_true", help=f"rewrite {OUTPUT.name} with the measurement")
     ap.add_argument("--holdout", action="store_true", help="print the out-of-sample test instead")
     args = ap.parse_args(argv)
-    data = args.shared / "data"
-    if not (data / "futures").is_dir():
-        print(f"implied_repo_fit: no {data / 'futures'} folder", file=sys.stderr)
+    data = shared_data(args.shared, "implied_repo_fit")
+    if data is None:
         return 2
     market = load_market(data)
     pd.set_option("display.width", 200)

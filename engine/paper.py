@@ -66,13 +66,9 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     import backtrader as bt
 
     from ..brokers.ib.broker import IBBroker
-    from ..brokers.ib.client import client_library
-    from ..brokers.ib.contracts import ContractBook
     from ..brokers.ib.feed import IBDailyFeed
-    from ..brokers.ib.journal import Journal
     from ..brokers.ib.root_feed import IBRootFeed
     from ..brokers.ib.safety import KillSwitch, SafetyLimits
-    from ..brokers.ib.session import ConnectionSettings, IBSession
     from ..brokers.orders import FuturesCommInfo
     from ..data.contracts import spec
     from ..strategies.roll_keeper import RollKeeper
@@ -96,14 +92,7 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     book = None
     if plan.price_book_roots:
         book = params["price_book"] = _price_book(config, plan.price_book_roots, clock)
-    lib = client_library(config.client)
-    settings = ConnectionSettings(config.host, config.port, config.client_id, config.account,
-                                  timeout=config.timeout, request_timeout=config.request_timeout)
-    # A dry run writes nothing: the journal is opened read-only (or empty, in memory).
-    journal = Journal(config.journal, read_only=dry_run)
-    session = IBSession(settings, journal, lib,
-                        ContractBook(lib, config.primary_exchanges, config.futures_exchange),
-                        limits, dry_run=dry_run)
+    session, journal = open_session(config, dry_run, limits)
     wait = config.once_timeout if once_timeout is None else once_timeout
     try:
         session.connect()
@@ -155,6 +144,24 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     finally:
         session.disconnect()
         journal.close()
+
+
+def open_session(config: PaperConfig, dry_run: bool, limits=None):
+    """(IBSession, Journal) for ``config``, not yet connected.  A dry run writes nothing: the
+    journal is opened read-only (or empty, in memory) and no order is placed."""
+    from ..brokers.ib.client import client_library
+    from ..brokers.ib.contracts import ContractBook
+    from ..brokers.ib.journal import Journal
+    from ..brokers.ib.session import ConnectionSettings, IBSession
+
+    lib = client_library(config.client)
+    settings = ConnectionSettings(config.host, config.port, config.client_id, config.account,
+                                  timeout=config.timeout, request_timeout=config.request_timeout)
+    journal = Journal(config.journal, read_only=dry_run)
+    session = IBSession(settings, journal, lib,
+                        ContractBook(lib, config.primary_exchanges, config.futures_exchange),
+                        limits, dry_run=dry_run)
+    return session, journal
 
 
 def _price_book(config: PaperConfig, roots, clock):

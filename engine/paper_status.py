@@ -126,22 +126,12 @@ def account_status(session, journal, latest: int = 10) -> str:
 
 def run_status(args) -> int:
     """``ecore paper status``: connect, print, disconnect; never trades, never writes."""
-    from ..brokers.ib.client import client_library
-    from ..brokers.ib.contracts import ContractBook
-    from ..brokers.ib.journal import Journal
-    from ..brokers.ib.session import ConnectionSettings, IBSession
     from .cli import UserError
-    from .paper import _config_from_args, connection_errors
+    from .paper import _config_from_args, connection_errors, open_session
 
     config = _config_from_args(args)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    lib = client_library(config.client)
-    settings = ConnectionSettings(config.host, config.port, config.client_id, config.account,
-                                  timeout=config.timeout, request_timeout=config.request_timeout)
-    journal = Journal(config.journal, read_only=True)
-    session = IBSession(settings, journal, lib,
-                        ContractBook(lib, config.primary_exchanges, config.futures_exchange),
-                        dry_run=True)
+    session, journal = open_session(config, dry_run=True)
     try:
         session.connect()
         print(account_status(session, journal))

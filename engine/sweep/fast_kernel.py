@@ -95,6 +95,18 @@ def _np_sum(a, n):
 
 
 @_inline
+def _requirements(n, mm, im, t, buf, R):
+    """(maintenance, initial) margin of the positions ``n`` on day ``t``, dollars: each summed as
+    numpy sums a row (``_np_sum``), as the reference path does."""
+    for r in range(R):
+        buf[r] = np.abs(n[r]) * mm[t, r]
+    maint = _np_sum(buf, R)
+    for r in range(R):
+        buf[r] = np.abs(n[r]) * im[t, r]
+    return maint, _np_sum(buf, R)
+
+
+@_inline
 def _settle(c, t, lo, hi, off, flat):
     """Settlement of contract ``c`` on day ``t`` from its packed block (NaN outside it)."""
     if c < 0:
@@ -415,12 +427,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                     cur[r] = -1
         # ----- margin: calls met, liquidated at their deadline, or issued -----
         equity = cash + sc * shares * close[t]
-        for r in range(R):
-            buf[r] = np.abs(n[r]) * mm[t, r]
-        maint = _np_sum(buf, R)
-        for r in range(R):
-            buf[r] = np.abs(n[r]) * im[t, r]
-        init = _np_sum(buf, R)
+        maint, init = _requirements(n, mm, im, t, buf, R)
         if call_open:
             if equity >= init:
                 call_open = False
@@ -490,12 +497,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                         n[r] = 0.0
                         cur[r] = -1
                 equity = cash + sc * shares * close[t]
-                for r in range(R):
-                    buf[r] = np.abs(n[r]) * mm[t, r]
-                maint = _np_sum(buf, R)
-                for r in range(R):
-                    buf[r] = np.abs(n[r]) * im[t, r]
-                init = _np_sum(buf, R)
+                maint, init = _requirements(n, mm, im, t, buf, R)
         if not call_open and maint > 0 and equity < maint:
             call_open = True
             call_deadline = deadline_ord[t]
