@@ -1,4 +1,5 @@
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -10,6 +11,13 @@ SHARED = Path(os.environ.get("ECORE_SHARED", ROOT.parent / "shared"))
 # Tests run `ecore` as users do, from PATH: make that the command installed beside the Python
 # running the tests (a venv's bin/), not whatever other install a shell finds first.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+
+# A shell without job control starts background commands with Ctrl-C ignored, and an ignored
+# signal stays ignored in every child: the tests of what `ecore` does on Ctrl-C would then see it
+# run on.  Catching SIGINT here, as an interactive Python does, gives the children a default one
+# (exec resets caught signals, not ignored ones).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
