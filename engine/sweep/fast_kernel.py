@@ -95,6 +95,21 @@ def _np_sum(a, n):
 
 
 @_inline
+def _share_fill(size, px, bps, sh_comm, sh_min, sh_max_pct):
+    """(fill price, commission) of ``size`` shares against the close ``px``, dollars: slippage in
+    basis points against the trader, a per-share commission with its minimum and its cap as a
+    share of the trade value (``CostModel``'s share rules)."""
+    fill = px * (1 + bps) if size > 0 else px * (1 - bps)
+    a = np.abs(size)
+    fee = 0.0
+    if a > 0 and sh_comm != 0:
+        fee = max(sh_comm * a, sh_min)
+    if sh_max_pct:
+        fee = min(fee, sh_max_pct * a * fill)
+    return fill, fee
+
+
+@_inline
 def _requirements(n, mm, im, t, buf, R):
     """(maintenance, initial) margin of the positions ``n`` on day ``t``, dollars: each summed as
     numpy sums a row (``_np_sum``), as the reference path does."""
@@ -327,14 +342,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                     for which in range(2):  # the strategy's sales, then a margin call's
                         size = ps if which == 0 else pc
                         if size < 0:
-                            px = close[t]
-                            fill = px * (1 + bps) if size > 0 else px * (1 - bps)
-                            a = np.abs(size)
-                            fee = 0.0
-                            if a > 0 and sh_comm != 0:
-                                fee = max(sh_comm * a, sh_min)
-                            if sh_max_pct:
-                                fee = min(fee, sh_max_pct * a * fill)
+                            fill, fee = _share_fill(size, close[t], bps, sh_comm, sh_min, sh_max_pct)
                             if shares + size < -1e-12:
                                 refused += 1
                             else:
@@ -348,13 +356,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                     if tr and ps > 0:
                         size = ps
                         px = close[t]
-                        fill = px * (1 + bps) if size > 0 else px * (1 - bps)
-                        a = np.abs(size)
-                        fee = 0.0
-                        if a > 0 and sh_comm != 0:
-                            fee = max(sh_comm * a, sh_min)
-                        if sh_max_pct:
-                            fee = min(fee, sh_max_pct * a * fill)
+                        fill, fee = _share_fill(size, px, bps, sh_comm, sh_min, sh_max_pct)
                         bad = shares + size < -1e-12
                         for r in range(R):
                             buf[r] = np.abs(n[r]) * im[t, r]
