@@ -111,6 +111,18 @@ def loaded_market(token: str, backtester: Backtester, spec: SweepSpec) -> Any:
         return _LOADED[token]
 
 
+def quiet_run_logs() -> None:
+    """Keep a worker's runs from printing their broker events (``margin call on ...``) through
+    Python's last-resort handler: each run's margin calls are counted in its row of the results,
+    and a line per call from every worker would bury the sweep's progress.  Handlers the user
+    configured (on the root logger, inherited through fork) still receive them."""
+    import logging
+
+    package = logging.getLogger("ecore")
+    if not any(isinstance(h, logging.NullHandler) for h in package.handlers):
+        package.addHandler(logging.NullHandler())
+
+
 def init_pool_worker(token: str, backtester: Backtester, spec: SweepSpec, parent: int | None = None) -> None:
     """Process-pool initializer: ignore Ctrl-C (the parent stops the pool), let SIGTERM end the
     process (a handler inherited from the parent could turn it into an exception), close the
@@ -119,6 +131,7 @@ def init_pool_worker(token: str, backtester: Backtester, spec: SweepSpec, parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    quiet_run_logs()
     release_inherited_locks()
     if parent is not None:
         die_with_parent(parent)
