@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -52,14 +53,16 @@ def _show(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-class Rule:
+class Rule(ABC):
     """One key's rule: ``check(value, place, path)`` returns the value to use or raises."""
 
-    def describe(self) -> str:  # pragma: no cover - every rule overrides it
-        raise NotImplementedError
+    @abstractmethod
+    def describe(self) -> str:
+        """What the key may hold, in words (said in every error message)."""
 
-    def check(self, value, place: Place, path: tuple[str, ...]):  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def check(self, value, place: Place, path: tuple[str, ...]):
+        """The value to use, or raises :class:`InputError` naming the place."""
 
     def fail(self, value, place: Place, path: tuple[str, ...], why: str = "") -> InputError:
         return place.error(path, f"must be {self.describe()}{why}, got {_show(value)}")
