@@ -110,6 +110,16 @@ def _share_fill(size, px, bps, sh_comm, sh_min, sh_max_pct):
 
 
 @_inline
+def _drop_flat(n, cur, R):
+    """A root with no contracts left holds no contract (``cur`` -1), and its count is +0.0, not
+    the -0.0 a sale to zero leaves, as the reference path sets it."""
+    for r in range(R):
+        if n[r] == 0:
+            n[r] = 0.0
+            cur[r] = -1
+
+
+@_inline
 def _requirements(n, mm, im, t, buf, R):
     """(maintenance, initial) margin of the positions ``n`` on day ``t``, dollars: each summed as
     numpy sums a row (``_np_sum``), as the reference path does."""
@@ -423,10 +433,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                             pr[r] = 0.0
                         else:
                             pb[r] = 0.0
-            for r in range(R):
-                if n[r] == 0:
-                    n[r] = 0.0
-                    cur[r] = -1
+            _drop_flat(n, cur, R)
         # ----- margin: calls met, liquidated at their deadline, or issued -----
         equity = cash + sc * shares * close[t]
         maint, init = _requirements(n, mm, im, t, buf, R)
@@ -494,10 +501,7 @@ def _run_set(k, ew, fn, band, scale, mb, expense, bonds_first, meet, on_roll, on
                     mark[r] = px
                     forced += 1
                 call_open = False
-                for r in range(R):
-                    if n[r] == 0:
-                        n[r] = 0.0
-                        cur[r] = -1
+                _drop_flat(n, cur, R)
                 equity = cash + sc * shares * close[t]
                 maint, init = _requirements(n, mm, im, t, buf, R)
         if not call_open and maint > 0 and equity < maint:
