@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import backtrader as bt
@@ -139,3 +141,27 @@ class RollSpread(bt.Strategy):
             kwargs.update(exectype=bt.Order.Limit, price=self.p.limit)
         self.buy(data=self.datas[-1], size=self.p.size,
                  spread=self.p.spread, **kwargs)
+
+
+def write_target_config(tmp_path, port: int, lib_name: str, ib: str = "",
+                        targets: str = "{ ZNM25 = 3, SPY = 200 }", schedule: str = "",
+                        extra: str = "") -> Path:
+    """``tmp_path/paper.toml``: TargetPositions on SPY and ZNM25 against the fake gateway at
+    ``port`` with client id 9; ``ib`` and ``schedule`` are more lines of those tables, ``extra``
+    more tables after them."""
+    cfg = tmp_path / "paper.toml"
+    cfg.write_text(textwrap.dedent(f"""
+        [ib]
+        port = {port}
+        client_id = 9
+        client = "{lib_name}"
+        journal = "journal.sqlite"
+        """) + textwrap.dedent(ib) + textwrap.dedent(f"""\
+        [strategy]
+        class = "ib_helpers.TargetPositions"
+        instruments = ["SPY", "ZNM25"]
+        params = {{ targets = {targets} }}
+        [schedule]
+        history_days = 4
+        """) + textwrap.dedent(schedule) + textwrap.dedent(extra))
+    return cfg

@@ -20,7 +20,7 @@ from fake_ib_gateway import (REQ_ALL_OPEN_ORDERS, REQ_CONTRACT_DETAILS, REQ_EXEC
                              REQ_HISTORY, REQ_OPEN_ORDERS, REQ_POSITIONS, Accept, FakeGateway,
                              Fill, ReadOnly, Rest)
 from ib_core_helpers import (IVV_PRICE, NAV, clock_at, expected_ladder, script_core)
-from ib_helpers import CLIENTS, LIVE_DAY, bars_to_now, gateway, run, zn_gateway  # noqa: F401
+from ib_helpers import CLIENTS, LIVE_DAY, bars_to_now, gateway, run, write_target_config, zn_gateway  # noqa: F401
 
 TESTS = Path(__file__).resolve().parent
 ECORE = "import sys; from ecore.engine.cli import main; sys.exit(main())"  # the console script
@@ -41,26 +41,9 @@ def store_pending(path: Path, ref: str, quantity: float) -> None:
 
 
 def write_config(tmp_path, port, lib_name, extra_ib="", extra="") -> Path:
-    cfg = tmp_path / "paper.toml"
-    cfg.write_text(textwrap.dedent(f"""
-        [ib]
-        port = {port}
-        client_id = 9
-        client = "{lib_name}"
-        journal = "journal.sqlite"
-        kill_file = "STOP"
-        request_timeout = 1
-        timeout = 2
-        """) + textwrap.dedent(extra_ib) + textwrap.dedent("""
-        [strategy]
-        class = "ib_helpers.TargetPositions"
-        instruments = ["SPY", "ZNM25"]
-        params = { targets = { ZNM25 = 3, SPY = 200 } }
-        [schedule]
-        history_days = 4
-        once_timeout = 2
-        """) + textwrap.dedent(extra))
-    return cfg
+    return write_target_config(tmp_path, port, lib_name,
+                               ib='kill_file = "STOP"\nrequest_timeout = 1\ntimeout = 2\n' + textwrap.dedent(extra_ib) + "\n",
+                               schedule="once_timeout = 2\n", extra=extra)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 what-if margin in the broker and the dry run, the server version each library negotiates, IB's
 connectivity notices, orders IB never acknowledges."""
 
-import textwrap
 import threading
 import time
 
@@ -14,7 +13,7 @@ from ecore.brokers.ib.journal import Journal
 from ecore.brokers.ib.session import ConnectionSettings, IBSession
 from ecore.engine.cli import main
 from fake_ib_gateway import Accept, Fill, Info, Rest, Silent
-from ib_helpers import CLIENTS, bars_to_now, gateway, run  # noqa: F401  (gateway is a fixture)
+from ib_helpers import CLIENTS, bars_to_now, gateway, run, write_target_config  # noqa: F401  (gateway is a fixture)
 
 REF = "ecore-20250313-ZNM25-target-1"
 
@@ -25,23 +24,8 @@ def session_for(gateway, lib_name, tmp_path, **kw) -> IBSession:
 
 
 def write_config(tmp_path, port, lib_name, targets="{ ZNM25 = 3, SPY = 200 }") -> str:
-    cfg = tmp_path / "paper.toml"
-    cfg.write_text(textwrap.dedent(f"""
-        [ib]
-        port = {port}
-        client_id = 9
-        client = "{lib_name}"
-        journal = "journal.sqlite"
-        request_timeout = 1
-        [strategy]
-        class = "ib_helpers.TargetPositions"
-        instruments = ["SPY", "ZNM25"]
-        params = {{ targets = {targets} }}
-        [schedule]
-        history_days = 4
-        once_timeout = 1
-    """))
-    return str(cfg)
+    return str(write_target_config(tmp_path, port, lib_name, ib="request_timeout = 1\n", targets=targets,
+                                   schedule="once_timeout = 1\n"))
 
 
 @pytest.mark.parametrize("lib_name", CLIENTS)

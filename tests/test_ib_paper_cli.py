@@ -1,7 +1,6 @@
 """`ecore paper`: paper accounts only, --dry-run sends nothing, configuration errors name the
 field. Runs the real command line against the fake gateway."""
 
-import textwrap
 
 import pytest
 
@@ -9,25 +8,11 @@ from ecore.brokers.ib.session import ConnectionSettings, PaperAccountRequired
 from ecore.engine.cli import main
 from ecore.engine.paper import load_config
 from fake_ib_gateway import FakeGateway
-from ib_helpers import CLIENTS, bars, bars_to_now, gateway, run, zn_gateway  # noqa: F401  (gateway is a fixture)
+from ib_helpers import CLIENTS, bars, bars_to_now, gateway, run, write_target_config, zn_gateway  # noqa: F401  (gateway is a fixture)
 
 
 def write_config(tmp_path, port, lib_name, extra=""):
-    cfg = tmp_path / "paper.toml"
-    cfg.write_text(textwrap.dedent(f"""
-        [ib]
-        port = {port}
-        client_id = 9
-        client = "{lib_name}"
-        journal = "journal.sqlite"
-        [strategy]
-        class = "ib_helpers.TargetPositions"
-        instruments = ["SPY", "ZNM25"]
-        params = {{ targets = {{ ZNM25 = 3, SPY = 200 }} }}
-        [schedule]
-        history_days = 4
-    """) + textwrap.dedent(extra))
-    return cfg
+    return write_target_config(tmp_path, port, lib_name, extra=extra)
 
 
 @pytest.mark.parametrize("lib_name", CLIENTS)
