@@ -12,7 +12,7 @@ within one run):  python3 bench/bench_backtest.py [--repeat 3] [--quarter 2024-0
     also the whole default command, ``ecore backtest`` (benchmark, report, every output).
     Target: <= 300 MB.  Each child reports its own VmHWM.
 (3) cost grows with the work: a one-quarter backtest against the full-history one, each in a
-    fresh process after ``import ecore.engine.runner`` (data loading, calendars, lazy imports, the
+    fresh process after ``import ecore.engine.backtest.runner`` (data loading, calendars, lazy imports, the
     price book, both runs and the metrics counted; bytecode compiled once beforehand, as for an
     installed package).  Target: <= 0.1 x.
 (4) the vectorized path (``ecore.engine.sweep.fast``): one evaluation of the default parameter set
@@ -57,7 +57,7 @@ warnings.simplefilter("ignore")
 kind, start, end = sys.argv[1], sys.argv[2] or None, sys.argv[3] or None
 if kind == "cli":
     import tempfile
-    from ecore.engine.cli import main
+    from ecore.engine.cli.main import main
     t = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
         assert main(["backtest", "--out", out]) == 0
@@ -67,7 +67,7 @@ elif kind == "plain":
     t = time.perf_counter()
     b.plain_reference()
 else:
-    from ecore.engine.runner import BacktestConfig, run_backtest
+    from ecore.engine.backtest.runner import BacktestConfig, run_backtest
     config = BacktestConfig(benchmark=False, start=start and dt.date.fromisoformat(start),
                             end=end and dt.date.fromisoformat(end))
     t = time.perf_counter()
@@ -101,7 +101,7 @@ def setting():
     """The bench's run: EfficientCore with its default params over the whole data, no benchmark."""
     from ecore.data.market import load_market
     from ecore.data.synthetic_futures import build_price_book
-    from ecore.engine.runner import HISTORY_BEFORE_START, BacktestConfig, _plan, _window
+    from ecore.engine.backtest.runner import HISTORY_BEFORE_START, BacktestConfig, _plan, _window
     from ecore.strategies import EfficientCore
 
     market = load_market()
@@ -137,7 +137,7 @@ def main():
     ap.add_argument("--quarter", default="2024-01-02:2024-03-28", help="first:last day of the short run")
     args = ap.parse_args()
 
-    from ecore.engine.runner import _run_one
+    from ecore.engine.backtest.runner import _run_one
     from ecore.strategies import EfficientCore
 
     prepared = setting()

@@ -29,7 +29,7 @@ def main():
     args = ap.parse_args()
 
     from ecore.data.market import load_market
-    from ecore.engine.runner import run_backtest
+    from ecore.engine.backtest.runner import run_backtest
     from ecore.engine.sweep import LocalPool, parse_sweep, run_sweep
     from ecore.engine.sweep.backtests import backtest_config
 
@@ -69,7 +69,7 @@ def main():
 
 
 def fast_bench(fast, market, n_sets: int) -> None:
-    from ecore.engine.runner import BacktestConfig, run_backtest
+    from ecore.engine.backtest.runner import BacktestConfig, run_backtest
     from ecore.engine.sweep.space import ParameterSpace, Uniform
 
     space = ParameterSpace(random=(("equity_weight", Uniform(0.6, 1.0)), ("futures_notional", Uniform(0.3, 0.9)),

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import backtrader as bt
 import pytest
 
-from ecore.engine.paper import PaperConfig, run_paper
+from ecore.engine.paper.config import PaperConfig
+from ecore.engine.paper.run import run_paper
 from fake_ib_gateway import FakeGateway
 
 CLIENTS = ["ib_insync", "ib_async"]

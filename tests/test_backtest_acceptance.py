@@ -8,8 +8,8 @@ import datetime as dt
 
 import pytest
 
-from ecore.engine.metrics import period_return
-from ecore.engine.runner import BacktestConfig, run_backtest
+from ecore.engine.report.metrics import period_return
+from ecore.engine.backtest.runner import BacktestConfig, run_backtest
 
 pytestmark = pytest.mark.slow
 

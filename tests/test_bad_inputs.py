@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from ecore.data.market import BUNDLED_DIR
-from ecore.engine.cli import main
+from ecore.engine.cli.main import main
 
 WINDOW = ["--start", "2021-01-04", "--end", "2021-06-30"]
 BASE = 'start = "2021-01-04"\nend = "2021-06-30"\n'

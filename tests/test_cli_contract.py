@@ -7,7 +7,7 @@ import pytest
 
 def run(*args):
     # this interpreter's ecore (an "ecore" on PATH may be another installation)
-    launch = "import sys; from ecore.engine.cli import main; sys.exit(main(sys.argv[1:]))"
+    launch = "import sys; from ecore.engine.cli.main import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run([sys.executable, "-c", launch, *args], capture_output=True, text=True)
 
 
@@ -56,7 +56,7 @@ class Ran:
 @pytest.fixture
 def here(capsys):
     """``ecore`` in this process (the bundled data stays loaded between calls)."""
-    from ecore.engine.cli import main
+    from ecore.engine.cli.main import main
 
     def call(*args):
         status = main(list(args))

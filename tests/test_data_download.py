@@ -9,7 +9,7 @@ import pytest
 
 from ecore.data.download import download_close, download_yield, yahoo_csv
 from ecore.data.market import load_market
-from ecore.engine.cli import main
+from ecore.engine.cli.main import main
 
 FRED_DGS10 = b"observation_date,DGS10\n2026-04-15,4.30\n2026-04-16,\n2026-04-17,4.26\n"
 FRED_DGS3MO = b"observation_date,DGS3MO\n2026-04-15,3.71\n2026-04-16,3.70\n2026-04-17,3.70\n"

@@ -12,8 +12,9 @@ import pytest
 from ecore.data.calendar import treasury_calendar
 from ecore.data.contracts import spec
 from ecore.data.rolls import RollRule
-from ecore.engine.paper import load_config, run_paper
-from ecore.engine.runner import BacktestConfig, run_backtest
+from ecore.engine.paper.config import load_config
+from ecore.engine.paper.run import run_paper
+from ecore.engine.backtest.runner import BacktestConfig, run_backtest
 from ecore.engine.sweep import LocalPool, load_sweep, run_sweep
 from fake_ib_gateway import FakeGateway
 

@@ -12,10 +12,10 @@ import pytest
 
 from ecore.brokers.ib.journal import Journal
 from ecore.data.calendar import treasury_calendar
-from ecore.engine.cli import main
+from ecore.engine.cli.main import main
 from ecore.data.contracts import Contract
-from ecore.engine.paper import load_config
-from ecore.engine.instruments import plan_feeds, strategy_class
+from ecore.engine.paper.config import load_config
+from ecore.engine.backtest.instruments import plan_feeds, strategy_class
 from ecore.data.rolls import RollRule
 from fake_ib_gateway import Accept, FakeGateway
 from ib_core_helpers import (IVV_PRICE, NAV, clock_at, contracts_around, expected_ladder,

@@ -15,7 +15,7 @@ import pytest
 from ecore.brokers.ib.errors import (DataFailure, IncompletePicture, RequestFailed,
                                      UnsupportedAccount)
 from ecore.brokers.ib.journal import Journal, OrderIntent
-from ecore.engine.cli import main
+from ecore.engine.cli.main import main
 from fake_ib_gateway import (REQ_ALL_OPEN_ORDERS, REQ_CONTRACT_DETAILS, REQ_EXECUTIONS,
                              REQ_HISTORY, REQ_OPEN_ORDERS, REQ_POSITIONS, Accept, FakeGateway,
                              Fill, ReadOnly, Rest)
@@ -23,7 +23,7 @@ from ib_core_helpers import (IVV_PRICE, NAV, clock_at, expected_ladder, script_c
 from ib_helpers import CLIENTS, LIVE_DAY, bars_to_now, gateway, run, write_target_config, zn_gateway  # noqa: F401
 
 TESTS = Path(__file__).resolve().parent
-ECORE = "import sys; from ecore.engine.cli import main; sys.exit(main())"  # the console script
+ECORE = "import sys; from ecore.engine.cli.main import main; sys.exit(main())"  # the console script
 FIRST_DAY = dt.date(2025, 3, 13)
 IVV_SHARES = 16363  # floor(0.90 x $10,000,000 / $550)
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from ecore.brokers.ib.journal import Journal
-from ecore.engine.paper import KillSwitchStop
+from ecore.engine.paper.run import KillSwitchStop
 from fake_ib_gateway import Accept, Fill, Reject, Warn
 from ib_helpers import CLIENTS, gateway, run  # noqa: F401  (gateway is a fixture)
 

@@ -5,8 +5,8 @@ field. Runs the real command line against the fake gateway."""
 import pytest
 
 from ecore.brokers.ib.session import ConnectionSettings, PaperAccountRequired
-from ecore.engine.cli import main
-from ecore.engine.paper import load_config
+from ecore.engine.cli.main import main
+from ecore.engine.paper.config import load_config
 from fake_ib_gateway import FakeGateway
 from ib_helpers import CLIENTS, bars, bars_to_now, gateway, run, write_target_config, zn_gateway  # noqa: F401  (gateway is a fixture)
 
@@ -71,7 +71,7 @@ def test_configured_live_account_is_refused_before_connecting():
 def test_paper_command_has_no_flag_to_allow_live_accounts():
     import argparse
 
-    from ecore.engine.cli import build_parser
+    from ecore.engine.cli.main import build_parser
 
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     flags = {s for a in sub.choices["paper"]._actions for s in a.option_strings}

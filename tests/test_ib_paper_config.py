@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from ecore.engine.cli import main
-from ecore.engine.paper import load_config
+from ecore.engine.cli.main import main
+from ecore.engine.paper.config import load_config
 from fake_ib_gateway import FakeGateway
 
 BASE = """\

@@ -1,7 +1,12 @@
-"""The four folders import in one direction: data <- brokers <- strategies <- engine.
+"""Imports run one way, and never in a circle.
 
-``data/`` imports nothing else of ours; ``brokers/`` and ``strategies/`` import only ``data/``
-(a strategy reaches the broker through backtrader's interfaces); ``engine/`` may import all.
+* The four folders: data <- brokers <- strategies <- engine.  ``data/`` imports nothing else of
+  ours; ``brokers/`` and ``strategies/`` import only ``data/`` (a strategy reaches the broker
+  through backtrader's interfaces); ``engine/`` may import all.
+* The rooms of ``engine/``, lowest first (:data:`ENGINE_ORDER`): each imports only the rooms
+  before it in the list (and its own).
+* No import circle between any two modules of the package, lazy imports included.
+
 Each module's imports are read with ``ast`` (lazy imports inside functions included), so a
 violation names the file, the line and the module it reaches for.
 """
@@ -21,6 +26,12 @@ ALLOWED = {
     "strategies": {"data", "strategies"},
     "engine": {"data", "brokers", "strategies", "engine"},
 }
+
+
+#: The rooms of ``engine/``, lowest first: the user-facing error and exit statuses, input
+#: checks, results and reports, one backtest, sweeps, paper trading, the command line.  A room
+#: may import the rooms before it, never one after it.
+ENGINE_ORDER = ("errors", "validation", "report", "backtest", "sweep", "paper", "cli")
 
 
 def _module_parts(path: Path, root: Path) -> list[str]:
@@ -102,3 +113,149 @@ def test_strategies_may_not_import_the_broker(tmp_path):
 def test_the_checker_reads_absolute_relative_and_package_imports(tmp_path, source, expected):
     root = _tree(tmp_path, {"data/sub/m.py": source})
     assert imported_layers(root / "data/sub/m.py", root) == expected
+
+
+def _modules(root: Path) -> dict[str, Path]:
+    """Every module of the package by dotted name (a package by its ``__init__.py``)."""
+    found = {}
+    for layer in LAYERS:
+        for path in sorted((root / layer).rglob("*.py")):
+            found[".".join(_module_parts(path, root))] = path
+    return found
+
+
+def _imported_names(path: Path, root: Path) -> list[tuple[int, str]]:
+    """(line, dotted name) of everything ``path`` imports: ``from a.b import c`` gives ``a.b.c``
+    (a module or a name in ``a.b``), ``import a.b`` gives ``a.b``."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = _module_parts(path, root)
+    if path.name != "__init__.py":
+        package = package[:-1]
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            names += [(node.lineno, f"{module}.{a.name}") for a in node.names]
+    return names
+
+
+def import_graph(root: Path = ROOT) -> dict[str, dict[str, int]]:
+    """{module: {module it imports: first line}}: ``from a.b import c`` is an edge to ``a.b.c``
+    when that is a module, else to the package ``a.b``."""
+    modules = _modules(root)
+
+    def resolve(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph = {}
+    for name, path in modules.items():
+        edges: dict[str, int] = {}
+        for line, target in _imported_names(path, root):
+            hit = resolve(target)
+            if hit and hit != name:
+                edges.setdefault(hit, line)
+        graph[name] = edges
+    return graph
+
+
+def import_cycles(root: Path = ROOT) -> list[list[str]]:
+    """The import circles (strongly connected sets of two or more modules), each sorted."""
+    graph = import_graph(root)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles = []
+
+    def visit(v: str) -> None:  # Tarjan's algorithm
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return sorted(cycles)
+
+
+def _room(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[1] == "engine" else None
+
+
+def engine_violations(root: Path = ROOT) -> list[str]:
+    """One line per import of an ``engine/`` room by a room lower in :data:`ENGINE_ORDER`."""
+    bad = []
+    for path in sorted((root / "engine").rglob("*.py")):
+        room = _room(".".join(_module_parts(path, root)))
+        if room is None:
+            continue
+        for line, target, _layer in imported_layers(path, root):
+            other = _room(target)
+            if other is None or other == room or other not in ENGINE_ORDER:
+                continue
+            if room not in ENGINE_ORDER or ENGINE_ORDER.index(other) > ENGINE_ORDER.index(room):
+                bad.append(f"{path.relative_to(root)}:{line} imports {target} "
+                           f"(engine/{room} may import only {', '.join(ENGINE_ORDER[:ENGINE_ORDER.index(room)]) if room in ENGINE_ORDER else 'nothing: it is not in ENGINE_ORDER'})")
+    return bad
+
+
+def test_no_import_circle_anywhere_in_the_package():
+    assert import_cycles() == []
+
+
+def test_every_room_of_the_engine_imports_only_the_rooms_below_it():
+    assert engine_violations() == []
+
+
+def test_every_room_of_the_engine_is_in_the_order():
+    rooms = {p.stem if p.is_file() else p.name for p in (ROOT / "engine").iterdir()
+             if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()}
+    assert rooms == set(ENGINE_ORDER)
+
+
+def test_a_planted_circle_is_found(tmp_path):
+    root = _tree(tmp_path, {"engine/__init__.py": "", "engine/sweep/__init__.py": "",
+                            "engine/sweep/runs.py": "def f():\n    from .store import g\n",
+                            "engine/sweep/store.py": "from .runs import f\n",
+                            "engine/sweep/keys.py": "from .runs import f\n"})
+    assert import_cycles(root) == [["ecore.engine.sweep.runs", "ecore.engine.sweep.store"]]
+
+
+def test_a_circle_through_a_package_name_is_found(tmp_path):
+    root = _tree(tmp_path, {"data/__init__.py": "from .a import x\n",
+                            "data/a.py": "from ecore.data.b import y\n",
+                            "data/b.py": "from ecore.data import z\n"})
+    assert import_cycles(root) == [["ecore.data", "ecore.data.a", "ecore.data.b"]]
+
+
+def test_a_lower_room_importing_a_higher_one_is_named(tmp_path):
+    root = _tree(tmp_path, {"engine/validation/schema.py": "from ..cli.main import UserError\n",
+                            "engine/cli/main.py": "from ..validation.schema import Rule\n"})
+    assert engine_violations(root) == [
+        "engine/validation/schema.py:1 imports ecore.engine.cli.main "
+        "(engine/validation may import only errors)"]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecore.engine.metrics import (
+from ecore.engine.report.metrics import (
     METRIC_KEYS,
     calendar_returns,
     compute_metrics,
@@ -15,7 +15,7 @@ from ecore.engine.metrics import (
     drawdown,
     period_return,
 )
-from ecore.engine.results import BacktestResult, ResultError
+from ecore.engine.report.results import BacktestResult, ResultError
 
 
 def result_from_nav(nav: pd.Series, name="Test", **tables) -> BacktestResult:

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecore.engine import report_charts
-from ecore.engine.outputs import write_outputs
-from ecore.engine.results import BacktestResult
+from ecore.engine.report import charts as report_charts
+from ecore.engine.report.outputs import write_outputs
+from ecore.engine.report.results import BacktestResult
 
 DATES = pd.bdate_range("2022-01-03", periods=253)  # 252 daily returns: exactly one year
 
@@ -151,7 +151,7 @@ def _dead_pid() -> int:
 
 
 def test_metrics_given_by_the_run_are_written_as_they_are_not_computed_again(tmp_path, pair):
-    from ecore.engine.metrics import compute_metrics
+    from ecore.engine.report.metrics import compute_metrics
 
     strategy, bench = pair
     given = ({**compute_metrics(strategy), "cagr": 0.5}, compute_metrics(bench))

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecore.engine import report_charts
-from ecore.engine.report import fmt_dollars, fmt_pct, render_report_html, summary_table, write_report_html
-from ecore.engine.results import BacktestResult
+from ecore.engine.report import charts as report_charts
+from ecore.engine.report.html import fmt_dollars, fmt_pct, render_report_html, summary_table, write_report_html
+from ecore.engine.report.results import BacktestResult
 
 DATES = pd.bdate_range("2021-01-01", "2022-12-30")  # 521 weekdays: 260 daily returns in each year
 

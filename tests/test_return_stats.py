@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecore.engine import return_stats as rs
+from ecore.engine.report import return_stats as rs
 
 
 def random_returns(seed: int, n: int, holes: int = 0) -> pd.Series:

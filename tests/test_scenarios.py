@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from ecore.engine.runner import BacktestConfig, run_backtest
-from ecore.engine.scenarios import ScenarioError, parse_scenario
+from ecore.engine.backtest.runner import BacktestConfig, run_backtest
+from ecore.engine.backtest.scenarios import ScenarioError, parse_scenario
 
 
 def _run(scenario):
@@ -60,7 +60,7 @@ def test_under_a_margin_hike_the_ladder_shrinks_to_fit_the_margin_it_can_post():
 def test_a_rate_shock_reprices_the_bond_fund_by_its_duration_not_like_shares():
     from ecore.data.market import load_market
     from ecore.strategies.ladder import aggregate_index_duration
-    from ecore.engine.scenarios import shock_market
+    from ecore.engine.backtest.scenarios import shock_market
 
     market = load_market()
     day = dt.date(2020, 1, 2)

@@ -19,7 +19,8 @@ import psutil
 import pytest
 
 from ecore.engine.sweep import LocalPool, parse_sweep, run_sweep
-from ecore.engine.sweep.store import LOCK_FILE, ResultStore, StoreBusy
+from ecore.engine.sweep.lock import LOCK_FILE, StoreBusy
+from ecore.engine.sweep.store import ResultStore
 from sweep_doubles import ToyBacktester
 
 TESTS = Path(__file__).resolve().parent

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from ecore.engine.runner import BacktestConfig, run_backtest
+from ecore.engine.backtest.runner import BacktestConfig, run_backtest
 from ecore.strategies import DailyReturn, Strategy
 
 

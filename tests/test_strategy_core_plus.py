@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from ecore.engine.runner import BacktestConfig, run_backtest
+from ecore.engine.backtest.runner import BacktestConfig, run_backtest
 
 
 @pytest.fixture(scope="module")

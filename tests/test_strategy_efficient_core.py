@@ -8,7 +8,7 @@ import pytest
 from ecore.data.contracts import Contract
 from ecore.strategies.ladder import aggregate_index_duration
 from ecore.data.rolls import RollRule
-from ecore.engine.runner import BacktestConfig, run_backtest
+from ecore.engine.backtest.runner import BacktestConfig, run_backtest
 from ecore.strategies.efficient_core import exceeds_band
 
 

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from ecore.engine.runner import run_backtest
+from ecore.engine.backtest.runner import run_backtest
 from ecore.engine.sweep import DaskCluster, LocalPool, parse_sweep, run_sweep
 from ecore.engine.sweep.backtests import EventDrivenBacktester, backtest_config
 from ecore.engine.sweep.store import flatten_metrics

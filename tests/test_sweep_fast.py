@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from ecore.data.market import load_market
-from ecore.engine.runner import run_backtest
+from ecore.engine.backtest.runner import run_backtest
 from ecore.engine.sweep import LocalPool, fast, parse_sweep, plan_sweep, run_sweep
 from ecore.engine.sweep.backtests import EventDrivenBacktester, backtest_config
 from ecore.engine.sweep.store import read_nav

@@ -114,7 +114,7 @@ def test_the_kernel_caches_outside_a_read_only_package(tmp_path, monkeypatch):
 
 def test_a_plain_backtest_does_not_load_the_compiler():
     code = ("import sys, datetime as dt\n"
-            "from ecore.engine.runner import BacktestConfig, run_backtest\n"
+            "from ecore.engine.backtest.runner import BacktestConfig, run_backtest\n"
             "from ecore.engine import cli\n"
             "import ecore.engine.sweep\n"
             "run_backtest(BacktestConfig(start=dt.date(2024, 1, 2), end=dt.date(2024, 2, 28), benchmark=False))\n"

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from ecore.engine.sweep.runs import RunRecord
-from ecore.engine.sweep.store import ResultStore, StoreBusy, build_table, read_rows, write_table
+from ecore.engine.sweep.lock import StoreBusy
+from ecore.engine.sweep.store import ResultStore, build_table, read_rows, write_table
 
 
 def record(key, x, status="ok", sharpe=None, error=None, nav=False):

@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from ecore.engine.cli import main
+from ecore.engine.cli.main import main
 from ecore.engine.validation.plausibility import TargetOutOfReach
 
 

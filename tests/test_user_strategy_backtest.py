@@ -16,8 +16,8 @@ import pytest
 from ecore.brokers.delivery_guard import DeliveryWarning
 from ecore.data.contracts import Contract
 from ecore.data.rolls import RollRule
-from ecore.engine.cli import main
-from ecore.engine.runner import BacktestConfig, run_backtest
+from ecore.engine.cli.main import main
+from ecore.engine.backtest.runner import BacktestConfig, run_backtest
 
 TESTS = Path(__file__).resolve().parent
 START, END = "2004-01-02", "2013-12-31"

@@ -9,8 +9,8 @@ import pytest
 from ecore.data.calendar import treasury_calendar
 from ecore.data.contracts import Contract
 from ecore.data.rolls import RollRule
-from ecore.engine.cli import main
-from ecore.engine.paper import load_config
+from ecore.engine.cli.main import main
+from ecore.engine.paper.config import load_config
 from ecore.brokers.ib.journal import Journal
 from fake_ib_gateway import Accept, FakeGateway, Fill, Rest
 from ib_helpers import CLIENTS, live_day_now, run

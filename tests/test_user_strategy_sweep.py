@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from ecore.engine.cli import main
+from ecore.engine.cli.main import main
 from ecore.engine.sweep import DaskCluster, LocalPool, load_sweep, parse_sweep, run_sweep
 from ecore.engine.sweep.backtests import EventDrivenBacktester
 from ecore.engine.sweep.executors import WorkerSetupError

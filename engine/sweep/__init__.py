@@ -4,13 +4,16 @@
 * :mod:`.spec` — the TOML sweep file → :class:`SweepSpec`;
 * :mod:`.runs` — one run: the :class:`Backtester` interface and what a worker returns;
 * :mod:`.keys` — resume keys (parameters + data + code version);
+* :mod:`.lock` — one sweep writes into a folder at a time (``sweep.lock``);
 * :mod:`.store` — results streamed to ``runs.jsonl`` and the ranked Parquet/CSV table;
 * :mod:`.executors` — local process pool, Dask cluster;
 * :mod:`.driver` — :func:`run_sweep`;
 * :mod:`.report` — ``sweep.html``;
-* :mod:`.backtests` — the default backtester, over :func:`ecore.engine.runner.run_backtest`;
-* :mod:`.fast` — the vectorized 90/60 evaluation behind ``ecore sweep --fast``;
-* :mod:`.command` — ``ecore sweep``.
+* :mod:`.backtests` — the default backtester, over :func:`ecore.engine.backtest.runner.run_backtest`;
+* :mod:`.fast` — the vectorized 90/60 evaluation behind ``ecore sweep --fast`` (day loop in
+  :mod:`.fast_kernel`, packed prices in :mod:`.fast_prices`).
+
+The ``ecore sweep`` command is :mod:`ecore.engine.cli.sweep`.
 """
 
 from .driver import SweepInterrupted, SweepOutcome, plan_sweep, run_sweep

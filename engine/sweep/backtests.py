@@ -1,4 +1,4 @@
-"""The default backtester of a sweep: a thin adapter over :func:`ecore.engine.runner.run_backtest`.
+"""The default backtester of a sweep: a thin adapter over :func:`ecore.engine.backtest.runner.run_backtest`.
 
 Each worker loads the market data once (:func:`ecore.data.market.load_market`) and every run of
 that worker reuses them.  A run's metrics are those of ``metrics.json`` (with ``benchmark = true``
@@ -53,7 +53,7 @@ def strategy_fingerprint(spec: SweepSpec) -> str | None:
     """Hash of the source files of the sweep's strategy when it is a user's (its module, or its
     top-level package), so that editing it gives new resume keys; None for ours (their source is
     in :func:`code_version`)."""
-    from ..instruments import strategy_class, strategy_source_files
+    from ..backtest.instruments import strategy_class, strategy_source_files
 
     cls = strategy_class(spec.strategy, f"{spec.source}: strategy", _search(spec))
     files = strategy_source_files(cls)
@@ -93,9 +93,9 @@ def import_error(module: str, folders: list[str]) -> str | None:
 
 
 def backtest_config(spec: SweepSpec, config: dict):
-    """A :class:`ecore.engine.runner.BacktestConfig` from a run's settings (``spec.run_config``);
+    """A :class:`ecore.engine.backtest.runner.BacktestConfig` from a run's settings (``spec.run_config``);
     unknown strategy parameters or broker settings raise an error naming them."""
-    from ..runner import config_from_mapping
+    from ..backtest.runner import config_from_mapping
 
     mapping = {
         "strategy": config["strategy"],
@@ -122,7 +122,7 @@ def check_axes(spec: SweepSpec) -> None:
     """Every value a swept axis can take is inside the parameter's (or broker setting's) range,
     before any run: the ends of a range or of a random draw, every grid value and choice.  Errors
     name the sweep file, the line and the axis."""
-    from ..instruments import is_ours, strategy_class
+    from ..backtest.instruments import is_ours, strategy_class
     from ..validation.backtest_config import broker_rules, params_rules
     from ..validation.schema import Place
     from ..validation.toml_position import locator
@@ -188,7 +188,7 @@ class EventDrivenBacktester(Backtester):
         import warnings
 
         from ...data.market import load_market
-        from ..runner import check_against_data
+        from ..backtest.runner import check_against_data
 
         check_axes(spec)
         first = next(spec.space.iter_points(), {})
@@ -202,12 +202,12 @@ class EventDrivenBacktester(Backtester):
         first run costs what the others cost."""
         from ...data.market import load_market
         from ...strategies import STRATEGIES  # noqa: F401
-        from .. import runner  # noqa: F401
+        from ..backtest import runner  # noqa: F401
 
         return load_market(spec.data_dir)
 
     def run(self, spec: SweepSpec, config: dict, market: Any) -> RunOutput:
-        from ..runner import run_backtest
+        from ..backtest.runner import run_backtest
 
         run = run_backtest(backtest_config(spec, config), market=market)
         metrics = dict(run.metrics)

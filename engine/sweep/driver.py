@@ -178,7 +178,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backtester: Backtester | Non
 def _write_results(table, spec, store, report: bool, also_current):
     """The ranked tables and ``sweep.html`` moved into the folder together, or none of them (a
     full disk while writing the page keeps the earlier run's tables and page, whole)."""
-    from ..staged_output import StagedFolder
+    from ..report.staged_output import StagedFolder
     from .report import REPORT_FILE, render_report
     from .store import SWEEP_COMMAND, TABLE_CSV, TABLE_PARQUET
 
@@ -229,7 +229,7 @@ def _sigterm_as_interrupt():
         return
 
     def handler(signum, frame):
-        from ..cli import Terminated
+        from ..errors import Terminated
 
         raise Terminated()
 

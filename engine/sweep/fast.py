@@ -70,7 +70,7 @@ DATA_PARAMS = ("equity", "ladder", "roll_offset", "include_unlaunched", "roll_sp
 #: Broker settings the fast path models.
 BROKER_SETTINGS = ("costs", "borrow_spread", "margin_schedule", "initial_ratio", "margin_multiplier",
                    "fallback_k", "share_collateral", "call_deadline_days", "liquidation_policy", "expense_ratio")
-#: Metrics of the fast table (same definitions as ``ecore.engine.metrics``).
+#: Metrics of the fast table (same definitions as ``ecore.engine.report.metrics``).
 FAST_METRICS = ("total_return", "cagr", "annual_volatility", "sharpe", "sortino", "max_drawdown", "final_nav",
                 "margin_calls", "forced_liquidations", "refused_orders")
 BATCH = 1000  # parameter sets evaluated together (NAV paths: days x BATCH x 8 bytes)
@@ -133,7 +133,7 @@ class FastData:
         from ...data.feeds import held_contracts, make_feeds
         from ...data.synthetic_futures import build_price_book
         from ...strategies import EfficientCore
-        from .. import runner
+        from ..backtest import runner
         from ...data.calendar import treasury_calendar
         from ...data.contracts import spec
         from ...strategies.ladder import aggregate_index_duration
@@ -811,7 +811,7 @@ def evaluate(market, params: dict | None = None, start=None, end=None) -> pd.Ser
 
 
 def fast_metrics(result: FastResult, risk_free: np.ndarray) -> dict[str, np.ndarray]:
-    """Metrics of every NAV path, with ``ecore.engine.metrics``' definitions (empyrical, 252 days)."""
+    """Metrics of every NAV path, with ``ecore.engine.report.metrics``' definitions (empyrical, 252 days)."""
     import empyrical as ep
 
     nav = result.nav
@@ -846,7 +846,7 @@ def check_fast_spec(spec) -> None:
     from .spec import SweepFileError
 
     from ...strategies import EfficientCore
-    from ..instruments import PlanError, strategy_class
+    from ..backtest.instruments import PlanError, strategy_class
 
     try:
         cls = strategy_class(spec.strategy, f"{spec.source}: strategy", (spec.base_dir,) if spec.base_dir else ())
@@ -924,7 +924,7 @@ def run_fast_sweep(spec, out_dir, executor=None, progress: bool = True, retry_fa
     Returns (the event-driven :class:`~.driver.SweepOutcome`, the fast table)."""
     from .driver import run_sweep
 
-    from ..staged_output import StagedFolder
+    from ..report.staged_output import StagedFolder
     from .store import SWEEP_COMMAND
 
     from .backtests import check_axes

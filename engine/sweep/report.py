@@ -183,7 +183,7 @@ def write_report(table: pd.DataFrame, spec: SweepSpec, store: ResultStore, path:
                  heatmap_table: pd.DataFrame | None = None, also_current=()) -> Path:
     """Write ``sweep.html`` to ``path``, whole or not at all (staged and moved in, so a full
     disk never leaves a truncated page); returns the path."""
-    from ..staged_output import StagedFolder
+    from ..report.staged_output import StagedFolder
     from .store import SWEEP_COMMAND
 
     path = Path(path)

@@ -4,7 +4,7 @@ The sweep engine does not know how a backtest is run: it is handed a :class:`Bac
 object with three methods: ``identity`` (what the results depend on besides the parameters, for
 the resume key), ``load`` (market data, called once per worker process) and ``run`` (one backtest
 on the loaded data).  The default is
-:class:`ecore.engine.sweep.backtests.EventDrivenBacktester`, over ``ecore.engine.runner``; tests
+:class:`ecore.engine.sweep.backtests.EventDrivenBacktester`, over ``ecore.engine.backtest.runner``; tests
 hand in small pure functions.  A backtester must be picklable (defined at module level): it is
 sent to every worker.
 
@@ -127,7 +127,7 @@ def init_pool_worker(token: str, backtester: Backtester, spec: SweepSpec, parent
     """Process-pool initializer: ignore Ctrl-C (the parent stops the pool), let SIGTERM end the
     process (a handler inherited from the parent could turn it into an exception), close the
     copy of the sweep's lock inherited through fork, die with the parent, load the data."""
-    from .store import release_inherited_locks
+    from .lock import release_inherited_locks
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

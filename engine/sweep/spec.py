@@ -109,7 +109,7 @@ class SweepSpec:
     def run_config(self, point: dict[str, Value]) -> dict[str, Any]:
         """The complete settings of one run: shared settings overlaid with ``point``.
 
-        Keys are those of :class:`ecore.engine.runner.BacktestConfig`.
+        Keys are those of :class:`ecore.engine.backtest.runner.BacktestConfig`.
         """
         params = dict(self.params)
         broker = dict(self.broker)
@@ -161,7 +161,7 @@ def parse_sweep(data: dict, source: str = "<sweep>", base_dir: Path | None = Non
     if not isinstance(strategy, str) or not strategy.strip():
         raise fail("strategy", "required: the name of a strategy, e.g. \"EfficientCore\", or "
                    "package.module.Class of a backtrader Strategy")
-    from ..instruments import PlanError, split_instruments
+    from ..backtest.instruments import PlanError, split_instruments
 
     try:
         instruments = split_instruments(data.get("instruments"), "instruments")
@@ -198,7 +198,7 @@ def parse_sweep(data: dict, source: str = "<sweep>", base_dir: Path | None = Non
     if rank_by is not None and (not isinstance(rank_by, str) or not rank_by):
         raise fail("rank_by", f"must be a metric name, got {rank_by!r}")
     if rank_by is not None:
-        from ..metrics import RANKABLE_METRICS
+        from ..report.metrics import RANKABLE_METRICS
 
         if rank_by not in RANKABLE_METRICS:
             # Checked before any run: a typo found after hours of backtests helps nobody.

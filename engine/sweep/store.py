@@ -14,9 +14,7 @@ dropped when the store is opened, so appending after an interrupted sweep stays 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import json
 import logging
 import math
@@ -26,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .lock import FolderLock
 from .runs import RunRecord
 
 RUNS_FILE = "runs.jsonl"
 NAV_FOLDER = "navs"
-LOCK_FILE = "sweep.lock"
 TABLE_PARQUET = "results.parquet"
 TABLE_CSV = "results.csv"
 DEFAULT_RANK_METRIC = "sharpe"
@@ -38,123 +36,19 @@ DEFAULT_RANK_METRIC = "sharpe"
 log = logging.getLogger(__name__)
 
 
-def _inode(path: Path) -> int | None:
-    try:
-        return os.stat(path).st_ino
-    except OSError:
-        return None
-
-
-def lock_owner_of(fh) -> tuple[int, float] | None:
-    fh.seek(0)
-    try:
-        pid, started = fh.read().split()[:2]
-        return int(pid), float(started)
-    except ValueError:
-        return None
-
-
-class StoreBusy(RuntimeError):
-    """Another sweep is writing into the same folder."""
-
-
-#: Lock files held by this process: a forked pool worker closes its copies at once
-#: (:func:`release_inherited_locks`), so that a lock never outlives the sweep that took it.
-_HELD_LOCKS: list = []
-
-
-def _process_start(pid: int) -> float | None:
-    """When process ``pid`` started (seconds since the epoch), or None if it does not run."""
-    import psutil
-
-    try:
-        return psutil.Process(pid).create_time()
-    except (psutil.NoSuchProcess, psutil.ZombieProcess):
-        return None
-    except psutil.Error:
-        return 0.0  # exists but cannot be inspected: treat as alive
-
-
-def lock_owner(path: Path) -> tuple[int, float] | None:
-    """(pid, start time) written in a lock file, or None."""
-    try:
-        pid, started = path.read_text(encoding="utf-8").split()[:2]
-        return int(pid), float(started)
-    except (OSError, ValueError):
-        return None
-
-
-def owner_alive(owner: tuple[int, float] | None) -> bool:
-    """Whether the process recorded in a lock still runs (same pid and the same start time, so
-    that a recycled pid is not mistaken for the owner)."""
-    if owner is None:
-        return True  # a lock held by an older ecore that wrote no pid: assume it runs
-    started = _process_start(owner[0])
-    return started is not None and (started == 0.0 or abs(started - owner[1]) < 1.0)
-
-
-def release_inherited_locks() -> None:
-    """In a forked child: close the copies of this process's lock files (a child holding them
-    would keep the lock after its parent died)."""
-    for fh in _HELD_LOCKS:
-        with contextlib.suppress(OSError):
-            fh.close()
-    _HELD_LOCKS.clear()
-
-
 class ResultStore:
     """The append-only results of one sweep folder.  Use as a context manager (holds the lock).
 
-    The lock is ``sweep.lock``, held with ``flock`` and holding the owner's pid and start time.
-    When it is held but its owner no longer runs (processes it left behind still hold the old
-    lock file), the lock is taken over: a new lock file replaces the old one.
+    The lock is ``sweep.lock`` (:class:`~.lock.FolderLock`).
     """
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / NAV_FOLDER).mkdir(exist_ok=True)
-        self._lock_fh = self._acquire(self.folder / LOCK_FILE)
-        _HELD_LOCKS.append(self._lock_fh)
+        self._lock = FolderLock(self.folder)
         self._drop_partial_line()
         self._fh = open(self.runs_path, "a", encoding="utf-8")
-
-    def _acquire(self, path: Path):
-        for _attempt in range(3):
-            fh = open(path, "a+")
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                fh.close()
-                owner = lock_owner(path)
-                if owner_alive(owner):
-                    who = f" (pid {owner[0]})" if owner else ""
-                    raise StoreBusy(f"another sweep{who} is writing into {self.folder}; wait for it or "
-                                    "use another --out") from None
-                # The owner died and left processes holding the lock: a fresh lock file.
-                log.warning("taking over %s: its owner (pid %s) no longer runs", path, owner[0])
-                fresh = path.with_name(f"{LOCK_FILE}.{os.getpid()}")
-                new = open(fresh, "a+")
-                fcntl.flock(new, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                self._write_owner(new)
-                os.replace(fresh, path)
-                if lock_owner(path) == lock_owner_of(new):
-                    return new
-                new.close()  # another process took it over at the same moment: try again
-                continue
-            if os.fstat(fh.fileno()).st_ino != _inode(path):
-                fh.close()  # the file was replaced while we waited for it
-                continue
-            self._write_owner(fh)
-            return fh
-        raise StoreBusy(f"another sweep is taking over the lock of {self.folder}")
-
-    @staticmethod
-    def _write_owner(fh) -> None:
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"{os.getpid()} {_process_start(os.getpid())}\n")
-        fh.flush()
 
     @property
     def runs_path(self) -> Path:
@@ -169,11 +63,7 @@ class ResultStore:
     def close(self) -> None:
         if not self._fh.closed:
             self._fh.close()
-        if self._lock_fh in _HELD_LOCKS:
-            _HELD_LOCKS.remove(self._lock_fh)
-        if not self._lock_fh.closed:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
-            self._lock_fh.close()
+        self._lock.release()
 
     def _drop_partial_line(self) -> None:
         path = self.runs_path
@@ -321,8 +211,8 @@ def _tidy(table: pd.DataFrame) -> pd.DataFrame:
 
 def write_table(table: pd.DataFrame, folder: str | Path, also_current=()) -> tuple[Path, Path]:
     """Write ``results.parquet`` and ``results.csv`` into ``folder``, whole or not at all (staged,
-    then moved in: :class:`ecore.engine.staged_output.StagedFolder`); returns both paths."""
-    from ..staged_output import StagedFolder
+    then moved in: :class:`ecore.engine.report.staged_output.StagedFolder`); returns both paths."""
+    from ..report.staged_output import StagedFolder
 
     with StagedFolder(folder, SWEEP_COMMAND) as stage:
         table.to_parquet(stage.path(TABLE_PARQUET), index=False)

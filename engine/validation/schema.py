@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..cli import UserError
+from ..errors import UserError
 
 
 class InputError(UserError, ValueError):

@@ -2,7 +2,7 @@
 unexplained jump, checked after the data are loaded and before any price is built.
 
 The run's needs come as a list of :class:`SeriesRequirement` (which series, which file, from
-when to when, the longest gap allowed); :func:`ecore.engine.data_requirements.run_requirements`
+when to when, the longest gap allowed); :func:`ecore.engine.backtest.requirements.run_requirements`
 derives them from the pricing model and the run's feeds.  The checks here know nothing of the
 model: a series that is missing, starts late, ends early or has a hole longer than its
 ``max_gap_days`` business days inside its window is an error naming the file and the dates.

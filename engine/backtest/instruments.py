@@ -30,8 +30,8 @@ from pathlib import Path
 
 import backtrader as bt
 
-from ..data.contracts import SPECS, Contract, ContractError, spec
-from ..data.rolls import RollRule
+from ...data.contracts import SPECS, Contract, ContractError, spec
+from ...data.rolls import RollRule
 
 SYMBOL, ROOT, CONTRACT = "symbol", "root", "contract"
 
@@ -106,7 +106,7 @@ def strategy_class(name: str, key: str = "strategy", search: tuple = ()):
     ``search`` (a config file's folder).  Errors name ``key``: an unknown name, a module that
     cannot be imported, a missing class, or a class that is not a ``backtrader.Strategy``.
     """
-    from ..strategies import STRATEGIES
+    from ...strategies import STRATEGIES
 
     if not isinstance(name, str) or not name.strip():
         raise PlanError(f"{key}: give a strategy: {', '.join(STRATEGIES)} or package.module.Class")
@@ -143,7 +143,7 @@ def _extend_path(folders) -> None:
 
 def is_ours(cls) -> bool:
     """Whether ``cls`` is one of the strategies shipped with ecore (covered by its code version)."""
-    from ..strategies import STRATEGIES
+    from ...strategies import STRATEGIES
 
     return cls in STRATEGIES.values()
 

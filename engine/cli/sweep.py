@@ -41,12 +41,12 @@ def add_parser(sub) -> None:
 
 
 def run_command(args) -> int:
-    from ..cli import EXIT_INTERRUPTED, EXIT_TERMINATED, UserError
+    from ..errors import EXIT_INTERRUPTED, EXIT_TERMINATED, UserError
     from ..validation.options import check_sweep_folder
-    from .driver import DEFAULT_MAX_RUNS, SweepInterrupted, check_size, run_sweep
-    from .executors import DaskCluster, LocalPool
-    from .spec import load_sweep
-    from .store import StoreBusy
+    from ..sweep.driver import DEFAULT_MAX_RUNS, SweepInterrupted, check_size, run_sweep
+    from ..sweep.executors import DaskCluster, LocalPool
+    from ..sweep.spec import load_sweep
+    from ..sweep.lock import StoreBusy
 
     spec = load_sweep(args.file)
     if args.top is not None:
@@ -59,7 +59,7 @@ def run_command(args) -> int:
     progress = not args.no_progress
     try:
         if args.fast:
-            from .fast import run_fast_sweep
+            from ..sweep.fast import run_fast_sweep
 
             outcome, fast_table = run_fast_sweep(spec, out, executor=executor, progress=progress,
                                                  retry_failed=args.retry_failed)
@@ -91,7 +91,7 @@ def run_command(args) -> int:
 
 def summary(outcome, spec, where: str) -> str:
     """A few lines: counts, the best run, where the files are."""
-    from .store import DEFAULT_RANK_METRIC
+    from ..sweep.store import DEFAULT_RANK_METRIC
 
     metric = spec.rank_by or DEFAULT_RANK_METRIC
     t = outcome.table

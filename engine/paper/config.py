@@ -25,7 +25,7 @@ the file, the line where it can be found, and the key.  Relative paths are relat
 
     [strategy]
     class = "package.module.StrategyClass"   # or one of ours by name: "EfficientCore"
-    instruments = ["SPY", "ZN", "ZNM25"]     # as in a backtest (ecore.engine.instruments); also
+    instruments = ["SPY", "ZN", "ZNM25"]     # as in a backtest (ecore.engine.backtest.instruments); also
                                              # "SPY,ZN" or a table { ZN = "ZNM25" }
     params = { }
     primary_exchanges = { SPY = "ARCA" }
@@ -67,10 +67,10 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from ..brokers.ib.client import SUPPORTED as CLIENTS
-from ..brokers.ib.contracts import FUTURES_EXCHANGES
-from ..brokers.ib.session import LIVE_PORTS
-from .instruments import PlanError, split_instruments
+from ...brokers.ib.client import SUPPORTED as CLIENTS
+from ...brokers.ib.contracts import FUTURES_EXCHANGES
+from ...brokers.ib.session import LIVE_PORTS
+from ..backtest.instruments import PlanError, split_instruments
 
 IB_KEYS = {"host", "port", "client_id", "account", "client", "futures_exchange", "journal",
            "kill_file", "timeout", "request_timeout"}

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import backtrader as bt
 
-from ..data.contracts import Contract, ContractError
-from ..strategies.orders import order_instrument
-from .results import TRADE_KINDS
+from ...data.contracts import Contract, ContractError
+from ...strategies.orders import order_instrument
+from ..report.results import TRADE_KINDS
 
 
 class FillRecords:
     """The rows a run's recorders append to: ``trades`` (one per fill, columns of
-    ``ecore.engine.results.TRADE_COLUMNS``) and ``events`` (rejection, forced_liquidation)."""
+    ``ecore.engine.report.results.TRADE_COLUMNS``) and ``events`` (rejection, forced_liquidation)."""
 
     def __init__(self):
         self.trades: list[dict] = []

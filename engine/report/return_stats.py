@@ -1,6 +1,6 @@
 """Return statistics of a daily return series, in numpy: empyrical-reloaded's definitions.
 
-These are the six statistics `ecore.engine.metrics` reports (CAGR, annual volatility, Sharpe,
+These are the six statistics `ecore.engine.report.metrics` reports (CAGR, annual volatility, Sharpe,
 Sortino, maximum drawdown, calendar-period returns).  empyrical imports scipy at start-up (about
 1 s and 57 MB, more than a one-quarter backtest costs), for statistics that are a few numpy lines
 each, so they are written out here and empyrical is kept as the oracle of the tests.

@@ -1,6 +1,6 @@
 """Performance, cost and risk-event metrics of a `BacktestResult`, as a JSON-ready dict.
 
-Return statistics are empyrical-reloaded's definitions (`ecore.engine.return_stats`, numpy, the
+Return statistics are empyrical-reloaded's definitions (`ecore.engine.report.return_stats`, numpy, the
 same numbers to the last bit) on simple daily returns of ``nav`` (252 trading days a year). Rates are decimals (0.1097 means 10.97%), money is dollars, counts are ints, dates
 are ISO strings; a statistic that is undefined (no losing day for Sortino, say) is ``None``.
 `METRIC_KEYS` documents every key.

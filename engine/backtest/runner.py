@@ -15,8 +15,8 @@ from pathlib import Path
 import backtrader as bt
 import pandas as pd
 
-from ..data.calendar import as_date, treasury_calendar
-from .cli import UserError
+from ...data.calendar import as_date, treasury_calendar
+from ..errors import UserError
 
 # Settings a config file may hold at the top level, and their meaning.
 TOP_LEVEL_KEYS = {
@@ -45,7 +45,7 @@ class BacktestConfig:
     """Everything that defines one backtest.  Money in dollars, dates as ``datetime.date``."""
 
     strategy: str = "EfficientCore"  # ours by name, or "package.module.Class"
-    instruments: tuple[str, ...] = ()  # "SPY", "ZN", "ZBM25" (ecore.engine.instruments)
+    instruments: tuple[str, ...] = ()  # "SPY", "ZN", "ZBM25" (ecore.engine.backtest.instruments)
     start: dt.date | None = None
     end: dt.date | None = None
     # $10M by default: one ultra-bond contract is ~$120k of notional, so a smaller account cannot
@@ -68,7 +68,7 @@ class BacktestRun:
     """A finished backtest: the strategy's result, the benchmark's, and metrics of both."""
 
     config: BacktestConfig
-    result: object  # ecore.engine.results.BacktestResult
+    result: object  # ecore.engine.report.results.BacktestResult
     benchmark: object | None
     metrics: dict
     benchmark_metrics: dict | None
@@ -123,7 +123,7 @@ def _plain_analysis(value):
 
 
 def _plan(cls, instruments, params: dict, source: str):
-    """The run's feeds (ecore.engine.instruments); errors name the source and the key."""
+    """The run's feeds (ecore.engine.backtest.instruments); errors name the source and the key."""
     from .instruments import PlanError, plan_feeds
 
     try:
@@ -149,8 +149,8 @@ def config_from_mapping(mapping: dict, source: str = "config", base_dir: Path | 
     :func:`ecore.engine.validation.toml_position.locator`).  A strategy given as
     ``package.module.Class`` is also looked for in ``base_dir`` (the file's folder)."""
     from .instruments import PlanError, is_ours, split_instruments
-    from .validation.backtest_config import validate_config
-    from .validation.schema import Place, Text
+    from ..validation.backtest_config import validate_config
+    from ..validation.schema import Place, Text
 
     place = Place(source, locate)
     unknown = [k for k in mapping if k not in TOP_LEVEL_KEYS]
@@ -222,7 +222,7 @@ def read_config_file(path) -> dict:
 
 def load_config(path) -> BacktestConfig:
     """Read a TOML config file; errors name the file, the line and the key."""
-    from .validation.toml_position import locator
+    from ..validation.toml_position import locator
 
     p = Path(path).expanduser()
     mapping = read_config_file(p)
@@ -245,7 +245,7 @@ def _check_params(cls, params: dict, source: str) -> None:
 
 
 def _check_broker(settings: dict, source: str) -> None:
-    from ..brokers.simulated import MarginBroker
+    from ...brokers.simulated import MarginBroker
 
     # The runner sets these itself, from the config's cash, the data and the margin keys.
     known = (set(MarginBroker.params._getkeys())
@@ -270,7 +270,7 @@ def _spans(plan, market) -> tuple[dict, dict]:
     Hard spans bound any window: yields, a fund's closes, a contract's life.  Soft spans only
     move the default start: a root's product launch (its feed starts then), for strategies that
     take their instruments from the run (ours choose the roots they trade themselves)."""
-    from ..data.contracts import Contract, spec
+    from ...data.contracts import Contract, spec
     from .instruments import CONTRACT, ROOT
 
     yields = (market.yields["DGS3MO"].first_valid_index().date(), market.yields.index[-1].date())
@@ -286,7 +286,7 @@ def _spans(plan, market) -> tuple[dict, dict]:
         else:
             col = market.closes[f.instrument].dropna()
             if col.empty:
-                from .data_requirements import data_folder_of, series_file
+                from .requirements import data_folder_of, series_file
 
                 raise UserError(f"{series_file(data_folder_of(market), 'closes', f.instrument)}: "
                                 f"no closes for {f.instrument} ({market.source}): the file has no rows "
@@ -350,7 +350,7 @@ class _Progress(bt.Analyzer):
 
 
 def _margin_model(settings: dict, book, scenario):
-    from ..brokers.margin import MarginModel
+    from ...brokers.margin import MarginModel
 
     kwargs = {}
     if "margin_schedule" in settings:
@@ -372,12 +372,12 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
              scenario, progress: bool, expense_ratio: float | None = None, analyzers=()):
     """One strategy on the margin broker over ``plan``'s feeds: (its BacktestResult, the
     strategy instance)."""
-    from ..brokers.simulated import MarginBroker
-    from ..data.feeds import build_feeds
-    from ..data.price_book import FuturesPriceBook
-    from ..strategies.roll_keeper import RollKeeper
+    from ...brokers.simulated import MarginBroker
+    from ...data.feeds import build_feeds
+    from ...data.price_book import FuturesPriceBook
+    from ...strategies.roll_keeper import RollKeeper
     from .recording import FillRecorder, FillRecords
-    from .results import COUNTED_EVENTS, TRADE_COLUMNS, BacktestResult
+    from ..report.results import COUNTED_EVENTS, TRADE_COLUMNS, BacktestResult
 
     all_params = _effective_params(cls, params)
     book = book if book is not None else FuturesPriceBook.empty()
@@ -483,7 +483,7 @@ def _broker_events(broker) -> pd.DataFrame:
 
 
 def _describe_costs(costs) -> str:
-    from ..brokers.costs import CostModel
+    from ...brokers.costs import CostModel
 
     c = costs or CostModel()
     return (
@@ -494,7 +494,7 @@ def _describe_costs(costs) -> str:
 
 
 def _cost_model(settings, source: str):
-    from ..brokers.costs import CostModel
+    from ...brokers.costs import CostModel
 
     if settings is None or isinstance(settings, CostModel):
         return settings
@@ -558,7 +558,7 @@ def _assumptions(config, market, book, scenario, broker, plan) -> dict:
 
 def _check_instruments(plan, market, source: str) -> None:
     """Every symbol has closes in the data; every contract code is of a launched product."""
-    from ..data.contracts import SPECS, Contract
+    from ...data.contracts import SPECS, Contract
     from .instruments import CONTRACT, SYMBOL
 
     have = ", ".join(market.closes.columns)
@@ -595,10 +595,10 @@ def check_against_data(config: BacktestConfig, market) -> None:
 
 def check_data_sufficiency(config: BacktestConfig, cls, plans, market, start, end) -> None:
     """Every series the runs of ``plans`` need covers ``start``..``end`` without a long hole
-    (:func:`ecore.engine.data_requirements.run_requirements`), and no close or real settlement
+    (:func:`ecore.engine.backtest.requirements.run_requirements`), and no close or real settlement
     they use jumps by half or more in a day unless ``config.accept_jumps``."""
-    from .data_requirements import run_requirements
-    from .validation.sufficiency import check_close_jumps, check_requirements, check_settlement_jumps
+    from .requirements import run_requirements
+    from ..validation.sufficiency import check_close_jumps, check_requirements, check_settlement_jumps
 
     requirements = run_requirements(plans, market, start, end, config.data_dir,
                                     _effective_params(cls, config.params))
@@ -611,10 +611,10 @@ def check_data_sufficiency(config: BacktestConfig, cls, plans, market, start, en
 
 def run_backtest(config: BacktestConfig, market=None, progress: bool = False) -> BacktestRun:
     """Run ``config``'s strategy (and the 60/40 benchmark unless switched off)."""
-    from ..data.market import load_market
-    from ..data.synthetic_futures import build_price_book
-    from ..strategies.benchmarks import SixtyForty
-    from .metrics import compute_metrics
+    from ...data.market import load_market
+    from ...data.synthetic_futures import build_price_book
+    from ...strategies.benchmarks import SixtyForty
+    from ..report.metrics import compute_metrics
     from .scenarios import ScenarioError, parse_scenario, shock_market, with_date
 
     cls = _strategy_class(config.strategy)
@@ -623,7 +623,7 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     plan = _plan(cls, config.instruments, config.params, "config")
     bench_plan = _plan(SixtyForty, (), {}, "benchmark") if config.benchmark else None
     if market is None:
-        from .validation.sufficiency import check_yield_headers
+        from ..validation.sufficiency import check_yield_headers
 
         check_yield_headers(config.data_dir)
         try:
@@ -650,7 +650,7 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     if roots:
         book = build_price_book(market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
     if book is not None:
-        from .validation.plausibility import check_ladder_plausible
+        from ..validation.plausibility import check_ladder_plausible
 
         check_ladder_plausible(cls, config, book, start, end)
     params = dict(config.params)

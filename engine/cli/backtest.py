@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from .cli import UserError
+from ..errors import UserError
 
 
 def add_parser(sub) -> None:
@@ -50,10 +50,10 @@ def run_command(args) -> int:
     warnings.formatwarning = _one_line_warnings
     logging.basicConfig(level=logging.WARNING, format="ecore backtest: %(message)s")
 
-    from .outputs import write_outputs
-    from .report import summary_table
-    from .runner import config_from_mapping, read_config_file, run_backtest
-    from .validation.toml_position import locator
+    from ..report.outputs import write_outputs
+    from ..report.html import summary_table
+    from ..backtest.runner import config_from_mapping, read_config_file, run_backtest
+    from ..validation.toml_position import locator
 
     # The command line overrides the file, key by key; parameters are checked against the
     # strategy finally chosen.
@@ -101,7 +101,7 @@ def _let_go() -> None:
     """Collect the run's object graph and hand its freed memory back to the system."""
     import gc
 
-    from ..data.synthetic_futures import release_freed_memory
+    from ...data.synthetic_futures import release_freed_memory
 
     gc.collect()
     release_freed_memory()

@@ -1,8 +1,8 @@
 """`BacktestResult`: everything one backtest produced, as plain tables, for metrics and reports.
 
 Money is in dollars, dates are trading days (``pandas.Timestamp`` at midnight, no time zone).
-The runner builds one of these per strategy; `ecore.engine.metrics`, `ecore.engine.report` and
-`ecore.engine.outputs` only read it.
+The runner builds one of these per strategy; `ecore.engine.report.metrics`, `ecore.engine.report.html` and
+`ecore.engine.report.outputs` only read it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..data.contracts import Contract, ContractError
+from ...data.contracts import Contract, ContractError
 
 #: Columns every ``daily`` table has, one row per trading day. Money in dollars;
 #: ``ladder_duration`` in years (dollar-weighted modified duration of the futures ladder),

@@ -19,12 +19,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..data.contracts import spec
-from ..data.loaders import tenor_years
-from ..data.curve import CURVE_SERIES
-from ..data.market import BUNDLED_DIR, SHORT_RATE_SERIES
-from ..data.repo import FED_FUNDS, SOFR_START
-from .validation.sufficiency import DataInsufficient, SeriesRequirement
+from ...data.contracts import spec
+from ...data.loaders import tenor_years
+from ...data.curve import CURVE_SERIES
+from ...data.market import BUNDLED_DIR, SHORT_RATE_SERIES
+from ...data.repo import FED_FUNDS, SOFR_START
+from ..validation.sufficiency import DataInsufficient, SeriesRequirement
 
 #: The tenors ecore's data sets carry (the bundled set, ``ecore data download``): the curve is
 #: defined on them.  DGS3 is read when present (the curve then uses it) but not required.
@@ -93,7 +93,7 @@ def run_requirements(plans, market, start: dt.date, end: dt.date, data_dir: Path
                 continue
             root = f.futures_root
             if f.kind == CONTRACT:
-                from ..data.contracts import Contract
+                from ...data.contracts import Contract
 
                 c = Contract.parse(f.instrument)
                 first, last = max(start, c.listing_day()), min(end, c.last_trading_day())
@@ -125,7 +125,7 @@ def financing_spans(market, first: dt.date, last: dt.date) -> list[tuple[str, dt
     """(series, first, last) of the overnight rates that finance futures carry over
     ``first``..``last``: fed funds (DFF, else EFFR) before SOFR starts, SOFR from then; fed funds
     throughout when the data have no SOFR (as :func:`ecore.data.repo.financing_rate` does)."""
-    from ..data.market import market_rates
+    from ...data.market import market_rates
 
     columns = set(market_rates(market).columns)
     fed_funds = next((c for c in FED_FUNDS if c in columns), FED_FUNDS[0])

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..data.calendar import as_date
+from ...data.calendar import as_date
 
 SCENARIOS = {
     "rate_shock": "all Treasury yields jump by shift_bp (default +500) on date; equities fall by equity_shock (default -0.10)",
@@ -94,7 +94,7 @@ def shock_market(market, scenario: Scenario):
     ``equity_shock``."""
     if scenario.kind != "rate_shock":
         return market
-    from ..strategies.ladder import aggregate_index_duration
+    from ...strategies.ladder import aggregate_index_duration
 
     day = pd.Timestamp(scenario.date)
     shift = scenario.shift_bp / 10_000.0
@@ -114,7 +114,7 @@ def shock_market(market, scenario: Scenario):
 def hiked_margin_model(day: dt.date, factor: float, **kwargs):
     """A :class:`~ecore.brokers.margin.MarginModel` whose requirements are ``factor`` times the
     usual from ``day`` on (the exchange raising margins in a volatile market)."""
-    from ..brokers.margin import MarginModel
+    from ...brokers.margin import MarginModel
 
     class HikedMarginModel(MarginModel):
         def quote(self, root, on):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from ..data.contracts import Contract
-from ..data.prices import format_price
+from ...data.contracts import Contract
+from ...data.prices import format_price
 
 
 def contract_record(contract: Contract) -> dict:
@@ -108,13 +108,13 @@ def basket_record(contract: Contract, day: dt.date | None = None, data_dir=None)
     one's price and yield on the fitted curve, the futures price it implies (forward / CF), its
     implied repo rate against the contract's settlement that day, and which is cheapest to
     deliver.  Rates and prices as decimals and points; dates as ISO strings."""
-    from ..data.basket_pricer import basket_on
-    from ..data.baskets import basket_with_dates, remaining_months
-    from ..data.bond_dates import to_days
-    from ..data.bond_math import cf_from_term, notional_coupon
-    from ..data.market import load_market, market_securities
-    from ..data.synthetic_futures import FuturesModel, book_from_model
-    from .cli import UserError
+    from ...data.basket_pricer import basket_on
+    from ...data.baskets import basket_with_dates, remaining_months
+    from ...data.bond_dates import to_days
+    from ...data.bond_math import cf_from_term, notional_coupon
+    from ...data.market import load_market, market_securities
+    from ...data.synthetic_futures import FuturesModel, book_from_model
+    from ..errors import UserError
 
     market = load_market(data_dir)
     head = {"code": contract.code, "contract_grade": contract.spec.grade(contract.year, contract.month).describe(),
@@ -211,7 +211,7 @@ def render_basket(rec: dict) -> str:
 
 
 def run(codes: list[str], as_json: bool, basket: bool = False, date: str | None = None, data=None) -> str:
-    from .cli import UserError
+    from ..errors import UserError
 
     contracts = [Contract.parse(c) for c in codes]
     if date is not None and not basket:

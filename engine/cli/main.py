@@ -1,4 +1,4 @@
-"""The ``ecore`` command line.
+"""The ``ecore`` command line: the entry point.
 
 Each sub-command lives in the module that does its job; this file only wires arguments to them
 and turns user errors into one-line messages with exit status 2.
@@ -13,32 +13,18 @@ import os
 import signal
 import sys
 
+from ..errors import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UserError
+
 # Each module defines ``add_parser(subparsers)``, which registers one sub-command and sets
 # ``func`` (taking the parsed args, returning an exit status).  Keep imports inside ``func`` so
 # that ``ecore --help`` stays fast.
 COMMAND_MODULES = [
-    "ecore.engine.contract_report",
-    "ecore.engine.paper",
-    "ecore.engine.backtest_cli",
-    "ecore.engine.data_cli",
-    "ecore.engine.sweep.command",
+    "ecore.engine.cli.contract",
+    "ecore.engine.cli.paper",
+    "ecore.engine.cli.backtest",
+    "ecore.engine.cli.data",
+    "ecore.engine.cli.sweep",
 ]
-
-
-class UserError(Exception):
-    """A mistake in the user's input: printed as one line, exit status 2."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread like Ctrl-C so that the same clean-up runs; the
-    command exits with 143 (128 + SIGTERM) instead of 130."""
-
-    signum = signal.SIGTERM
-
-
-# Exit statuses of a command stopped by a signal: 128 + the signal's number, as a shell reports.
-EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
-EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
 
 
 def _raise_terminated(signum, frame):
@@ -77,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if threading_main():
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        from .validation.options import validate_options
+        from ..validation.options import validate_options
 
         validate_options(args)
         return args.func(args)
@@ -130,8 +116,4 @@ def _one_line(exc: BaseException) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run as `python -m ecore.engine.cli`, this file is `__main__`, and its UserError is not the
-    # class the rest of the package raises: hand over to the imported module so errors stay one line.
-    from ecore.engine.cli import main as _package_main
-
-    sys.exit(_package_main())
+    sys.exit(main())

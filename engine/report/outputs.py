@@ -3,7 +3,7 @@
 Files: ``report.html``, ``metrics.json`` ({"strategy": ..., "benchmark": ...}), ``daily.csv``,
 ``trades.csv``, ``journal.csv``, ``benchmark_daily.csv`` and, when the run had backtrader
 analyzers, ``analyzers.json`` ({name: get_analysis()}). They are first written into a staging folder
-inside ``out_dir`` (:mod:`ecore.engine.staged_output`); only when every writer has succeeded are
+inside ``out_dir`` (:mod:`ecore.engine.report.staged_output`); only when every writer has succeeded are
 they moved in, and the files an earlier backtest wrote there that this one does not (its
 ``benchmark_daily.csv``, its ``analyzers.json``) are removed, so the folder never mixes two
 runs. A failing writer leaves ``out_dir`` as it was. Files no backtest wrote are never touched.
@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from .metrics import compute_metrics
-from .report import write_report_html
+from .html import write_report_html
 from .results import BacktestResult
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..data.sources import FRED_URL, YAHOO_URL
+from ...data.sources import FRED_URL, YAHOO_URL
 
 
 def add_parser(sub) -> None:
@@ -34,6 +34,6 @@ def add_parser(sub) -> None:
 
 
 def _run(args) -> int:
-    from ..data.download import run
+    from ...data.download import run
 
     return run(args)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import report_charts as charts
+from . import charts
 from .metrics import calendar_returns, compute_metrics
 from .results import BacktestResult
 

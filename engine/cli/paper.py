@@ -1,0 +1,130 @@
+"""``ecore paper``: trade a strategy on an Interactive Brokers paper account, or show the account
+(``ecore paper status``).  The run itself is :mod:`ecore.engine.paper.run`."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+
+from ..errors import UserError
+from ..paper.config import ConfigError, PaperConfig, check_port, load_config
+from ..paper.run import EXIT_KILLED, EXIT_OK, EXIT_PARTIAL
+
+
+def config_from_args(args) -> PaperConfig:
+    """The configuration file with the command line's connection flags (and ``--strategy``,
+    ``--instruments``) laid over it."""
+    config = load_config(args.config, strategy=getattr(args, "strategy", None),
+                         instruments=getattr(args, "instruments", None))
+    if getattr(args, "port", None) is not None:
+        if not 0 < args.port < 65536:
+            raise ConfigError(f"--port: {args.port} is not a TCP port number")
+        check_port(args.port, "--port")
+    if getattr(args, "client_id", None) is not None and args.client_id < 0:
+        raise ConfigError(f"--client-id: {args.client_id} must be a whole number >= 0")
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port),
+                                   ("client_id", args.client_id), ("client", args.client))
+                 if v is not None}
+    return dataclasses.replace(config, **overrides)
+
+
+def run_status(args) -> int:
+    """``ecore paper status``: connect, print, disconnect; never trades, never writes."""
+    from ..paper.connect import connection_errors, open_session
+    from ..paper.status import account_status
+
+    config = config_from_args(args)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    session, journal = open_session(config, dry_run=True)
+    try:
+        session.connect()
+        print(account_status(session, journal))
+    except connection_errors() as exc:
+        raise UserError(str(exc) or repr(exc)) from None
+    finally:
+        session.ib.disconnect()
+        journal.close()
+    return 0
+
+
+def _run(args) -> int:
+    if getattr(args, "action", "run") == "status":
+        return run_status(args)
+    config = config_from_args(args)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from ...brokers.ib.safety import KillSwitch
+    from ..paper.connect import connection_errors
+    from ..paper.run import KillSwitchStop, run_paper
+
+    kill = KillSwitch(config.kill_file)
+    if kill.tripped:
+        # before anything is opened or written
+        print(f"ecore paper: stopped: {kill.reason} (remove it to trade again); nothing sent",
+              file=sys.stderr)
+        return EXIT_KILLED
+    kill.install()
+    try:
+        result = run_paper(config, dry_run=args.dry_run, once=args.once or args.dry_run,
+                           kill_switch=kill)
+    except KillSwitchStop as exc:
+        print(f"ecore paper: {exc}", file=sys.stderr)
+        return EXIT_KILLED
+    except connection_errors() as exc:
+        raise UserError(str(exc) or repr(exc)) from None
+    if args.dry_run:
+        _print_dry_run(result.broker.dry_run_orders)
+    for reason in result.broker.refused:
+        print(f"refused: {reason}", file=sys.stderr)
+    if not args.dry_run:
+        print(result.summary.text())
+    if result.broker.stopped:
+        print(f"ecore paper: stopped by the kill switch ({result.broker.kill_reason}); open "
+              "orders cancelled", file=sys.stderr)
+        return EXIT_KILLED
+    if args.dry_run:
+        return EXIT_PARTIAL if result.broker.refused else EXIT_OK
+    return result.summary.exit_code
+
+
+def _print_dry_run(orders) -> None:
+    print(f"dry run: {len(orders)} order(s) computed, none sent")
+    for d in orders:
+        i = d.intent
+        price = f" @ {i.limit_price:g}" if i.limit_price is not None else ""
+        if d.margin is not None:
+            margin = (f"  margin initial {d.margin.initial_change:+,.0f} maintenance "
+                      f"{d.margin.maintenance_change:+,.0f}")
+        else:
+            margin = f"  margin unknown ({d.margin_error})" if d.margin_error else ""
+        print(f"  {i.action} {i.quantity:g} {i.instrument} {i.order_type}{price}"
+              f"  notional ${i.notional:,.0f}{margin}  ref {i.order_ref}")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "paper", help="trade a strategy on an Interactive Brokers paper account (DU...)",
+        description="Run a backtrader strategy against TWS / IB Gateway on a paper account "
+        "(`ecore paper --config FILE`), or show the account without trading (`ecore paper "
+        "status --config FILE`). Refuses live accounts and live ports. Exit status: 0 done, "
+        "2 could not start (nothing sent), 3 stopped by the kill switch, 4 some orders refused, "
+        "rejected or unconfirmed.")
+    p.add_argument("action", nargs="?", choices=["run", "status"], default="run",
+                   help="run (default): trade; status: positions, working orders, margin and "
+                   "the journal's latest entries, without trading")
+    p.add_argument("--config", required=True, help="TOML configuration file")
+    p.add_argument("--host", help="TWS/Gateway host (default from config, else 127.0.0.1)")
+    p.add_argument("--port", type=int, help="7497 = TWS paper, 4002 = IB Gateway paper")
+    p.add_argument("--client-id", type=int, dest="client_id", help="API client id")
+    p.add_argument("--client", choices=["ib_async", "ib_insync"], help="client library")
+    p.add_argument("--strategy", help="EfficientCore, SixtyForty, CorePlus or package.module.Class "
+                   "(overrides the config's)")
+    p.add_argument("--instruments", metavar="LIST",
+                   help="the strategy's feeds, comma-separated, as in ecore backtest (overrides "
+                   "the config's)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="compute and print the orders with IB's what-if margin impact, send "
+                   "nothing (implies --once)")
+    p.add_argument("--once", action="store_true",
+                   help="one rebalance/roll check, wait for its orders, exit (for cron)")
+    p.set_defaults(func=_run)

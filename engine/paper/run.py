@@ -1,0 +1,161 @@
+"""`ecore paper`: run a backtrader strategy against an Interactive Brokers *paper* account.
+
+The configuration file is described in ``ecore.engine.paper.config`` (flags override the
+connection settings, ``--strategy`` and ``--instruments`` the strategy's; the command line is
+``ecore.engine.cli.paper``); ``ecore paper status`` shows the account without trading
+(``ecore.engine.paper.status``).  The strategy's feeds are
+planned as in a backtest (``ecore.engine.backtest.instruments``); positions taken through a root feed are
+rolled on the roll day by the engine's roll keeper unless the strategy class sets
+``rolls_itself = True`` (EfficientCore does).
+
+Exit status (documented in the README):
+
+* 0 - the run did what it meant to: every order it needed was sent and acknowledged by IB
+  (filled, or working at IB, e.g. resting until the open), none refused or rejected;
+* 2 - it could not start or had to stop before trading: a configuration error, a live port or
+  account, an unreachable gateway, a client id in use, an incomplete picture of the account,
+  missing or stale daily bars; one line on stderr, nothing sent;
+* 3 - the kill switch stopped it (its file exists, or SIGUSR1): open orders were cancelled;
+* 4 - it traded, but not everything it meant to: an order was refused by a safety limit,
+  rejected by IB, not sent (connection) or never acknowledged by IB.
+
+There is no flag to trade a live account: a non-``DU`` account or a live port stops the command.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from ..backtest.instruments import plan_feeds, strategy_class
+from .config import PaperConfig
+from .connect import open_session
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_INPUT, EXIT_KILLED, EXIT_PARTIAL = 0, 2, 3, 4
+
+
+class KillSwitchStop(RuntimeError):
+    """The kill switch was tripped before the run could trade."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PaperRun:
+    """What a run did: the broker (orders, dry-run orders), the strategy, the session, IB's
+    positions (``{instrument: size}``) and account values as the run ended, and its summary."""
+
+    broker: object
+    strategy: object
+    session: object
+    positions: dict
+    account: object
+    summary: object = None
+
+
+def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
+              kill_switch=None, once_timeout: float | None = None, clock=None) -> PaperRun:
+    """Connect, replay recent bars, let the strategy trade the live bar; see module docstring.
+
+    ``clock(tz)`` replaces the wall clock of the daily schedule and of the root feeds' choice
+    of the held contract (tests).  Raises ``KillSwitchStop`` when the kill switch is already
+    tripped (nothing is written), and the session's errors (``IncompletePicture``,
+    ``DataFailure``...) when it cannot trade.
+    """
+    import backtrader as bt
+
+    from ...brokers.ib.broker import IBBroker
+    from ...brokers.ib.feed import IBDailyFeed
+    from ...brokers.ib.root_feed import IBRootFeed
+    from ...brokers.ib.safety import KillSwitch, SafetyLimits
+    from ...brokers.orders import FuturesCommInfo
+    from ...data.contracts import spec
+    from ...strategies.roll_keeper import RollKeeper
+    from .summary import summarize
+
+    known_limits = {f.name for f in dataclasses.fields(SafetyLimits)}
+    for key in config.limits:
+        if key not in known_limits:
+            raise ValueError(f"limits.{key}: unknown limit; expected one of {sorted(known_limits)}")
+    limits = SafetyLimits(**config.limits)
+    cls = strategy_class(config.strategy, config.key("class"),
+                         (config.base_dir,) if config.base_dir else ())
+    plan = plan_feeds(cls, config.instruments, config.strategy_params,
+                      key=config.key("instruments"), params_key=config.key("params"))
+    if kill_switch is None:
+        kill_switch = KillSwitch(config.kill_file)
+    if kill_switch.tripped:
+        raise KillSwitchStop(f"stopped before trading: {kill_switch.reason} (remove it to trade "
+                             "again); nothing sent")
+    params = dict(config.strategy_params)
+    book = None
+    if plan.price_book_roots:
+        book = params["price_book"] = _price_book(config, plan.price_book_roots, clock)
+    session, journal = open_session(config, dry_run, limits)
+    wait = config.once_timeout if once_timeout is None else once_timeout
+    try:
+        session.connect()
+        broker = IBBroker(session, dry_run=dry_run, kill_switch=kill_switch)
+        cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
+        cerebro.setbroker(broker)
+
+        def should_stop() -> bool:
+            # Wait for the notifications too: cerebro delivers them only while feeds run.
+            return broker.stopped or (once and broker.idle() and not broker.notifs)
+
+        common = dict(session=session, history_days=config.history_days, once=once,
+                      once_timeout=wait, should_stop=should_stop,
+                      schedule=config.schedule, timezone=config.timezone, clock=clock,
+                      retry_interval=60.0 * config.retry_minutes)
+        for f in plan.feeds:
+            if f.root:
+                feed = IBRootFeed(instrument=f.instrument, roll_rule=plan.roll_rule,
+                                  price_book=book, **common)
+            else:
+                feed = IBDailyFeed(instrument=f.instrument, **common)
+            cerebro.adddata(feed, name=f.name)
+            if f.futures_root:
+                # order_target_value/percent on a futures feed size by one contract's notional,
+                # as on the simulated broker.
+                broker.addcommissioninfo(FuturesCommInfo(mult=spec(f.futures_root).multiplier),
+                                         name=f.name)
+        cerebro.addstrategy(cls, **params)
+        if plan.engine_rolls:
+            cerebro.addstrategy(RollKeeper, roots=plan.rolling_roots, fixed=plan.fixed_contracts,
+                                roll_rule=plan.roll_rule)
+        strategies = cerebro.run()
+        session.pump(0.02)
+        for event in session.poll():
+            broker._apply(event)
+        positions = {k: v[0] for k, v in session.positions().items()}
+        summary = summarize(broker, journal)
+        return PaperRun(broker, strategies[0], session, positions, session.account_state(),
+                        summary)
+    except ConnectionError as exc:
+        from ...brokers.ib.errors import ClientIdInUse, GatewayUnreachable
+
+        if isinstance(exc, (ClientIdInUse, GatewayUnreachable)):
+            raise
+        raise ConnectionError(
+            f"the connection to TWS/IB Gateway at {config.host}:{config.port} closed during "
+            f"the run ({exc}); whatever was sent is in the journal and the next run reconciles "
+            "it") from None
+    finally:
+        session.disconnect()
+        journal.close()
+
+
+def _price_book(config: PaperConfig, roots, clock):
+    """The PaperPriceBook of ``roots``: the synthetic model over the history window and today,
+    from the configured data folder's yields (bundled set by default)."""
+    from ...data.market import load_market
+    from ...data.paper_book import PaperPriceBook
+
+    tz = ZoneInfo(config.timezone)
+    today = (clock(tz) if clock is not None else dt.datetime.now(tz)).date()
+    market = load_market(config.data_dir)
+    # IB's "N D" history counts trading days; twice as many calendar days cover it.
+    return PaperPriceBook(market, roots, start=today - dt.timedelta(days=2 * config.history_days),
+                          end=today)
