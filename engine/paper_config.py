@@ -69,7 +69,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 from ..brokers.ib.client import SUPPORTED as CLIENTS
 from ..brokers.ib.contracts import FUTURES_EXCHANGES
-from ..brokers.ib.session import LIVE_PORTS
+from ..brokers.ib.connection import LIVE_PORTS
 from .instruments import PlanError, split_instruments
 
 IB_KEYS = {"host", "port", "client_id", "account", "client", "futures_exchange", "journal",
