@@ -4,7 +4,8 @@ field. Runs the real command line against the fake gateway."""
 
 import pytest
 
-from ecore.brokers.ib.session import ConnectionSettings, PaperAccountRequired
+from ecore.brokers.ib.connection import ConnectionSettings
+from ecore.brokers.ib.errors import PaperAccountRequired
 from ecore.engine.cli.main import main
 from ecore.engine.paper.config import load_config
 from fake_ib_gateway import FakeGateway

@@ -57,8 +57,9 @@ def test_account_values_reach_the_broker(gateway, lib_name, tmp_path):
 def test_broker_reports_positions_like_the_simulated_broker(gateway, lib_name, tmp_path):
     from ecore.brokers.ib.broker import IBBroker
     from ecore.brokers.ib.client import client_library
+    from ecore.brokers.ib.connection import ConnectionSettings
     from ecore.brokers.ib.journal import Journal
-    from ecore.brokers.ib.session import ConnectionSettings, IBSession
+    from ecore.brokers.ib.session import IBSession
 
     gateway.set_position(gateway.spy, 100)
     gateway.set_position(gateway.znh, -2)

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from ecore.brokers.ib.client import client_library
+from ecore.brokers.ib.connection import ConnectionSettings
 from ecore.brokers.ib.journal import Journal, OrderIntent
-from ecore.brokers.ib.session import ConnectionSettings, Filled, IBSession
+from ecore.brokers.ib.orders import Filled
+from ecore.brokers.ib.session import IBSession
 from fake_ib_gateway import Accept, Drop, Fill
 from ib_helpers import CLIENTS, LIVE_DAY, bars_to_now, clock_at, gateway, run  # noqa: F401  (gateway is a fixture)
 

@@ -41,12 +41,13 @@ import backtrader as bt
 
 from ...data.contracts import ContractError, spec
 from ...data.feeds import contract_of
+from .account import AccountState
 from .contracts import futures_contract
 from .errors import RequestFailed
 from .journal import OrderIntent, parse_ref, purpose_of
+from .orders import Acknowledged, Cancelled, Filled, MarginImpact, Rejected
 from .safety import KillSwitch, LimitBreach
-from .session import (AccountState, Acknowledged, Cancelled, Filled, IBSession, MarginImpact,
-                      Rejected)
+from .session import IBSession
 
 log = logging.getLogger(__name__)
 

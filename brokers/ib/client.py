@@ -2,8 +2,9 @@
 
 ``ib_async`` is the maintained successor of ``ib_insync``; the two share the API this package
 uses (``IB``, ``Stock``, ``Future``, ``Bag``, ``ComboLeg``, ``Order``, ``MarketOrder``,
-``LimitOrder``, ``ExecutionFilter`` and the ``IB`` methods and events named in
-``brokers/ib/session.py``), so code here is written only against that shared surface.
+``LimitOrder``, ``ExecutionFilter`` and the ``IB`` methods and events named in the session's
+modules: ``brokers/ib/connection.py``, ``picture.py``, ``reconcile.py`` and ``orders.py``), so
+code here is written only against that shared surface.
 """
 
 from __future__ import annotations

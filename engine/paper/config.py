@@ -68,8 +68,8 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from ...brokers.ib.client import SUPPORTED as CLIENTS
+from ...brokers.ib.connection import LIVE_PORTS
 from ...brokers.ib.contracts import FUTURES_EXCHANGES
-from ...brokers.ib.session import LIVE_PORTS
 from ..backtest.instruments import PlanError, split_instruments
 
 IB_KEYS = {"host", "port", "client_id", "account", "client", "futures_exchange", "journal",

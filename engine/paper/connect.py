@@ -12,7 +12,8 @@ def open_session(config: PaperConfig, dry_run: bool, limits=None):
     from ...brokers.ib.client import client_library
     from ...brokers.ib.contracts import ContractBook
     from ...brokers.ib.journal import Journal
-    from ...brokers.ib.session import ConnectionSettings, IBSession
+    from ...brokers.ib.connection import ConnectionSettings
+    from ...brokers.ib.session import IBSession
 
     lib = client_library(config.client)
     settings = ConnectionSettings(config.host, config.port, config.client_id, config.account,

@@ -13,7 +13,7 @@ from __future__ import annotations
 def account_status(session, journal, latest: int = 10) -> str:
     """The text ``ecore paper status`` prints."""
     from ...brokers.ib.contracts import instrument_of
-    from ...brokers.ib.session import ACTIVE, real_status
+    from ...brokers.ib.orders import ACTIVE, real_status
 
     state = session.account_state()
     positions = session.positions()

@@ -1,0 +1,130 @@
+"""Reconciling the journal with IB after every (re)connection.
+
+The journal says what ecore sent; IB's complete picture (``picture.py``) says what became of it.
+While ecore was away an order may have been acknowledged, filled or cancelled, or may never have
+reached IB; and IB Gateway keeps executions only since midnight.  So each order the journal
+still has as live is closed on the best evidence left: IB's fills, then its open and completed
+orders, then the change in positions since the journal's last ``checkpoint``.  An order none of
+them explains is marked ``unknown`` rather than guessed at.
+
+``Reconciliation`` is one of the mixins ``IBSession`` (``session.py``) is made of.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import math
+
+from .journal import LIVE, ExecutionReport, JournalEntry
+from .orders import ACTIVE, ENDED, UNACKED, real_status
+
+# the session's parts log as one, under the name its lines carried before it was split
+log = logging.getLogger(f"{__package__}.session")
+
+__all__ = ["Reconciliation"]
+
+
+class Reconciliation:
+    """The journal aligned with IB's complete picture; fills IB no longer reports inferred."""
+
+    # -- reconciliation ---------------------------------------------------------------------------
+
+    def reconcile(self) -> None:
+        """Align the journal with IB's complete picture after (re)connecting.
+
+        Fills IB reports are recorded first.  Then each order the journal still has as live is
+        ``working`` if IB lists it open, closed as IB's completed orders say, ``filled`` when its
+        fills cover it, ``lost`` if it never was acknowledged and IB knows nothing of it (it may
+        be sent again under a new orderRef); an acknowledged order IB no longer reports ended on
+        an earlier day: its fills are inferred from the change in positions since the journal
+        last saw them, or the order is marked ``unknown``.
+        """
+        self._backlog += self.poll()  # handed to the broker by the next poll
+        by_ref = self._trades_by_ref()
+        vanished: dict[str, list[JournalEntry]] = collections.defaultdict(list)
+        for entry in self.journal.entries(LIVE):
+            ref = entry.intent.order_ref
+            trades = by_ref.get(ref, [])
+            statuses = [real_status(t) for t in trades]
+            filled = self.journal.filled(ref)
+            perm = next((t.order.permId for t in trades if t.order.permId), None)
+            if filled >= entry.intent.quantity - 1e-9:
+                self.journal.mark(ref, "filled", perm_id=perm)
+            elif any(s in ACTIVE and s not in UNACKED for s in statuses):
+                self.journal.mark(ref, "working", perm_id=perm)
+            elif "Filled" in statuses or any(s in ENDED for s in statuses):
+                done = max([float(getattr(t.order, "filledQuantity", 0) or 0) for t in trades]
+                           + [float(t.orderStatus.filled or 0) for t in trades])
+                if done > filled + 1e-9:
+                    self._infer_fill(entry, done - filled, "IB's completed orders")
+                if done >= entry.intent.quantity - 1e-9:
+                    self.journal.mark(ref, "filled", perm_id=perm)
+                else:
+                    status = "Inactive" if "Inactive" in statuses else "Cancelled"
+                    self.journal.mark(ref, "cancelled", perm_id=perm,
+                                      reason=f"IB reports it {status} (completed orders)")
+            elif trades and entry.status == "working":
+                self.journal.mark(ref, "working", perm_id=perm)
+            else:
+                # IB knows nothing of it: never received (lost), or ended before IB's memory
+                # (executions and completed orders since midnight): the positions tell
+                vanished[entry.intent.instrument].append(entry)
+        if vanished:
+            self._infer_vanished(vanished)
+        self.checkpoint()
+
+    def _trades_by_ref(self) -> dict[str, list]:
+        out = collections.defaultdict(list)
+        for t in self.ib.trades():
+            if t.order.orderRef:
+                out[t.order.orderRef].append(t)
+        return out
+
+    def _infer_fill(self, entry: JournalEntry, quantity: float, source: str) -> None:
+        ref = entry.intent.order_ref
+        legs = entry.intent.legs or ((entry.intent.instrument, 1, entry.intent.action),)
+        for i, (instrument, ratio, action) in enumerate(legs):
+            report = ExecutionReport(
+                f"inferred:{ref}:{i}", ref, instrument, "BOT" if action == "BUY" else "SLD",
+                quantity * abs(ratio), float("nan"), "", None, "inferred")
+            self.journal.record_fill(report)
+        log.warning("%s: %g filled while ecore was away; IB no longer reports the execution, "
+                    "recorded from %s (price unknown)", ref, quantity, source)
+
+    def _infer_vanished(self, vanished: dict[str, list[JournalEntry]]) -> None:
+        positions = {k: v[0] for k, v in self.positions().items()}
+        for instrument, entries in vanished.items():
+            expected = sum(math.copysign(e.intent.quantity - self.journal.filled(e.intent.order_ref),
+                                         e.intent.signed_quantity) for e in entries)
+            cp = self.journal.checkpoint(instrument)
+            moved = None if cp is None else positions.get(instrument, 0.0) - cp[0] - cp[1]
+            for e in entries:
+                ref = e.intent.order_ref
+                if moved is not None and abs(moved - expected) < 1e-9 and abs(moved) > 1e-9:
+                    self._infer_fill(e, e.intent.quantity - self.journal.filled(ref),
+                                     "the change in IB's positions")
+                    self.journal.mark(ref, "filled")
+                elif (moved is not None and abs(moved) < 1e-9) or (
+                        moved is None and e.status in ("pending", "sent")):
+                    if e.status in ("pending", "sent"):
+                        log.warning("%s: IB never acknowledged it and has no trace of it; "
+                                    "marked lost", ref)
+                        self.journal.mark(ref, "lost", reason="IB has no trace of it")
+                    else:
+                        self.journal.mark(ref, "cancelled", reason="no longer at IB and the "
+                                          "position did not move: it expired unfilled")
+                else:
+                    why = "no position recorded before" if moved is None else \
+                        f"position moved by {moved:g}, its orders by {expected:g}"
+                    log.warning("%s: IB no longer reports it and %s; marked unknown", ref, why)
+                    self.journal.mark(ref, "unknown", reason=f"IB no longer reports it; {why}")
+
+    def checkpoint(self) -> None:
+        """Remember IB's positions with the fills recorded so far (to infer later fills)."""
+        if self.journal.read_only:
+            return
+        positions = {k: v[0] for k, v in self.positions().items()}
+        names = set(positions) | {e.intent.instrument for e in self.journal.entries(LIVE)}
+        self.journal.set_checkpoints({name: positions.get(name, 0.0) for name in names
+                                      if "/" not in name})
