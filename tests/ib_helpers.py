@@ -12,7 +12,7 @@ import pytest
 
 from ecore.engine.paper.config import PaperConfig
 from ecore.engine.paper.run import run_paper
-from fake_ib_gateway import FakeGateway
+from ecore.brokers.ib.simulator import FakeGateway
 
 CLIENTS = ["ib_insync", "ib_async"]
 

@@ -16,7 +16,7 @@ from ecore.engine.paper.config import load_config
 from ecore.engine.paper.run import run_paper
 from ecore.engine.backtest.runner import BacktestConfig, run_backtest
 from ecore.engine.sweep import LocalPool, load_sweep, run_sweep
-from fake_ib_gateway import FakeGateway
+from ecore.brokers.ib.simulator import FakeGateway
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TREND, PARITY = "treasury_trend.TreasuryTrend", "risk_parity.RiskParity"

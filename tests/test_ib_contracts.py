@@ -7,7 +7,7 @@ from ecore.brokers.ib.client import client_library
 from ecore.brokers.ib.contracts import (ContractBook, ContractMismatch, UnknownContract,
                                         instrument_of)
 from ecore.data.contracts import Contract
-from fake_ib_gateway import FakeGateway
+from ecore.brokers.ib.simulator import FakeGateway
 from ib_helpers import CLIENTS, gateway  # noqa: F401  (gateway is a fixture)
 
 

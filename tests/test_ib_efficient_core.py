@@ -17,7 +17,7 @@ from ecore.data.contracts import Contract
 from ecore.engine.paper.config import load_config
 from ecore.engine.backtest.instruments import plan_feeds, strategy_class
 from ecore.data.rolls import RollRule
-from fake_ib_gateway import Accept, FakeGateway
+from ecore.brokers.ib.simulator import Accept, FakeGateway
 from ib_core_helpers import (IVV_PRICE, NAV, clock_at, contracts_around, expected_ladder,
                              expected_ladder_beyond_the_yields, ib_name, script_core)
 from ib_helpers import CLIENTS, run

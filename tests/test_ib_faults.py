@@ -16,9 +16,9 @@ from ecore.brokers.ib.errors import (DataFailure, IncompletePicture, RequestFail
                                      UnsupportedAccount)
 from ecore.brokers.ib.journal import Journal, OrderIntent
 from ecore.engine.cli.main import main
-from fake_ib_gateway import (REQ_ALL_OPEN_ORDERS, REQ_CONTRACT_DETAILS, REQ_EXECUTIONS,
-                             REQ_HISTORY, REQ_OPEN_ORDERS, REQ_POSITIONS, Accept, FakeGateway,
-                             Fill, ReadOnly, Rest)
+from ecore.brokers.ib.simulator import (REQ_ALL_OPEN_ORDERS, REQ_CONTRACT_DETAILS, REQ_EXECUTIONS,
+                                         REQ_HISTORY, REQ_OPEN_ORDERS, REQ_POSITIONS, Accept,
+                                         FakeGateway, Fill, ReadOnly, Rest)
 from ib_core_helpers import (IVV_PRICE, NAV, clock_at, expected_ladder, script_core)
 from ib_helpers import CLIENTS, LIVE_DAY, bars_to_now, gateway, run, write_target_config, zn_gateway  # noqa: F401
 
@@ -332,7 +332,7 @@ class GatewayClock:
 @pytest.mark.parametrize("lib_name", CLIENTS)
 def test_fills_made_after_a_once_run_exits_are_recovered_by_the_next_run(
         gateway, lib_name, tmp_path):
-    from fake_ib_gateway import GATEWAY_TZ
+    from ecore.brokers.ib.simulator import GATEWAY_TZ
 
     clock = GatewayClock(dt.datetime(2025, 3, 13, 17, 0, tzinfo=GATEWAY_TZ))
     gateway.clock = clock

@@ -13,7 +13,7 @@ from ecore.brokers.ib.connection import ConnectionSettings
 from ecore.brokers.ib.journal import Journal
 from ecore.brokers.ib.session import IBSession
 from ecore.engine.cli.main import main
-from fake_ib_gateway import Accept, Fill, Info, Rest, Silent
+from ecore.brokers.ib.simulator import Accept, Fill, Info, Rest, Silent
 from ib_helpers import CLIENTS, bars_to_now, gateway, run, write_target_config  # noqa: F401  (gateway is a fixture)
 
 REF = "ecore-20250313-ZNM25-target-1"

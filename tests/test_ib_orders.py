@@ -8,7 +8,7 @@ import pytest
 
 from ecore.brokers.ib.journal import Journal
 from ecore.engine.paper.run import KillSwitchStop
-from fake_ib_gateway import Accept, Fill, Reject, Warn
+from ecore.brokers.ib.simulator import Accept, Fill, Reject, Warn
 from ib_helpers import CLIENTS, gateway, run  # noqa: F401  (gateway is a fixture)
 
 REF = "ecore-20250313-ZNM25-target-1"

@@ -8,7 +8,7 @@ from ecore.brokers.ib.connection import ConnectionSettings
 from ecore.brokers.ib.errors import PaperAccountRequired
 from ecore.engine.cli.main import main
 from ecore.engine.paper.config import load_config
-from fake_ib_gateway import FakeGateway
+from ecore.brokers.ib.simulator import FakeGateway
 from ib_helpers import CLIENTS, bars, bars_to_now, gateway, run, write_target_config, zn_gateway  # noqa: F401  (gateway is a fixture)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from ecore.engine.cli.main import main
 from ecore.engine.paper.config import load_config
-from fake_ib_gateway import FakeGateway
+from ecore.brokers.ib.simulator import FakeGateway
 
 BASE = """\
 [ib]

@@ -16,7 +16,7 @@ from ecore.brokers.ib.connection import ConnectionSettings
 from ecore.brokers.ib.journal import Journal, OrderIntent
 from ecore.brokers.ib.orders import Filled
 from ecore.brokers.ib.session import IBSession
-from fake_ib_gateway import Accept, Drop, Fill
+from ecore.brokers.ib.simulator import Accept, Drop, Fill
 from ib_helpers import CLIENTS, LIVE_DAY, bars_to_now, clock_at, gateway, run  # noqa: F401  (gateway is a fixture)
 
 REF = "ecore-20250313-ZNM25-target-1"

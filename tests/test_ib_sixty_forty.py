@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from fake_ib_gateway import FakeGateway
+from ecore.brokers.ib.simulator import FakeGateway
 from ib_core_helpers import bar_days, clock_at
 from ib_helpers import CLIENTS, run
 

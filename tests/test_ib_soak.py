@@ -21,10 +21,11 @@ from ecore.brokers.ib.journal import Journal
 from ecore.data.calendar import treasury_calendar
 from ecore.engine.paper.connect import connection_errors
 from ecore.engine.paper.run import KillSwitchStop
-from fake_ib_gateway import (GATEWAY_TZ, REQ_ACCOUNT, REQ_ALL_OPEN_ORDERS, REQ_COMPLETED_ORDERS,
-                             REQ_CONTRACT_DETAILS, REQ_EXECUTIONS, REQ_HISTORY, REQ_OPEN_ORDERS,
-                             REQ_PLACE_ORDER, REQ_POSITIONS, Accept, Drop, FakeGateway, Fill,
-                             Info, ReadOnly, Reject, Rest, Silent)
+from ecore.brokers.ib.simulator import (GATEWAY_TZ, REQ_ACCOUNT, REQ_ALL_OPEN_ORDERS,
+                                         REQ_COMPLETED_ORDERS, REQ_CONTRACT_DETAILS, REQ_EXECUTIONS,
+                                         REQ_HISTORY, REQ_OPEN_ORDERS, REQ_PLACE_ORDER, REQ_POSITIONS,
+                                         Accept, Drop, FakeGateway, Fill, Info, ReadOnly, Reject,
+                                         Rest, Silent)
 from ib_helpers import CLIENTS, clock_at, run, zn_gateway
 
 SEED = int(os.environ.get("ECORE_SOAK_SEED", "20250313"))  # another seed: another mix

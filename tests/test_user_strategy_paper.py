@@ -12,7 +12,7 @@ from ecore.data.rolls import RollRule
 from ecore.engine.cli.main import main
 from ecore.engine.paper.config import load_config
 from ecore.brokers.ib.journal import Journal
-from fake_ib_gateway import Accept, FakeGateway, Fill, Rest
+from ecore.brokers.ib.simulator import Accept, FakeGateway, Fill, Rest
 from ib_helpers import CLIENTS, live_day_now, run
 
 ZNM25, ZNU25 = Contract.parse("ZNM25"), Contract.parse("ZNU25")
