@@ -41,23 +41,32 @@ def _module_parts(path: Path, root: Path) -> list[str]:
     return parts[:-1] if parts[-1] == "__init__" else parts
 
 
-def imported_layers(path: Path, root: Path = ROOT) -> list[tuple[int, str, str]]:
-    """(line, imported module, its layer) for every import of ours in ``path`` (under ``root``)."""
+def _import_nodes(path: Path, root: Path):
+    """(node, module) for every import statement of ``path``: for ``from X import ...`` the
+    absolute name of X (relative imports resolved), for ``import ...`` None."""
     tree = ast.parse(path.read_text(), filename=str(path))
     package = _module_parts(path, root)
     if path.name != "__init__.py":
         package = package[:-1]
-    found = []
     for node in ast.walk(tree):
-        targets: list[str] = []
         if isinstance(node, ast.Import):
-            targets = [a.name for a in node.names]
+            yield node, None
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package[: len(package) - (node.level - 1)]
-                module = ".".join(base + ([node.module] if node.module else []))
+                yield node, ".".join(base + ([node.module] if node.module else []))
             else:
-                module = node.module or ""
+                yield node, node.module or ""
+
+
+def imported_layers(path: Path, root: Path = ROOT) -> list[tuple[int, str, str]]:
+    """(line, imported module, its layer) for every import of ours in ``path`` (under ``root``)."""
+    found = []
+    for node, module in _import_nodes(path, root):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        else:
             # ``from ... import data`` imports a sub-package by name.
             targets = [module] + [f"{module}.{a.name}" for a in node.names] if not node.module else [module]
         for target in targets:
@@ -127,20 +136,11 @@ def _modules(root: Path) -> dict[str, Path]:
 def _imported_names(path: Path, root: Path) -> list[tuple[int, str]]:
     """(line, dotted name) of everything ``path`` imports: ``from a.b import c`` gives ``a.b.c``
     (a module or a name in ``a.b``), ``import a.b`` gives ``a.b``."""
-    tree = ast.parse(path.read_text(), filename=str(path))
-    package = _module_parts(path, root)
-    if path.name != "__init__.py":
-        package = package[:-1]
     names = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+    for node, module in _import_nodes(path, root):
+        if module is None:
             names += [(node.lineno, a.name) for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - (node.level - 1)]
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module or ""
+        else:
             names += [(node.lineno, f"{module}.{a.name}") for a in node.names]
     return names
 
