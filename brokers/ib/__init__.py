@@ -1,4 +1,5 @@
-"""Interactive Brokers paper trading: contracts, journal, safety, session, broker and feed.
+"""Interactive Brokers paper trading: contracts, journal, safety, session, broker, feeds, and a
+simulated gateway to rehearse against.
 
 * ``client``: picks ``ib_async`` (preferred) or ``ib_insync``;
 * ``errors``: what IB's error codes mean, and the failures ``ecore paper`` stops on;
@@ -12,5 +13,7 @@
 * ``reconcile``: the journal aligned with IB's picture after each (re)connection;
 * ``orders``: submitting, reducing and cancelling orders, what-if margin, the events IB reports;
 * ``broker``: ``IBBroker``, the backtrader broker; ``feed``: ``IBDailyFeed``, live daily bars;
-  ``root_feed``: ``IBRootFeed``, one live feed per futures root.
+  ``root_feed``: ``IBRootFeed``, one live feed per futures root;
+* ``simulator``: ``FakeGateway``, a TWS / IB Gateway on 127.0.0.1 speaking the real socket
+  protocol, with IB's faults on demand.
 """
