@@ -490,17 +490,25 @@ class MarginBroker(bt.BrokerBase):
         holds, as the roll keeper moves the position it protects; Market and Close orders keep
         the contract of the day they were made (the roll keeper counts them in)."""
         inst = order._ecore_inst
-        if inst.kind != "future" or not is_resting(order) or not is_root_feed(order.data) or \
-                order.info.get("contract", None) is not None or not len(order.data):
+        follows = getattr(order, "_ecore_follows", None)
+        if follows is None:
+            follows = order._ecore_follows = inst.kind == "future" and is_resting(order) and \
+                is_root_feed(order.data) and order.info.get("contract", None) is None
+        if not follows or not len(order.data):
+            return
+        held = int(round(float(order.data.held[0])))
+        if held == inst.contract.year * 100 + inst.contract.month:
             return
         try:
+            info = order.info.pop("contract", None)
             now = resolve(order)
         except OrderError:
+            order.info["contract"] = info
             return
-        if now.name != inst.name:
-            order._ecore_inst = now
-            if order.tradeid == inst.name:
-                order.tradeid = now.name
+        order._ecore_inst = now
+        order.info["contract"] = now.name  # what the order trades now, as records tell it
+        if order.tradeid == inst.name:
+            order.tradeid = now.name
 
     def _force_close(self, fp: FuturesPosition, size: int, day: dt.date, price: float, event: str,
                      reason: str, slip: bool):
