@@ -22,9 +22,11 @@ One trading day (one call of :meth:`MarginBroker.next`), in this order:
 3. delivery guard for positions that should already have been closed (data gaps);
 4. marking: futures positions receive or pay variation margin ``q x m x (S_t - S_prev)``;
    shares are marked to the close;
-5. orders placed on earlier days fill: futures at the day's settlement (or open, with
-   ``futures_fill="open"``) plus slippage in ticks, shares at the close plus slippage in basis
-   points; a fill books ``q x m x (S_t - P_fill)`` at once.  Orders that only reduce risk are
+5. orders placed on earlier days expire, wait or fill (:mod:`.order_book`: validity, OCO groups,
+   brackets; :mod:`.triggers`: whether and where each backtrader order type trades on the day's
+   bar): Market orders at the day's settlement (or open, with ``futures_fill="open"``) or the
+   share's close (or open, ``share_fill="open"``), limits and stops inside the day's range, plus
+   slippage in ticks or basis points; a fill books ``q x m x (S_t - P_fill)`` at once.  Orders that only reduce risk are
    processed first and always pass; any other order must leave equity (NAV) at or above the
    initial margin of the resulting positions, or it is refused (status ``Margin``) with a reason
    in ``order.info["reason"]`` and ``order.reason``.  Share purchases also need cash;
@@ -53,7 +55,8 @@ step                               module
 1. interest, expense ratio         :mod:`.accruals`
 3, 6. delivery guard               :mod:`.delivery_guard`
 4. variation margin, share marks   :mod:`.settlement`
-5. fills, pre-trade margin check   :mod:`.fills` (what an order trades: :mod:`.orders`)
+5. fills, pre-trade margin check   :mod:`.fills` (what an order trades: :mod:`.orders`; when:
+                                   :mod:`.triggers`; waiting orders: :mod:`.order_book`)
 7. margin calls / liquidation      :mod:`.margin_calls` / :mod:`.liquidation`
 requirements                       :mod:`.margin` (schedule, model), :mod:`.account`
 money                              :mod:`.journal` (every movement), :mod:`.costs`
