@@ -18,8 +18,11 @@ die:
   as an OCO pair: when one trades the others are cancelled.  When the parent is cancelled,
   expires or is refused, its children are cancelled.
 
-The book only keeps the links; the broker sends notifications, and :mod:`.triggers` decides
-trades.  ``cancel`` callbacks get each order to cancel, in backtrader's order.
+* **the roll**: a resting order on a root feed follows the position into the contract the feed
+  holds (:func:`follow_roll`).
+
+The book only keeps the links and hands back the orders to cancel, in backtrader's order; the
+broker sends notifications, and :mod:`.triggers` decides trades.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import collections
 import datetime as dt
 
 from backtrader.order import Order
+
+from .orders import OrderError, is_root_feed, resolve
 
 
 class OrderBook:
@@ -131,3 +136,33 @@ class OrderBook:
 def is_resting(order) -> bool:
     """An order that waits for a price (not Market or Close)."""
     return order.exectype not in (None, Order.Market, Order.Close)
+
+
+def follow_roll(order) -> None:
+    """A resting order on a root feed (no ``contract=``) follows the feed to the contract it holds
+    today, as the roll keeper moves the position it protects: its instrument, its
+    ``info["contract"]`` (how records name it) and its per-contract ``tradeid``.  Market and Close
+    orders keep the contract of the day they were made (the roll keeper counts them in)."""
+    inst = order._ecore_inst
+    follows = getattr(order, "_ecore_follows", None)
+    if follows is None:
+        follows = order._ecore_follows = inst.kind == "future" and is_resting(order) and \
+            is_root_feed(order.data) and order.info.get("contract", None) is None
+    if not follows or not len(order.data):
+        return
+    try:
+        held = int(round(float(order.data.held[0])))
+    except (ValueError, OverflowError):
+        return  # no contract on this bar
+    if held == inst.contract.year * 100 + inst.contract.month:
+        return
+    before = order.info.pop("contract", None)
+    try:
+        now = resolve(order)
+    except OrderError:
+        order.info["contract"] = before
+        return
+    order._ecore_inst = now
+    order.info["contract"] = now.name
+    if order.tradeid == inst.name:
+        order.tradeid = now.name

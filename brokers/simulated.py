@@ -26,8 +26,8 @@ One trading day (one call of :meth:`MarginBroker.next`), in this order:
    brackets; :mod:`.triggers`: whether and where each backtrader order type trades on the day's
    bar): Market orders at the day's settlement (or open, with ``futures_fill="open"``) or the
    share's close (or open, ``share_fill="open"``), limits and stops inside the day's range, plus
-   slippage in ticks or basis points; a fill books ``q x m x (S_t - P_fill)`` at once.  Orders that only reduce risk are
-   processed first and always pass; any other order must leave equity (NAV) at or above the
+   slippage in ticks or basis points; a fill books ``q x m x (S_t - P_fill)`` at once.  Orders
+   that only reduce risk are processed first and always pass; any other order must leave equity (NAV) at or above the
    initial margin of the resulting positions, or it is refused (status ``Margin``) with a reason
    in ``order.info["reason"]`` and ``order.reason``.  Share purchases also need cash;
 6. delivery guard: a contract still held on the business day before its first intention day is
@@ -87,9 +87,9 @@ from .fills import Fill, Refusal, fill_future, fill_share
 from .liquidation import LIQUIDATION_POLICIES, check_policy, liquidation_plan, liquidation_prices
 from .margin import MarginModel
 from .margin_calls import MarginCall, MarginCalls
-from .order_book import OrderBook, is_resting
-from .orders import FuturesCommInfo, OrderError, belongs, data_kind, forced_order, is_root_feed, resolve, \
-    root_of_data, share_comminfo, validate
+from .order_book import OrderBook, follow_roll
+from .orders import FuturesCommInfo, OrderError, belongs, data_kind, forced_order, resolve, root_of_data, \
+    share_comminfo, validate
 from .positions import FuturesPosition, reduces
 
 log = logging.getLogger(__name__)
@@ -460,7 +460,7 @@ class MarginBroker(bt.BrokerBase):
         book = self._book
         book.activate_waiting()
         for order in book:
-            self._follow_roll(order)
+            follow_roll(order)
 
         def reduces_risk(o) -> bool:
             inst = o._ecore_inst
@@ -487,31 +487,6 @@ class MarginBroker(bt.BrokerBase):
                 self._reject(order, str(exc))
                 continue
             self._settle_order(order, outcome)
-
-    def _follow_roll(self, order):
-        """A resting order (limit, stop...) on a root feed follows the feed to the contract it
-        holds, as the roll keeper moves the position it protects; Market and Close orders keep
-        the contract of the day they were made (the roll keeper counts them in)."""
-        inst = order._ecore_inst
-        follows = getattr(order, "_ecore_follows", None)
-        if follows is None:
-            follows = order._ecore_follows = inst.kind == "future" and is_resting(order) and \
-                is_root_feed(order.data) and order.info.get("contract", None) is None
-        if not follows or not len(order.data):
-            return
-        held = int(round(float(order.data.held[0])))
-        if held == inst.contract.year * 100 + inst.contract.month:
-            return
-        try:
-            info = order.info.pop("contract", None)
-            now = resolve(order)
-        except OrderError:
-            order.info["contract"] = info
-            return
-        order._ecore_inst = now
-        order.info["contract"] = now.name  # what the order trades now, as records tell it
-        if order.tradeid == inst.name:
-            order.tradeid = now.name
 
     def _force_close(self, fp: FuturesPosition, size: int, day: dt.date, price: float, event: str,
                      reason: str, slip: bool):
