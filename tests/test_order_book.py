@@ -206,3 +206,13 @@ def test_historical_order_type_is_rejected_but_every_other_type_is_accepted():
     strat = run(br, [feed("ZNH25", DS, [110] * 6)], {0: place})
     assert not [o for o in strat.orders if o.status == bt.Order.Rejected]
     assert len({o.ref for o in strat.orders if o.status == bt.Order.Accepted}) == len(kinds)
+
+
+def test_a_parent_refused_for_want_of_cash_cancels_its_legs():
+    # 100 shares at 110 need $11,000; the account has $5,000: Margin, and both legs are cancelled
+    br = make_broker(_flat_book([110] * 6), cash=5_000.0)
+    made = []
+    strat = run(br, [feed("SPY", DS, [110] * 6)],
+                {0: lambda s: made.extend(s.buy_bracket(size=100, price=111, stopprice=100, limitprice=120))})
+    assert [_statuses(strat, o.ref)[-1] for o in made] == ["Margin", "Canceled", "Canceled"]
+    assert "insufficient cash" in made[0].info["reason"] and br.pending == []
