@@ -216,3 +216,25 @@ def test_a_parent_refused_for_want_of_cash_cancels_its_legs():
                 {0: lambda s: made.extend(s.buy_bracket(size=100, price=111, stopprice=100, limitprice=120))})
     assert [_statuses(strat, o.ref)[-1] for o in made] == ["Margin", "Canceled", "Canceled"]
     assert "insufficient cash" in made[0].info["reason"] and br.pending == []
+
+
+def test_a_resting_stop_on_a_root_feed_follows_the_position_into_the_next_contract():
+    # the feed holds ZNH25 for three days, then ZNM25; the position is rolled by hand on day 3;
+    # on day 5 ZNM25 settles at 99, through the stop at 100: the stop sells ZNM25, not ZNH25
+    held = [202503] * 3 + [202506] * 3
+    rows = [{"date": d, "contract": "ZNH25", "settle": 110.0} for d in DS]
+    rows += [{"date": d, "contract": "ZNM25", "settle": s} for d, s in zip(DS, [111, 111, 111, 111, 111, 99])]
+    br = make_broker(_book(rows))
+    made = []
+
+    def roll(s):
+        s.sell(size=1, contract="ZNH25")
+        s.buy(size=1, contract="ZNM25")
+
+    acts = {0: lambda s: s.buy(size=1),
+            1: lambda s: made.append(s.sell(size=1, exectype=bt.Order.Stop, price=100.0)),
+            2: roll}
+    strat = run(br, [feed("ZN", DS, [110, 110, 110, 111, 111, 99], held=held)], acts)
+    (stop,) = [o for o in strat.orders if o.ref == made[0].ref and o.status == bt.Order.Completed]
+    assert stop.info["contract"] == "ZNM25" and stop.tradeid == "ZNM25" and stop.executed.price == 99.0
+    assert br.contract_positions() == {}
