@@ -1,9 +1,13 @@
 """Fills: at what price an order trades, what it costs, and whether margin lets it through.
 
-* Futures fill at the day's settlement (or the price book's open with ``futures_fill="open"``)
-  plus ``futures_slippage_ticks`` against the order; the fill books ``q x m x (S_t - P_fill)`` of
+* Whether and at what price a waiting order trades on the fill day is :mod:`.triggers`' one
+  rule (backtrader's): Market orders at the day's settlement (or the price book's open with
+  ``futures_fill="open"``) or the share's close, Close orders at the close, limits and stops
+  inside the day's range where the bar has one (see :func:`futures_bar`, :func:`share_bar`).
+* Futures fill at that price plus ``futures_slippage_ticks`` against the order (never past a
+  limit price); the fill books ``q x m x (S_t - P_fill)`` of
   variation margin at once, so the position is marked at the settlement from its first day.
-* Shares fill at the close plus ``share_slippage_bps`` against the order, only on days the stock
+* Shares fill at that price plus ``share_slippage_bps`` against the order (never past a limit), only on days the stock
   market traded; they are held fully paid (no short sales).
 * Pre-trade margin: an order that does not only reduce a position must leave margin equity at or
   above the initial margin of the resulting positions, or it is refused (status ``Margin``);
@@ -22,7 +26,6 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
-from backtrader.order import Order
 
 from ..data.contracts import Contract
 from . import journal as J
@@ -30,6 +33,7 @@ from .account import Account
 from .delivery_guard import guard_day
 from .orders import FuturesCommInfo, OrderError, share_comminfo
 from .positions import new_average, reduces, split
+from .triggers import Bar, match
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,29 @@ def futures_price(account: Account, c: Contract, day: dt.date, futures_fill: str
     return s
 
 
+def futures_bar(account: Account, c: Contract, day: dt.date, settle: float, futures_fill: str) -> Bar:
+    """``c``'s bar on ``day`` from the price book: its open, high and low where the row carries
+    them (real rows), else the settlement; a Market order fills at ``futures_price``."""
+    book = account.book
+    ohl = [book.value(c, day, k) for k in ("open", "high", "low")]
+    return Bar.of(settle, *ohl, market=futures_price(account, c, day, futures_fill))
+
+
+def share_bar(data, close: float, share_fill: str = "close") -> Bar:
+    """The share feed's current bar (a closes-only feed's open, high and low equal its close);
+    a Market order fills at the close, or at the open with ``share_fill="open"``."""
+    lines = data.lines
+    o = float(lines.open[0])
+    return Bar.of(close, o, float(lines.high[0]), float(lines.low[0]), market=o if share_fill == "open" else close)
+
+
+def _within(price: float, limit: float | None, size: float) -> float:
+    """``price`` after slippage, never worse than an order's limit price."""
+    if limit is None:
+        return price
+    return min(price, limit) if size > 0 else max(price, limit)
+
+
 def fill_future(account: Account, order, day: dt.date, calendar, futures_fill: str = "settle",
                 forced: bool = False, price: float | None = None, slip: bool = True,
                 kind: str | None = None) -> Fill | Refusal | None:
@@ -80,17 +107,18 @@ def fill_future(account: Account, order, day: dt.date, calendar, futures_fill: s
     settle = account.book.settle(c, day) if price is None else price
     if settle is None:
         raise OrderError(f"no settlement price for {c.code} on {day.isoformat()}: order not filled")
-    base = settle if price is not None else futures_price(account, c, day, futures_fill)
     size = int(round(order.size))
     mult = c.spec.multiplier
     tick = float(c.spec.tick(day))
     costs = account.costs
-    fill = base + (math.copysign(costs.futures_slippage_ticks * tick, size) if slip else 0.0)
-    if order.exectype == Order.Limit:
-        lim = float(order.price)
-        if (size > 0 and base > lim) or (size < 0 and base < lim):
-            return None  # limit not reached: keep waiting
-        fill = min(fill, lim) if size > 0 else max(fill, lim)
+    if price is not None:
+        base, limit = settle, None
+    else:
+        hit = match(order, futures_bar(account, c, day, settle, futures_fill))
+        if hit is None:
+            return None  # not triggered today: keep waiting
+        base, limit = hit.price, hit.limit
+    fill = _within(base + (math.copysign(costs.futures_slippage_ticks * tick, size) if slip else 0.0), limit, size)
     fp = account.future(c)
     old = fp.size
     new = old + size
@@ -134,7 +162,8 @@ def fill_future(account: Account, order, day: dt.date, calendar, futures_fill: s
     return Fill(size, fill, closed, opened, pnl, comm, mult, FuturesCommInfo(mult=mult))
 
 
-def fill_share(account: Account, order, day: dt.date, buys_need_cash: bool = True) -> Fill | Refusal | None:
+def fill_share(account: Account, order, day: dt.date, buys_need_cash: bool = True,
+               share_fill: str = "close") -> Fill | Refusal | None:
     """Fill a share order at ``day``'s close of its feed, if the stock market traded."""
     data = order.data
     inst = order._ecore_inst
@@ -155,12 +184,10 @@ def fill_share(account: Account, order, day: dt.date, buys_need_cash: bool = Tru
     costs = account.costs
     journal = account.journal
     bps = costs.share_slippage_bps / 1e4
-    fill = close * (1 + bps) if size > 0 else close * (1 - bps)
-    if order.exectype == Order.Limit:
-        lim = float(order.price)
-        if (size > 0 and close > lim) or (size < 0 and close < lim):
-            return None
-        fill = min(fill, lim) if size > 0 else max(fill, lim)
+    hit = match(order, share_bar(data, close, share_fill))
+    if hit is None:
+        return None  # not triggered today: keep waiting
+    fill = _within(hit.price * (1 + bps) if size > 0 else hit.price * (1 - bps), hit.limit, size)
     comm = costs.share_fee(size, fill)
     if size > 0:
         cash_after = journal.cash - size * fill - comm
@@ -172,7 +199,7 @@ def fill_share(account: Account, order, day: dt.date, buys_need_cash: bool = Tru
         equity_after = account.margin_equity() - size * fill - comm + account.share_collateral * size * close
         if equity_after < im:
             return Refusal(f"margin: equity after the trade ${equity_after:,.2f} < initial margin ${im:,.2f}")
-    order.addinfo(slippage=size * (fill - close))  # dollars paid over the close
+    order.addinfo(slippage=size * (fill - hit.price))  # dollars paid over the market price
     kind = J.SHARE_BUY if size > 0 else J.SHARE_SELL
     journal.post(day, kind, inst.name, -size * fill, note=f"{size:+g} @ {fill}")
     journal.post(day, kind, inst.name, size * fill, account=J.SHARES, note=f"{size:+g} @ {fill}")

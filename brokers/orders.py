@@ -24,6 +24,11 @@ from backtrader.order import BuyOrder, Order, SellOrder
 from ..data.contracts import Contract, ContractError, spec
 
 
+# Every backtrader order type but Historical (orders replayed from a log, not decided by a strategy).
+TRADABLE = (Order.Market, Order.Close, Order.Limit, Order.Stop, Order.StopLimit, Order.StopTrail,
+            Order.StopTrailLimit)
+
+
 class OrderError(ValueError):
     """An order that cannot be accepted or filled; the message says why."""
 
@@ -135,10 +140,15 @@ def validate(order, inst: Instrument, day: dt.date | None, book) -> None:
     size = order.size
     if size is None or size == 0 or not math.isfinite(size):
         raise OrderError(f"order size must be a non-zero number, got {size!r}")
-    if order.exectype not in (Order.Market, Order.Close, Order.Limit):
-        raise OrderError(f"unsupported order type {Order.ExecTypes[order.exectype]}: use Market, Close or Limit")
-    if order.exectype == Order.Limit and order.price is None:
+    kind = order.exectype
+    if kind not in TRADABLE:
+        name = Order.ExecTypes[kind] if isinstance(kind, int) and 0 <= kind < len(Order.ExecTypes) else kind
+        raise OrderError(f"unsupported order type {name}: a simulated broker trades "
+                         f"{', '.join(Order.ExecTypes[k] for k in TRADABLE)}")
+    if kind == Order.Limit and order.price is None:
         raise OrderError("limit order without a limit price")
+    if kind in (Order.StopLimit, Order.StopTrailLimit) and order.created.pricelimit is None:
+        raise OrderError(f"{Order.ExecTypes[kind]} order without a limit price (plimit=)")
     if inst.kind == "future":
         if abs(size - round(size)) > 1e-9:
             raise OrderError(f"fractional contract size {abs(size)!r}: futures trade in whole contracts")

@@ -22,10 +22,12 @@ One trading day (one call of :meth:`MarginBroker.next`), in this order:
 3. delivery guard for positions that should already have been closed (data gaps);
 4. marking: futures positions receive or pay variation margin ``q x m x (S_t - S_prev)``;
    shares are marked to the close;
-5. orders placed on earlier days fill: futures at the day's settlement (or open, with
-   ``futures_fill="open"``) plus slippage in ticks, shares at the close plus slippage in basis
-   points; a fill books ``q x m x (S_t - P_fill)`` at once.  Orders that only reduce risk are
-   processed first and always pass; any other order must leave equity (NAV) at or above the
+5. orders placed on earlier days expire, wait or fill (:mod:`.order_book`: validity, OCO groups,
+   brackets; :mod:`.triggers`: whether and where each backtrader order type trades on the day's
+   bar): Market orders at the day's settlement (or open, with ``futures_fill="open"``) or the
+   share's close (or open, ``share_fill="open"``), limits and stops inside the day's range, plus
+   slippage in ticks or basis points; a fill books ``q x m x (S_t - P_fill)`` at once.  Orders
+   that only reduce risk are processed first and always pass; any other order must leave equity (NAV) at or above the
    initial margin of the resulting positions, or it is refused (status ``Margin``) with a reason
    in ``order.info["reason"]`` and ``order.reason``.  Share purchases also need cash;
 6. delivery guard: a contract still held on the business day before its first intention day is
@@ -53,7 +55,8 @@ step                               module
 1. interest, expense ratio         :mod:`.accruals`
 3, 6. delivery guard               :mod:`.delivery_guard`
 4. variation margin, share marks   :mod:`.settlement`
-5. fills, pre-trade margin check   :mod:`.fills` (what an order trades: :mod:`.orders`)
+5. fills, pre-trade margin check   :mod:`.fills` (what an order trades: :mod:`.orders`; when:
+                                   :mod:`.triggers`; waiting orders: :mod:`.order_book`)
 7. margin calls / liquidation      :mod:`.margin_calls` / :mod:`.liquidation`
 requirements                       :mod:`.margin` (schedule, model), :mod:`.account`
 money                              :mod:`.journal` (every movement), :mod:`.costs`
@@ -84,6 +87,7 @@ from .fills import Fill, Refusal, fill_future, fill_share
 from .liquidation import LIQUIDATION_POLICIES, check_policy, liquidation_plan, liquidation_prices
 from .margin import MarginModel
 from .margin_calls import MarginCall, MarginCalls
+from .order_book import OrderBook, follow_roll
 from .orders import FuturesCommInfo, OrderError, belongs, data_kind, forced_order, resolve, root_of_data, \
     share_comminfo, validate
 from .positions import FuturesPosition, reduces
@@ -106,6 +110,7 @@ class MarginBroker(bt.BrokerBase):
         ("expense_ratio", 0.0),  # annual, accrued daily on NAV (act/365); the 90/60 fund: 0.0020
         ("costs", None),  # CostModel (None: retail defaults)
         ("futures_fill", "settle"),  # "settle" or "open" (the price book's open column)
+        ("share_fill", "close"),  # where share Market orders fill: "close" or "open" (the feed's open)
         ("call_deadline_days", 1),  # trading days after the call day
         ("liquidation_policy", "largest_requirement"),  # or "all", or a callable
         ("delivery_guard", True),
@@ -129,6 +134,8 @@ class MarginBroker(bt.BrokerBase):
             raise ValueError("MarginBroker needs price_book= (a FuturesPriceBook)")
         if self.p.futures_fill not in ("settle", "open"):
             raise ValueError("futures_fill must be 'settle' or 'open'")
+        if self.p.share_fill not in ("close", "open"):
+            raise ValueError(f"share_fill must be 'close' or 'open', got {self.p.share_fill!r}")
         check_policy(self.p.liquidation_policy)
         book = self.p.price_book
         model = self.p.margin_model if self.p.margin_model is not None else MarginModel(history=book)
@@ -137,7 +144,8 @@ class MarginBroker(bt.BrokerBase):
         self._cal = treasury_calendar()
         self._calls = MarginCalls(self._account, self._cal, self.p.call_deadline_days)
         self._rate = ShortRate(self.p.short_rate)
-        self.pending: list = []
+        self._book = OrderBook()
+        self.pending: list = self._book.pending  # the book's waiting orders (the same list)
         self.orders: list = []
         self.notifs = collections.deque()
         self._queued_cash: list[float] = []
@@ -293,6 +301,7 @@ class MarginBroker(bt.BrokerBase):
                          exectype=exectype, valid=valid, tradeid=tradeid, trailamount=trailamount,
                          trailpercent=trailpercent, parent=parent, transmit=transmit)
         order.addinfo(**kwargs)
+        self._book.link_oco(order, oco)
         return self.submit(order)
 
     def sell(self, owner, data, size, price=None, plimit=None, exectype=None, valid=None, tradeid=0,
@@ -301,36 +310,64 @@ class MarginBroker(bt.BrokerBase):
                           exectype=exectype, valid=valid, tradeid=tradeid, trailamount=trailamount,
                           trailpercent=trailpercent, parent=parent, transmit=transmit)
         order.addinfo(**kwargs)
+        self._book.link_oco(order, oco)
         return self.submit(order)
 
     def cancel(self, order):
-        if order in self.pending:
-            self.pending.remove(order)
-            order.cancel()
-            self.notify(order)
-            return True
-        return False
+        """Cancel a waiting order (notified ``Canceled``), its OCO group and, for a bracket
+        parent, its children; False when the order is not waiting."""
+        if not self._book.remove(order):
+            return False
+        order.cancel()
+        self.notify(order)
+        self._ended(order, traded=False)
+        return True
 
     def submit(self, order):
+        """Send ``order`` (and, when it transmits, the bracket family it completes): each is
+        ``Submitted`` then ``Accepted``, or ``Rejected`` with a reason (order_book docstring)."""
+        batch = self._book.take(order)
+        if batch is None:
+            self._reject(order, f"parent order {order.parent.ref} is not waiting (refused, cancelled or done)")
+            return order
+        for o in batch:
+            self._transmit(o)
+        return order
+
+    def _transmit(self, order):
         order.submit(self)
         self.orders.append(order)
         self.notify(order)
+        parent = order.parent
+        if parent is not None and parent.status not in (bt.Order.Submitted, bt.Order.Accepted,
+                                                         bt.Order.Partial, bt.Order.Completed):
+            self._reject(order, f"parent order {parent.ref} was {parent.getstatusname().lower()}")
+            return
         try:
             inst = resolve(order)
             validate(order, inst, self._current_day(order), self._account.book)
         except OrderError as exc:
             self._reject(order, str(exc), status="rejected")
-            return order
+            return
         order._ecore_inst = inst
         if inst.kind == "future" and isinstance(order.tradeid, int) and order.tradeid == 0 and \
                 "held" in order.data.lines.getlinealiases():
             # One backtrader Trade per contract (not per root feed): trade P&L never mixes the
             # prices of two contracts.
             order.tradeid = inst.name
+        self._book.day_order_valid(order)
         order.accept(self)
         self.notify(order)
-        self.pending.append(order)
-        return order
+        self._book.add(order)
+
+    def _ended(self, order, traded: bool):
+        """After ``order`` traded or ended: cancel its OCO group and, as its bracket says, its
+        family (backtrader's order: siblings first, then the bracket)."""
+        for o in self._book.oco_siblings(order):
+            o.cancel()
+            self.notify(o)
+        for o in self._book.family_done(order, cancel=not traded):
+            self.cancel(o)
 
     def _current_day(self, order) -> dt.date | None:
         try:
@@ -357,9 +394,10 @@ class MarginBroker(bt.BrokerBase):
             self._account.journal.event(day, J.REJECTION, name, f"order {order.ref} "
                                         f"{'buy' if order.isbuy() else 'sell'} {abs(order.size)}: {reason}")
         log.info("order %s refused: %s", order.ref, reason)
-        if order in self.pending:
-            self.pending.remove(order)
+        self._book.remove(order)
         self.notify(order)
+        if order.owner is not None:
+            self._ended(order, traded=False)
 
     def _execute(self, order, fill: Fill):
         total = abs(fill.closed) + abs(fill.opened) or 1
@@ -372,9 +410,10 @@ class MarginBroker(bt.BrokerBase):
                       fill.opened, abs(fill.opened) * price * mult, openedcomm,
                       0.0, fill.pnl, pos.size, pos.price)
         order.addcomminfo(fill.comminfo)
-        if order in self.pending:
-            self.pending.remove(order)
+        self._book.remove(order)
         self.notify(order)
+        if order.owner is not None:
+            self._ended(order, traded=True)
 
     def _settle_order(self, order, outcome: Fill | Refusal | None):
         if isinstance(outcome, Refusal):
@@ -415,26 +454,35 @@ class MarginBroker(bt.BrokerBase):
         self._queued_cash = []
 
     def _fill_pending(self, day: dt.date):
+        """Waiting orders, risk-reducing ones first: expire, wait (inactive bracket children,
+        untriggered prices) or trade under :mod:`.triggers` (as backtrader's broker: one pass)."""
         account = self._account
+        book = self._book
+        book.activate_waiting()
+        for order in book:
+            follow_roll(order)
 
         def reduces_risk(o) -> bool:
             inst = o._ecore_inst
             old = account.size_of(inst.kind, inst.name)
             return reduces(old, old + o.size)
 
-        orders = sorted(self.pending, key=lambda o: 0 if reduces_risk(o) else 1)  # risk-reducing first (stable)
+        orders = sorted(book.pending, key=lambda o: 0 if reduces_risk(o) else 1)  # risk-reducing first (stable)
         for order in orders:
-            if order not in self.pending:
+            if order not in book:
                 continue
             if order.expire():
-                self.pending.remove(order)
+                book.remove(order)
                 self.notify(order)
+                self._ended(order, traded=False)
+                continue
+            if not order.active():
                 continue
             try:
                 if order._ecore_inst.kind == "future":
                     outcome = fill_future(account, order, day, self._cal, self.p.futures_fill)
                 else:
-                    outcome = fill_share(account, order, day, self.p.share_buys_need_cash)
+                    outcome = fill_share(account, order, day, self.p.share_buys_need_cash, self.p.share_fill)
             except OrderError as exc:
                 self._reject(order, str(exc))
                 continue

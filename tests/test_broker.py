@@ -318,12 +318,14 @@ def test_order_without_a_price_on_the_fill_day_is_rejected():
     assert br.contract_positions() == {}
 
 
-def test_unsupported_order_type_is_rejected():
+def test_historical_order_type_is_rejected_naming_the_types_traded():
     ds = days("2025-01-06", 3)
     pb = book({"ZNH25": [110] * 3}, ds)
     br = make_broker(pb)
-    strat = run(br, [feed("ZNH25", ds, [110] * 3)], {0: lambda s: s.buy(size=1, exectype=bt.Order.Stop, price=111)})
-    assert "unsupported order type" in _reason(strat)
+    run(br, [feed("ZNH25", ds, [110] * 3)], {0: lambda s: s.buy(size=1, exectype=bt.Order.Historical)})
+    (order,) = br.orders  # backtrader's strategy hides notifications of Historical orders
+    assert order.status == bt.Order.Rejected
+    assert "unsupported order type Historical" in order.info["reason"] and "StopTrailLimit" in order.info["reason"]
 
 
 def test_limit_orders_wait_for_their_price():

@@ -76,6 +76,7 @@ def broker_rules(base_dir: Path | None = None) -> Table:
         "expense_ratio": PARAM_RULES["expense_ratio"],
         "costs": COST_RULES,
         "futures_fill": Choice(("settle", "open")),
+        "share_fill": Choice(("close", "open")),
         "call_deadline_days": Number(0, 20, integer=True, unit="trading days"),
         "liquidation_policy": Choice(("largest_requirement", "all")),
         "delivery_guard": Bool(),
