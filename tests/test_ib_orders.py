@@ -102,7 +102,8 @@ def test_kill_file_cancels_open_orders_and_stops(gateway, lib_name, tmp_path):
 
     assert result.broker.stopped
     assert [o.status for o in gateway.placed] == ["Cancelled"]
-    assert any(m[0] == "58" for m in gateway.received)  # reqGlobalCancel
+    assert not any(m[0] == "58" for m in gateway.received)  # never IB's global cancel
+    assert result.broker.killed == 1
     assert Journal(tmp_path / "journal.sqlite").entry(REF).status == "cancelled"
     assert ("ZNM25", "Canceled", 0.0, "cancelled at IB (Cancelled)") in result.strategy.notes
 

@@ -17,7 +17,9 @@ Exit status (documented in the README):
   missing or stale daily bars; one line on stderr, nothing sent;
 * 3 - the kill switch stopped it (its file exists, or SIGUSR1): open orders were cancelled;
 * 4 - it traded, but not everything it meant to: an order was refused by a safety limit,
-  rejected by IB, not sent (connection) or never acknowledged by IB.
+  rejected by IB, not sent (connection) or never acknowledged by IB; or it found an order of an
+  earlier run rejected or cancelled by IB while no process ran; or it held back an intent IB
+  rejected earlier the same day (``--retry-rejected`` sends it again).
 
 There is no flag to trade a live account: a non-``DU`` account or a live port stops the command.
 """
@@ -56,13 +58,15 @@ class PaperRun:
 
 
 def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
-              kill_switch=None, once_timeout: float | None = None, clock=None) -> PaperRun:
+              kill_switch=None, once_timeout: float | None = None, clock=None,
+              retry_rejected: bool = False) -> PaperRun:
     """Connect, replay recent bars, let the strategy trade the live bar; see module docstring.
 
     ``clock(tz)`` replaces the wall clock of the daily schedule and of the root feeds' choice
     of the held contract (tests).  Raises ``KillSwitchStop`` when the kill switch is already
     tripped (nothing is written), and the session's errors (``IncompletePicture``,
-    ``DataFailure``...) when it cannot trade.
+    ``DataFailure``...) when it cannot trade.  ``retry_rejected`` sends again the intents IB
+    rejected earlier the same day (after a fixable refusal: 451, Read-Only API, permissions).
     """
     import backtrader as bt
 
@@ -97,7 +101,8 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     wait = config.once_timeout if once_timeout is None else once_timeout
     try:
         session.connect()
-        broker = IBBroker(session, dry_run=dry_run, kill_switch=kill_switch)
+        broker = IBBroker(session, dry_run=dry_run, kill_switch=kill_switch,
+                          retry_rejected=retry_rejected)
         cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
         cerebro.setbroker(broker)
 
@@ -129,6 +134,7 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         session.pump(0.02)
         for event in session.poll():
             broker._apply(event)
+        _await_reasons(session, broker)
         positions = {k: v[0] for k, v in session.positions().items()}
         summary = summarize(broker, journal)
         return PaperRun(broker, strategies[0], session, positions, session.account_state(),
@@ -145,6 +151,19 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     finally:
         session.disconnect()
         journal.close()
+
+
+def _await_reasons(session, broker) -> None:
+    """An order IB made ``Inactive`` waits out the grace for IB's reason before the run ends,
+    so that it is journaled rejected (with the reason when one comes), never left as sent."""
+    import time
+
+    deadline = time.monotonic() + session.inactive_grace + 0.1
+    while session.awaiting_reason() and time.monotonic() < deadline and \
+            session.ib.isConnected():
+        session.pump(0.05)
+        for event in session.poll():
+            broker._apply(event)
 
 
 def _price_book(config: PaperConfig, roots, clock):

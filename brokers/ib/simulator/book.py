@@ -87,6 +87,7 @@ class ExecutionRecord:
     orderRef: str
     commission: float
     commission_sent: bool = False
+    account: str = ""  # the order's account ("" = the login's first)
 
     @property
     def time(self) -> str:

@@ -28,7 +28,7 @@ class Messages:
 
     def _send_execution(self, conn, ex: ExecutionRecord, req_id: int) -> None:
         fields = [11, req_id, ex.orderId, *ex.instrument.wire(), ex.execId, ex.time,
-                  self.accounts[0], ex.instrument.exchange, ex.side, ex.shares, ex.price,
+                  ex.account or self.accounts[0], ex.instrument.exchange, ex.side, ex.shares, ex.price,
                   ex.permId, ex.clientId, 0, ex.cumQty, ex.avgPrice, ex.orderRef, "", "", "", 1]
         if conn.version >= 178:
             fields.append(0)  # pendingPriceRevision
