@@ -15,7 +15,7 @@ import pytest
 
 from ecore.brokers.ib.journal import Journal
 from ecore.brokers.ib.simulator import SIZE_LIMIT_TEXT, Accept, Fill, Reject, Rest
-from ib_helpers import CLIENTS, LIVE_DAY, clock_at, gateway, run  # noqa: F401
+from ib_helpers import CLIENTS, gateway, run  # noqa: F401
 
 REF = "ecore-20250313-ZNM25-target-1"
 REASON = "MUST EXCEED THE INITIAL MARGIN"

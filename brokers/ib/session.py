@@ -89,3 +89,4 @@ class IBSession(Connection, Picture, Reconciliation, Orders):
         self.found_ended: list[tuple[str, str, str]] = []
         self.completed_states: dict[int, tuple[str, str]] = {}  # permId -> (status, IB's text)
         self._watch_completed()
+        self.notices: list[str] = []  # what the run must say on the terminal (feeds' notes)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import warnings
 
 import pandas as pd
 
@@ -31,7 +32,11 @@ def _calendar(name: str):
 
 @functools.lru_cache(maxsize=256)
 def _closes(name: str, start: dt.date, end: dt.date) -> dict[dt.date, dt.datetime]:
-    schedule = _calendar(name).schedule(start_date=start, end_date=end)
+    with warnings.catch_warnings():
+        # the library's own use of deprecated pandas accessors, not ours to fix
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        schedule = _calendar(name).schedule(start_date=start, end_date=end)
     return {d.date(): close.to_pydatetime()
             for d, close in zip(schedule.index, schedule["market_close"])}
 

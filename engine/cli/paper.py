@@ -80,6 +80,8 @@ def _run(args) -> int:
         raise UserError(str(exc) or repr(exc)) from None
     if args.dry_run:
         _print_dry_run(result.broker.dry_run_orders)
+        for note in result.session.notices:
+            print(f"note: {note}")
     for reason in result.broker.refused:
         print(f"refused: {reason}", file=sys.stderr)
     if not args.dry_run:

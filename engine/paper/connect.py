@@ -31,7 +31,8 @@ def connection_errors():
     from ...brokers.ib.errors import (DataFailure, IncompletePicture, PaperAccountRequired,
                                      RequestFailed, UnsupportedAccount)
     from ...brokers.ib.journal_lock import JournalInUse
+    from .freshness import StaleData
 
     return (PaperAccountRequired, ContractMismatch, UnknownContract, IncompletePicture,
             DataFailure, RequestFailed, UnsupportedAccount, ConnectionError, OSError,
-            TimeoutError, JournalInUse)
+            TimeoutError, JournalInUse, StaleData)

@@ -94,10 +94,12 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         raise KillSwitchStop(f"stopped before trading: {kill_switch.reason} (remove it to trade "
                              "again); nothing sent")
     params = dict(config.strategy_params)
-    book = None
+    book, notes = None, []
     if plan.price_book_roots:
-        book = params["price_book"] = _price_book(config, plan.price_book_roots, clock)
+        book, notes = _price_book(config, plan.price_book_roots, clock)
+        params["price_book"] = book
     session, journal = open_session(config, dry_run, limits)
+    session.notices.extend(notes)
     wait = config.once_timeout if once_timeout is None else once_timeout
     try:
         session.connect()
@@ -113,7 +115,9 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         common = dict(session=session, history_days=config.history_days, once=once,
                       once_timeout=wait, should_stop=should_stop,
                       schedule=config.schedule, timezone=config.timezone, clock=clock,
-                      retry_interval=60.0 * config.retry_minutes)
+                      retry_interval=60.0 * config.retry_minutes,
+                      history_retries=config.history_retries,
+                      history_backoff=config.history_backoff)
         for f in plan.feeds:
             if f.root:
                 feed = IBRootFeed(instrument=f.instrument, roll_rule=plan.roll_rule,
@@ -167,14 +171,21 @@ def _await_reasons(session, broker) -> None:
 
 
 def _price_book(config: PaperConfig, roots, clock):
-    """The PaperPriceBook of ``roots``: the synthetic model over the history window and today,
-    from the configured data folder's yields (bundled set by default)."""
+    """(PaperPriceBook of ``roots``, notes): the synthetic model over the history window and
+    today, from the configured data folder's yields (bundled set by default), once they are
+    found fresh enough (``freshness.py``: else ``StaleData``)."""
     from ...data.market import load_market
     from ...data.paper_book import PaperPriceBook
 
+    from ...brokers.ib.feed import last_completed_session
+    from .freshness import check_freshness
+
     tz = ZoneInfo(config.timezone)
-    today = (clock(tz) if clock is not None else dt.datetime.now(tz)).date()
+    now = clock(tz) if clock is not None else dt.datetime.now(tz)
+    today = now.date()
     market = load_market(config.data_dir)
+    # stale yields or rates stop the run here, before connecting (freshness.py)
+    notes = check_freshness(market, last_completed_session(now), config.data_dir)
     # IB's "N D" history counts trading days; twice as many calendar days cover it.
     return PaperPriceBook(market, roots, start=today - dt.timedelta(days=2 * config.history_days),
-                          end=today)
+                          end=today), notes

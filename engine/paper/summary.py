@@ -28,6 +28,7 @@ class RunSummary:
     # fill (rejected or cancelled by IB while no process ran, expired, or no longer known)
     found_ended: tuple = ()
     held_back: tuple = ()  # (orderRef, reason): rejected earlier today, not retried
+    notices: tuple = ()  # what the run decided on that the user must know (an unclosed session)
 
     @property
     def sent(self) -> int:
@@ -52,6 +53,7 @@ class RunSummary:
         lines += [f"  refused     {why}" for why in self.refused]
         lines += [f"  not sent    {why}" for why in self.not_sent]
         lines += [f"  {status:<11} {r}" for r, status in self.other]
+        lines += [f"note: {n}" for n in self.notices]
         if self.found_ended:
             lines.append(f"found ended at IB since the last run: {len(self.found_ended)}")
             lines += [f"  {status:<11} {r}: {why}" for r, status, why in self.found_ended]
@@ -86,4 +88,5 @@ def summarize(broker, journal) -> RunSummary:
     return RunSummary(tuple(groups["filled"]), tuple(groups["working"]),
                       tuple(groups["unconfirmed"]), tuple(groups["rejected"]),
                       tuple(broker.refused), not_sent, tuple(groups["other"]), found,
-                      tuple(dict(getattr(broker, "held_back", ())).items()))
+                      tuple(dict(getattr(broker, "held_back", ())).items()),
+                      tuple(getattr(session, "notices", ())))
