@@ -98,3 +98,46 @@ def test_a_refused_history_of_the_contract_a_roll_buys_stops_the_run(gateway, li
         run(gateway, lib_name, tmp_path, ["ZN"], {"ZN": 3})
 
     assert gateway.placed == []
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_long_running_mode_checking_before_the_close_waits_for_it(gateway, lib_name, tmp_path):
+    import threading
+    import time
+
+    for inst in (gateway.znm, gateway.spy):
+        inst.bars = inst.bars[:-1]  # closed sessions end on Wednesday 2025-03-12
+    gateway.unfinished_bars = True
+    phase = [dt.time(11, 0)]  # Thursday 11:00 at start
+
+    def now():
+        return dt.datetime.combine(LIVE_DAY, phase[0], tzinfo=GATEWAY_TZ)
+
+    def asked():
+        return len([m for m in gateway.received if m[0] == "20"])
+
+    def the_day_goes_on():
+        gateway.wait_for(lambda: gateway.placed)  # decided on Wednesday's bar at start-up
+        time.sleep(0.1)
+        phase[0] = dt.time(12, 30)  # the daily check, scheduled 12:00, before the close
+        gateway.wait_for(lambda: asked() >= 2)
+        time.sleep(0.3)
+        gateway.znm.bars.append(("20250313", 110.0, 110.5, 109.5, 110.0, 1000))  # settled
+        phase[0] = dt.time(17, 10)
+        gateway.wait_for(lambda: asked() >= 3)
+        time.sleep(0.5)
+        (tmp_path / "STOP").touch()
+
+    gateway.clock = now
+    helper = threading.Thread(target=the_day_goes_on)
+    helper.start()
+    result = run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3}, once=False,
+                 clock=lambda tz: now().astimezone(tz), schedule=dt.time(12, 0),
+                 timezone="America/New_York")
+    helper.join()
+
+    # Wednesday's bar at start (said), then Thursday's once its session closed, the same day
+    assert result.strategy.live_bars == 2
+    assert [o.orderRef for o in gateway.placed] == ["ecore-20250312-ZNM25-target-1"]
+    assert any("the 2025-03-13 session has not closed" in n for n in result.summary.notices)
+    assert asked() == 3  # start-up, the 12:30 check (unfinished bar), the check after 17:05
