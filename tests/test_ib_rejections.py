@@ -122,10 +122,11 @@ def test_retry_rejected_never_doubles_an_order_ib_holds_after_all(gateway, lib_n
     def revive(order):
         order.status = "Submitted"
         order.completed_at = None
-    run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3})
+    run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3}, once_timeout=0.5)
     for order in gateway.placed:
         revive(order)
-    result = run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3}, retry_rejected=True)
+    result = run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3}, retry_rejected=True,
+                 once_timeout=0.5)
 
     assert len(gateway.placed) == 1
     assert entry(tmp_path).status == "working"

@@ -514,7 +514,8 @@ class IBBroker(bt.BrokerBase):
             if live:
                 continue
             if isinstance(event, Rejected):
-                self._reject(order, f"IB error {event.code}: {event.reason}")
+                self._reject(order, f"IB error {event.code}: {event.reason}" if event.code
+                             else event.reason)
             elif isinstance(event, Cancelled):
                 self._cancel_order(order, f"cancelled at IB ({event.reason})")
 
