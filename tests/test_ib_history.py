@@ -141,3 +141,29 @@ def test_long_running_mode_checking_before_the_close_waits_for_it(gateway, lib_n
     assert [o.orderRef for o in gateway.placed] == ["ecore-20250312-ZNM25-target-1"]
     assert any("the 2025-03-13 session has not closed" in n for n in result.summary.notices)
     assert asked() == 3  # start-up, the 12:30 check (unfinished bar), the check after 17:05
+
+
+@pytest.mark.parametrize("table, line, key", [
+    ("schedule", "history_retries = -1", "schedule.history_retries"),
+    ("schedule", 'history_backoff = "15s"', "schedule.history_backoff"),
+    ("ib", "status_client_id = -3", "ib.status_client_id"),
+])
+def test_bad_retry_and_status_settings_name_the_key(tmp_path, table, line, key):
+    from ecore.engine.paper.config import ConfigError, load_config
+    from ib_helpers import write_target_config
+
+    cfg = write_target_config(tmp_path, 7497, "ib_async", **{
+        "ib" if table == "ib" else "schedule": line + "\n"})
+    with pytest.raises(ConfigError, match=rf"paper.toml, line \d+: {key}: "):
+        load_config(cfg)
+
+
+def test_retry_and_status_settings_are_read(tmp_path):
+    from ecore.engine.paper.config import load_config
+    from ib_helpers import write_target_config
+
+    cfg = write_target_config(tmp_path, 7497, "ib_async", ib="status_client_id = 40\n",
+                              schedule="history_retries = 5\nhistory_backoff = 20\n")
+    config = load_config(cfg)
+    assert (config.status_client_id, config.history_retries, config.history_backoff) == \
+        (40, 5, 20.0)
