@@ -14,7 +14,7 @@ import datetime as dt
 import pytest
 
 from ecore.brokers.ib.journal import Journal
-from ecore.brokers.ib.simulator import SIZE_LIMIT_TEXT, Accept, Fill, Reject, Rest
+from ecore.brokers.ib.simulator import SIZE_LIMIT_TEXT, Accept, Fill, Hold, Reject, Rest
 from ib_helpers import CLIENTS, gateway, run  # noqa: F401
 
 REF = "ecore-20250313-ZNM25-target-1"
@@ -131,3 +131,20 @@ def test_retry_rejected_never_doubles_an_order_ib_holds_after_all(gateway, lib_n
     assert len(gateway.placed) == 1
     assert entry(tmp_path).status == "working"
     assert result.summary.exit_code == 0
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_inactive_while_ib_locates_shares_is_not_a_rejection(gateway, lib_name, tmp_path):
+    import threading
+
+    # a short sale: IB says Inactive with whyHeld "locate", and fills it once it found the
+    # shares, well after the grace an Inactive order gets for its reason
+    gateway.order_script = lambda order: [Accept(), Hold("locate")]
+    found = threading.Timer(2.0, gateway.fill_open_orders)
+    found.start()
+    result = run(gateway, lib_name, tmp_path, ["SPY"], {"SPY": -100})
+    found.join()
+
+    e = entry(tmp_path, "ecore-20250313-SPY-target-1")
+    assert e.status == "filled"
+    assert result.summary.exit_code == 0 and result.positions == {"SPY": -100.0}

@@ -19,7 +19,7 @@ trackers), warts included:
 * a client id already connected gets error 326 and a closed socket;
 * ``reqExecutions`` returns only this client's executions made since the gateway's midnight
   (``clock`` is settable), completed orders likewise only the day's;
-* each order runs a script of steps (``Accept``, ``Rest``, ``Fill``, ``Reject``, ``ReadOnly``,
+* each order runs a script of steps (``Accept``, ``Rest``, ``Fill``, ``Reject``, ``Hold``, ``ReadOnly``,
   ``Silent``, ``Info``, ``Warn``, ``Cancel``, ``Drop``) chosen by ``order_script(order)``;
 * fills may carry a late commission (``Fill(commission_delay=s)``), corrections arrive as a new
   execution whose execId differs only after the last period (``correct``);
@@ -41,14 +41,16 @@ and late history, today's unfinished bar).
 from .book import ExecutionRecord, Instrument, PlacedOrder
 from .gateway import FakeGateway
 from .faults import MonthFaults
-from .steps import (DEFAULT_SCRIPT, NO_PERMISSION_TEXT, PACING_TEXT, SIZE_LIMIT_TEXT, REQ_ACCOUNT, REQ_ACCOUNT_MULTI, REQ_ALL_OPEN_ORDERS,
-                    REQ_COMPLETED_ORDERS, REQ_CONTRACT_DETAILS, REQ_EXECUTIONS, REQ_HISTORY,
-                    REQ_OPEN_ORDERS, REQ_PLACE_ORDER, REQ_POSITIONS, Accept, Cancel, Drop, Fill,
-                    Info, ReadOnly, Reject, Rest, Silent, Warn)
+from .steps import (DEFAULT_SCRIPT, NO_PERMISSION_TEXT, PACING_TEXT, REQ_ACCOUNT,
+                    REQ_ACCOUNT_MULTI, REQ_ALL_OPEN_ORDERS, REQ_COMPLETED_ORDERS,
+                    REQ_CONTRACT_DETAILS, REQ_EXECUTIONS, REQ_HISTORY, REQ_OPEN_ORDERS,
+                    REQ_PLACE_ORDER, REQ_POSITIONS, SIZE_LIMIT_TEXT, Accept, Cancel, Drop, Fill,
+                    Hold, Info, ReadOnly, Reject, Rest, Silent, Warn)
 from .wire import GATEWAY_TZ, SERVER_VERSION, UNSET
 
-__all__ = ["MonthFaults", "NO_PERMISSION_TEXT", "PACING_TEXT", "SIZE_LIMIT_TEXT", "Accept", "Cancel", "DEFAULT_SCRIPT", "Drop", "ExecutionRecord", "FakeGateway", "Fill",
-           "GATEWAY_TZ", "Info", "Instrument", "PlacedOrder", "ReadOnly", "Reject", "Rest",
+__all__ = ["MonthFaults", "NO_PERMISSION_TEXT", "PACING_TEXT", "SIZE_LIMIT_TEXT", "Accept",
+           "Cancel", "DEFAULT_SCRIPT", "Drop", "ExecutionRecord", "FakeGateway", "Fill",
+           "GATEWAY_TZ", "Hold", "Info", "Instrument", "PlacedOrder", "ReadOnly", "Reject", "Rest",
            "SERVER_VERSION", "Silent", "UNSET", "Warn", "REQ_ACCOUNT", "REQ_ACCOUNT_MULTI",
            "REQ_ALL_OPEN_ORDERS", "REQ_COMPLETED_ORDERS", "REQ_CONTRACT_DETAILS", "REQ_EXECUTIONS",
            "REQ_HISTORY", "REQ_OPEN_ORDERS", "REQ_PLACE_ORDER", "REQ_POSITIONS"]

@@ -65,6 +65,7 @@ class PlacedOrder:
     status: str = "PendingSubmit"
     completed_at: dt.datetime | None = None
     completed_status: str = ""
+    why_held: str = ""  # IB's whyHeld of the order's status ("locate": shares being located)
 
     @property
     def remaining(self) -> float:

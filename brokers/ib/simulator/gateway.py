@@ -16,8 +16,8 @@ from .messages import Messages
 from .steps import (CONNECT_WARNINGS, CONNECTIVITY_TEXT, DEFAULT_SCRIPT, REQ_ACCOUNT,
                     REQ_ACCOUNT_MULTI, REQ_ALL_OPEN_ORDERS, REQ_COMPLETED_ORDERS,
                     REQ_CONTRACT_DETAILS, REQ_EXECUTIONS, REQ_HISTORY, REQ_OPEN_ORDERS,
-                    REQ_PLACE_ORDER, REQ_POSITIONS, Accept, Cancel, Drop, Fill, Info, ReadOnly,
-                    Reject, Rest, Silent, Warn)
+                    REQ_PLACE_ORDER, REQ_POSITIONS, Accept, Cancel, Drop, Fill, Hold, Info,
+                    ReadOnly, Reject, Rest, Silent, Warn)
 from .wire import GATEWAY_TZ, SERVER_VERSION, UNSET, _Connection
 
 
@@ -531,6 +531,11 @@ class FakeGateway(Messages, MonthFaults):
                         current.send(4, 2, order.orderId, step.code, step.text, "")
                     self._complete(order, "Cancelled", "Rejected")
                     self._send_status(current, order)
+            elif isinstance(step, Hold):
+                order.status, order.why_held = "Inactive", step.why
+                self._send_open_order(current, order)
+                self._send_status(current, order)
+                order.status, order.why_held = "Submitted", ""
             elif isinstance(step, ReadOnly):
                 order.status = "Refused"  # IB keeps no trace of it
                 if current:

@@ -53,6 +53,14 @@ class Reject:
 
 
 @dataclasses.dataclass(frozen=True)
+class Hold:
+    """IB holds a short sale while it locates shares: status ``Inactive`` with ``whyHeld``
+    "locate" (not a rejection: the order goes on once the shares are found)."""
+
+    why: str = "locate"
+
+
+@dataclasses.dataclass(frozen=True)
 class ReadOnly:
     """The API is in Read-Only mode: error 321 with the order id, and nothing else."""
 
