@@ -115,7 +115,8 @@ def config(gateway, lib_name: str, tmp_path, instruments, targets, **kw) -> Pape
 def run(gateway, lib_name, tmp_path, instruments, targets, **kw):
     """One ``--once`` paper run against the fake gateway, at 17:00 New York on ``LIVE_DAY``
     unless ``clock`` says otherwise."""
-    run_kw = {k: kw.pop(k) for k in ("dry_run", "kill_switch", "once_timeout", "once", "clock")
+    run_kw = {k: kw.pop(k) for k in ("dry_run", "kill_switch", "once_timeout", "once", "clock",
+                                     "retry_rejected")
               if k in kw}
     run_kw.setdefault("once_timeout", 10.0)
     run_kw.setdefault("clock", clock_at(LIVE_DAY))

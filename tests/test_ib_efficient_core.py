@@ -3,7 +3,6 @@ restart in the middle of it), a dry run, and orders on contracts no feed carries
 fake gateway, with both client libraries."""
 
 import datetime as dt
-import re
 import textwrap
 import threading
 from pathlib import Path
@@ -18,8 +17,8 @@ from ecore.engine.paper.config import load_config
 from ecore.engine.backtest.instruments import plan_feeds, strategy_class
 from ecore.data.rolls import RollRule
 from ecore.brokers.ib.simulator import Accept, FakeGateway
-from ib_core_helpers import (IVV_PRICE, NAV, clock_at, contracts_around, expected_ladder,
-                             expected_ladder_beyond_the_yields, ib_name, script_core)
+from ib_core_helpers import (NAV, clock_at, contracts_around, expected_ladder,
+                             ib_name, script_core)
 from ib_helpers import CLIENTS, run
 
 FIRST_DAY = dt.date(2025, 3, 13)
@@ -140,10 +139,10 @@ def write_core_config(tmp_path, port, lib_name, extra="") -> Path:
 
 
 @pytest.mark.parametrize("lib_name", CLIENTS)
-def test_dry_run_prints_the_core_orders_for_today_and_sends_nothing(
-        core_gateway, lib_name, tmp_path, capsys, caplog):
-    # The command line reads the wall clock: script the contracts held today, with bars
-    # ending on the latest business day (the bundled yields may end months earlier).
+def test_dry_run_today_on_the_stale_bundled_yields_stops_and_says_to_download(
+        core_gateway, lib_name, tmp_path, capsys):
+    # The command line reads the wall clock (December 2026); the bundled yields end 2026-04-17,
+    # so the ladder's durations would be guesses: the run stops before connecting (issue 26).
     cal = treasury_calendar()
     from zoneinfo import ZoneInfo
     today = dt.datetime.now(ZoneInfo("America/New_York")).date()
@@ -154,32 +153,11 @@ def test_dry_run_prints_the_core_orders_for_today_and_sends_nothing(
 
     status = main(["paper", "--config", str(cfg), "--dry-run"])
 
-    out = capsys.readouterr().out
-    assert status == 0
-    assert core_gateway.placed == []
-    # every placeOrder was a what-if: the ladder's margin per contract, then each order's impact
-    assert len([m for m in core_gateway.received if m[0] == "3"]) == len(core_gateway.what_ifs)
-    assert not any(m[0] in ("4", "58") for m in core_gateway.received)
-    # the ladder from the model's durations carried forward from the yields' last day (the
-    # long legs can round to nothing when the far contracts' durations are long)
-    ladder = expected_ladder_beyond_the_yields(live_day)
-    legs = {code: n for code, n in ladder.counts.items() if n > 0}
-    assert len(legs) >= 4
-    assert f"dry run: {len(legs) + 1} order(s) computed, none sent" in out
-    assert f"notional ${IVV_SHARES * IVV_PRICE:,.0f}  margin initial " in out
-    assert f"BUY {IVV_SHARES} IVV MKT  notional ${IVV_SHARES * IVV_PRICE:,.0f}" in out
-    fill_day = cal.next_business_day(live_day)
-    futures_notional = 0.0
-    for root in ("ZT", "ZF", "ZN", "TN", "ZB", "UB"):
-        code = RollRule().held(root, fill_day).code
-        match = re.search(rf"BUY (\d+) {code} MKT  notional \$([\d,]+)", out)
-        if code not in legs:
-            assert not match, f"an order for {code}, which the ladder leaves out:\n{out}"
-            continue
-        assert match, f"no order for {code} in:\n{out}"
-        assert int(match.group(1)) == legs[code]
-        futures_notional += float(match.group(2).replace(",", ""))
-    assert abs(futures_notional - 0.60 * NAV) < 0.02 * 0.60 * NAV
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "the yields of the bundled data set end 2026-04-17" in err
+    assert "run `ecore data download" in err and len(err.strip().splitlines()) == 1
+    assert core_gateway.received == [] and core_gateway.placed == []
 
 
 @pytest.mark.parametrize("lib_name", CLIENTS)

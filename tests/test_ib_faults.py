@@ -193,8 +193,11 @@ def test_history_unanswered_stops_the_run(gateway, lib_name, tmp_path):
     gateway.unanswered = {REQ_HISTORY}
     with pytest.raises(DataFailure, match=r"ZNM25: IB did not answer the daily-bar request "
                        r"within 1 s"):
-        run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3})
+        # asked once more after the back-off (issue 26), then the run stops
+        run(gateway, lib_name, tmp_path, ["ZNM25"], {"ZNM25": 3}, history_retries=1,
+            history_backoff=0.05)
     assert gateway.placed == []
+    assert len([m for m in gateway.received if m[0] == "20"]) == 2
 
 
 @pytest.mark.parametrize("lib_name", CLIENTS)

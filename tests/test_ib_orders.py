@@ -102,7 +102,8 @@ def test_kill_file_cancels_open_orders_and_stops(gateway, lib_name, tmp_path):
 
     assert result.broker.stopped
     assert [o.status for o in gateway.placed] == ["Cancelled"]
-    assert any(m[0] == "58" for m in gateway.received)  # reqGlobalCancel
+    assert not any(m[0] == "58" for m in gateway.received)  # never IB's global cancel
+    assert result.broker.killed == 1
     assert Journal(tmp_path / "journal.sqlite").entry(REF).status == "cancelled"
     assert ("ZNM25", "Canceled", 0.0, "cancelled at IB (Cancelled)") in result.strategy.notes
 
@@ -132,16 +133,18 @@ def test_spread_of_two_roots_is_rejected_naming_the_field(gateway, tmp_path):
 
 
 class StepClock:
-    """Wall clock for the daily schedule: Thursday noon, then a day later after ``after`` calls."""
+    """Wall clock for the daily schedule: Thursday 17:30 (after the close: a session's bar
+    counts only once it closed), then a day later after ``after`` calls."""
 
     def __init__(self, after: int):
         self.calls, self.after = 0, after
 
     def __call__(self, tz):
         import datetime as dt
+        from zoneinfo import ZoneInfo
         self.calls += 1
         day = 13 if self.calls <= self.after else 14
-        return dt.datetime(2025, 3, day, 12, 0, tzinfo=tz)
+        return dt.datetime(2025, 3, day, 17, 30, tzinfo=ZoneInfo("America/New_York")).astimezone(tz)
 
 
 @pytest.mark.parametrize("lib_name", CLIENTS)

@@ -44,7 +44,7 @@ from ...data.feeds import contract_of
 from .account import AccountState
 from .contracts import futures_contract
 from .errors import RequestFailed
-from .journal import OrderIntent, parse_ref, purpose_of
+from .journal import JournalConflict, OrderIntent, parse_ref, purpose_of
 from .orders import Acknowledged, Cancelled, Filled, MarginImpact, Rejected
 from .safety import KillSwitch, LimitBreach
 from .session import IBSession
@@ -67,8 +67,13 @@ class IBBroker(bt.BrokerBase):
     """Backtrader broker over an ``IBSession``; ``dry_run`` computes orders and sends none."""
 
     def __init__(self, session: IBSession, dry_run: bool = False,
-                 kill_switch: KillSwitch | None = None):
+                 kill_switch: KillSwitch | None = None, retry_rejected: bool = False):
         super().__init__()
+        # a same-day re-run sends an intent IB rejected earlier today again only when the
+        # user says the cause is fixed (``--retry-rejected``); else it is held back and counted
+        self.retry_rejected = retry_rejected
+        self.held_back: list[tuple[str, str]] = []  # (orderRef rejected earlier, IB's reason)
+        self.killed = 0  # our orders the kill switch cancelled
         self.session = session
         self.dry_run = dry_run
         self.kill_switch = kill_switch
@@ -131,12 +136,14 @@ class IBBroker(bt.BrokerBase):
             self._snapshot()
 
     def kill(self) -> None:
-        """Cancel every open order at IB and stop trading."""
+        """Cancel our working orders of the configured account, one by one, and stop trading
+        (``killed``: how many cancels IB confirmed)."""
         self.kill_reason = self.kill_switch.reason if self.kill_switch is not None else "kill"
-        log.warning("kill switch (%s): cancelling all open orders and stopping", self.kill_reason)
+        log.warning("kill switch (%s): cancelling our open orders of %s and stopping",
+                    self.kill_reason, self.session.account)
         if not self.dry_run and self.session.ib.isConnected():
-            self.session.cancel_all()
-            self.session.pump(0.5)
+            self.killed = self.session.cancel_all()
+            self.session.pump(0.05)
             for event in self.session.poll():  # journal the cancellations before stopping
                 self._apply(event)
         self.stopped = True
@@ -371,8 +378,10 @@ class IBBroker(bt.BrokerBase):
                 self._moving.get(instrument, 0.0)
         rejected = [e for e in self.session.journal.intent_orders(day, instrument, purpose)
                     if e.status == "rejected"]
-        if rejected:
-            return self._reject(order, f"already rejected today, not retried: "
+        if rejected and not self.retry_rejected:
+            self.held_back.append((rejected[-1].intent.order_ref, rejected[-1].reason))
+            return self._reject(order, f"already rejected today, not retried (run with "
+                                f"--retry-rejected once the cause is fixed): "
                                 f"{rejected[-1].reason}")
         order.addinfo(instrument=instrument, target=target, purpose=purpose,
                       refs=set(self.session.working_refs(instrument)) if not self.dry_run
@@ -402,7 +411,7 @@ class IBBroker(bt.BrokerBase):
         except LimitBreach as exc:
             self.refused.append(str(exc))
             return self._reject(order, str(exc))
-        except (ConnectionError, RequestFailed) as exc:
+        except (ConnectionError, RequestFailed, JournalConflict) as exc:
             self.failed.append(order)
             return self._reject(order, f"not sent: {exc}")
         self._moving[instrument] = self._moving.get(instrument, 0.0) + intent.signed_quantity
@@ -505,7 +514,8 @@ class IBBroker(bt.BrokerBase):
             if live:
                 continue
             if isinstance(event, Rejected):
-                self._reject(order, f"IB error {event.code}: {event.reason}")
+                self._reject(order, f"IB error {event.code}: {event.reason}" if event.code
+                             else event.reason)
             elif isinstance(event, Cancelled):
                 self._cancel_order(order, f"cancelled at IB ({event.reason})")
 

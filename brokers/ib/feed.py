@@ -15,10 +15,15 @@ Prices are IB's decimals (points for futures, dollars for shares).
 
 Data failures are loud: an error on the history request (162 no market-data permission, 10197
 competing session...), no answer within the request time-out, no bars, fewer than half the days
-asked for, or a newest bar older than the last completed session (``last_completed_session``)
+asked for, or a newest bar older than the last closed session (``sessions.py``)
 raise ``DataFailure`` naming the instrument and IB's code and text.  At start-up that stops the
 run; in long-running mode a failed daily check is retried every ``retry_interval`` seconds
-instead of skipping the day.
+instead of skipping the day.  A request IB throttles (162 pacing) or leaves unanswered is asked
+again first, with a doubling back-off (``history_retries``, ``history_backoff``).
+
+A bar of a session that has not closed (IB sends today's bar so far during the session) is
+never used: a run started before the close decides on the last closed session's bar and says
+so (``session.notices``); in long-running mode a check before the close waits for it.
 """
 
 from __future__ import annotations
@@ -32,24 +37,17 @@ from zoneinfo import ZoneInfo
 
 import backtrader as bt
 
-from ...data.calendar import treasury_calendar
 from .errors import DataFailure, RequestFailed, describe
 from .session import IBSession
+from .sessions import last_closed_session, session_close
 
 log = logging.getLogger(__name__)
 
 NEW_YORK = ZoneInfo("America/New_York")
-SESSION_DONE = dt.time(16, 15)  # New York: stocks closed at 16:00, CBOT settled at 15:00
-
-
 def last_completed_session(now: dt.datetime) -> dt.date:
-    """The latest business day whose session had closed at ``now`` (aware): today after 16:15
-    New York time on a business day, else the business day before."""
-    ny = now.astimezone(NEW_YORK)
-    cal = treasury_calendar()
-    if cal.is_business_day(ny.date()) and ny.time() >= SESSION_DONE:
-        return ny.date()
-    return cal.previous_business_day(ny.date())
+    """The latest day whose futures and share sessions had both closed at ``now`` (aware):
+    the bar day a run started at ``now`` decides on (``sessions.py``)."""
+    return min(last_closed_session("FUT", now), last_closed_session("STK", now))
 
 
 def next_run(now: dt.datetime, at: dt.time) -> dt.datetime:
@@ -77,6 +75,8 @@ class IBDailyFeed(bt.feed.DataBase):
         ("poll", 0.02),  # seconds between checks while waiting
         ("clock", None),  # callable(tz) -> aware datetime; default: the wall clock
         ("retry_interval", 300.0),  # seconds between retries of a failed daily check
+        ("history_retries", 3),  # a throttled (162 pacing) or unanswered history request
+        ("history_backoff", 15.0),  # seconds before asking again, doubled each time
     )
 
     def __init__(self):
@@ -89,6 +89,7 @@ class IBDailyFeed(bt.feed.DataBase):
         self._backfilled_at: float | None = None
         self._next_check: dt.datetime | None = None
         self._retry_at = 0.0
+        self._unfinished_close: dt.datetime | None = None  # close of a session still open
 
     def islive(self):
         return True
@@ -113,13 +114,31 @@ class IBDailyFeed(bt.feed.DataBase):
         return [bar for bar in self._daily_bars(self.p.instrument, duration)
                 if self._last_day is None or bar[0] > self._last_day]
 
-    def _daily_bars(self, instrument: str, duration: str, required: bool = True) -> list:
+    def _daily_bars(self, instrument: str, duration: str, required=True) -> list:
         """IB's daily bars of ``instrument`` over ``duration`` (e.g. "30 D"), oldest first, as
-        ``(day, open, high, low, close, volume)``; the contract is qualified on first use.
+        ``(day, open, high, low, close, volume)``, of closed sessions only (``sessions.py``:
+        today's bar so far is left out, and said); the contract is qualified on first use.
 
-        Raises ``DataFailure`` when IB answers with an error or not at all, or (``required``)
-        sends no bars, fewer than half the days asked for, or none for the last completed
-        session."""
+        A request IB throttles (162 pacing violation) or leaves unanswered is asked again up to
+        ``history_retries`` times, after ``history_backoff`` seconds, doubled each time (IB's
+        pacing rules: no identical request within 15 s).  Raises ``DataFailure`` when IB still
+        answers with an error or not at all, or (``required`` True) sends no bars, fewer than
+        half the days asked for, or none for the last closed session; ``required="answer"``
+        asks only for an answer with bars (the contract a roll buys, a contract held)."""
+        retries = max(0, int(self.p.history_retries)) if required else 0
+        for attempt in range(retries + 1):
+            try:
+                return self._daily_bars_once(instrument, duration, required)
+            except DataFailure as exc:
+                if not getattr(exc, "retry", False) or attempt == retries:
+                    raise
+                wait = float(self.p.history_backoff) * 2 ** attempt
+                log.warning("%s; asking again in %g s (%d of %d)", exc, wait, attempt + 1,
+                            retries)
+                self.p.session.pump(wait)
+        raise AssertionError("unreachable")
+
+    def _daily_bars_once(self, instrument: str, duration: str, required) -> list:
         session = self.p.session
         for attempt in (1, 2):
             try:
@@ -148,23 +167,52 @@ class IBDailyFeed(bt.feed.DataBase):
             out.append((day, bar.open, bar.high, bar.low, bar.close, bar.volume))
         error = session.contract_errors.get(contract.conId)
         if not out and error is not None:
-            raise DataFailure(f"{instrument}: daily bars refused: {describe(*error)}")
+            failure = DataFailure(f"{instrument}: daily bars refused: {describe(*error)}")
+            failure.retry = error[0] == 162 and "pacing" in error[1].lower()
+            raise failure
         if not out and time.monotonic() - started >= 0.9 * session.request_timeout:
-            raise DataFailure(f"{instrument}: IB did not answer the daily-bar request within "
-                              f"{session.request_timeout:g} s")
+            failure = DataFailure(f"{instrument}: IB did not answer the daily-bar request "
+                                  f"within {session.request_timeout:g} s")
+            failure.retry = True
+            raise failure
+        out = self._closed_only(instrument, contract.secType, out)
         if not required:
             return out
         if not out:
             raise DataFailure(f"{instrument}: IB returned no daily bars for the last {duration}")
+        if required == "answer":
+            return out
         asked = int(duration.split()[0])
         if len(out) < max(1, asked // 2) and asked > 5:
             raise DataFailure(f"{instrument}: IB returned {len(out)} daily bars for the last "
                               f"{duration}; fewer than half, so the history is not usable")
-        done = last_completed_session(self._now())
+        done = last_closed_session(contract.secType, self._now())
         if out[-1][0] < done:
             raise DataFailure(f"{instrument}: IB's newest daily bar is {out[-1][0]}, older than "
                               f"the last completed session {done}")
         return out
+
+    def _closed_only(self, instrument: str, sec_type: str, out: list) -> list:
+        """``out`` without the bars of sessions that have not closed (today's bar so far),
+        saying so once per run: the decision is on the last closed session's bar, and a
+        long-running run checks again when today's session closes."""
+        now = self._now()
+        closed = last_closed_session(sec_type, now)
+        kept = [bar for bar in out if bar[0] <= closed]
+        if len(kept) < len(out):
+            day = out[-1][0]
+            close = session_close(sec_type, day)
+            self._unfinished_close = close
+            local = close.astimezone(now.tzinfo) if close is not None else None
+            note = (f"{instrument}: the {day} session has not closed (it closes "
+                    f"{local:%H:%M %Z}); its bar so far is not used, decided on {closed}'s "
+                    "closed session") if local is not None else \
+                (f"{instrument}: IB's bar of {day} is of a session that has not closed; not used")
+            notes = self.p.session.notices
+            if note not in notes:
+                notes.append(note)
+                log.warning(note)
+        return kept
 
     def _set_lines(self, row) -> None:
         """Write one queued row into the lines (subclasses with more lines extend this)."""
@@ -196,8 +244,13 @@ class IBDailyFeed(bt.feed.DataBase):
             if now >= self._next_check and time.monotonic() >= self._retry_at:
                 try:
                     self.p.session.ensure_connected()
+                    self._unfinished_close = None
                     self._queue.extend(self._fetch("5 D"))
                     self._next_check = next_run(now, self.p.schedule)
+                    if not self._queue and self._unfinished_close is not None:
+                        # checked before the close: wait for it rather than skip the day
+                        self._next_check = self._unfinished_close.astimezone(now.tzinfo) + \
+                            dt.timedelta(minutes=5)
                 except (ConnectionError, TimeoutError, DataFailure, RequestFailed) as exc:
                     # never skip the day: ask again after a pause
                     self._retry_at = time.monotonic() + self.p.retry_interval

@@ -15,7 +15,9 @@ recorded at once and its commission filled in when it arrives.  Fills that IB no
 the change in positions, and recorded as ``inferred``, replaced by the real execution if it
 turns up.
 
-A journal opened ``read_only`` (a dry run) never writes: its write methods do nothing.
+A journal opened ``read_only`` (a dry run) never writes: its write methods do nothing.  A
+writable journal is held by one process at a time (``journal_lock.py``): a second process is
+refused with the holder's pid.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ FINAL = ("filled", "cancelled", "rejected", "refused", "lost", "unknown")
 
 _REF = re.compile(r"^ecore-(\d{8})-(.+)-([A-Za-z0-9_]+)-(\d+)$")
 _PURPOSE = re.compile(r"^[A-Za-z0-9_]{1,24}$")
+
+
+class JournalConflict(RuntimeError):
+    """The journal refused a write another writer's row stands in the way of (an orderRef
+    already stored): the order is not sent."""
 
 
 def purpose_of(tag) -> str:
@@ -205,8 +212,12 @@ class Journal:
             else:
                 self._db = self._memory()
             return
+        self._lock = None
         if str(path) != ":memory:":
+            from .journal_lock import JournalLock
+
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = JournalLock(self.path)  # one process per journal
         self._db = sqlite3.connect(str(self.path))
         self._db.executescript(_SCHEMA)
         self._db.commit()
@@ -223,6 +234,9 @@ class Journal:
 
     def close(self) -> None:
         self._db.close()
+        if getattr(self, "_lock", None) is not None:
+            self._lock.release()
+            self._lock = None
 
     def _write(self, sql: str, args: tuple = ()):
         if self.read_only:

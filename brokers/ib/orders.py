@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from .contracts import instrument_of
 from .errors import CONNECTIVITY_CODES, RequestFailed, describe, is_warning
-from .journal import LIVE, ExecutionReport, JournalEntry, OrderIntent, exec_key, parse_ref
+from .journal import (LIVE, ExecutionReport, JournalConflict, JournalEntry, OrderIntent,
+                      exec_key, parse_ref)
 
 # the session's parts log as one, under the name its lines carried before it was split
 log = logging.getLogger(f"{__package__}.session")
@@ -123,14 +124,14 @@ class Orders:
             self.limits.check(intent, self.journal)
         except LimitBreach as exc:
             log.error("refused: %s", exc)
-            self.journal.add_order(intent)
+            self._store(intent)
             self.journal.mark(intent.order_ref, "refused", reason=str(exc))
             raise
         if not intent.legs and self.journal.checkpoint(intent.instrument) is None:
             # where the position stood, should IB forget the order before we hear of it
             held = self.positions().get(intent.instrument, (0.0, 0.0))[0]
             self.journal.set_checkpoints({intent.instrument: held})
-        self.journal.add_order(intent)  # on disk before it can reach IB
+        self._store(intent)  # on disk before it can reach IB
         try:
             trade = self.ib.placeOrder(contract, order)
         except ConnectionError:
@@ -142,6 +143,13 @@ class Orders:
         log.info("sent %s: %s %g %s (order id %s)", intent.order_ref, intent.action,
                  intent.quantity, intent.instrument, trade.order.orderId)
         return self.journal.entry(intent.order_ref)
+
+    def _store(self, intent: OrderIntent) -> None:
+        """Write ``intent`` to the journal, or raise ``JournalConflict``: an order the journal
+        did not take is never sent."""
+        if not self.journal.add_order(intent):
+            raise JournalConflict(f"{intent.order_ref}: the journal {self.journal.path} did not "
+                                  "store it (the orderRef is already there); not sent")
 
     def _ib_order(self, intent: OrderIntent):
         lib = self.lib
@@ -171,9 +179,38 @@ class Orders:
                 return True
         return False
 
-    def cancel_all(self) -> None:
-        """Cancel every open order of the account (IB's global cancel)."""
-        self.ib.reqGlobalCancel()
+    @property
+    def inactive_grace(self) -> float:
+        """Seconds an ``Inactive`` order waits for IB's reason before it is journaled rejected
+        without one."""
+        return min(2.0, self.request_timeout)
+
+    def awaiting_reason(self) -> bool:
+        """True while an ``Inactive`` order of ours still waits for IB's reason."""
+        return any(e.intent.order_ref in self._inactive_since for e in self.journal.entries(LIVE))
+
+    def cancel_all(self) -> int:
+        """Cancel our working orders of the configured account one by one (never IB's global
+        cancel, which would take every account's orders, manual ones included); returns how
+        many cancels IB confirmed within the request time-out."""
+        asked = []
+        for trade in self.ib.trades():
+            ref = trade.order.orderRef
+            if parse_ref(ref) is None or real_status(trade) not in ACTIVE or \
+                    trade.orderStatus.status == "Filled" or not self.mine(trade.order):
+                continue
+            self.ib.cancelOrder(trade.order)
+            asked.append(trade)
+        deadline = time.monotonic() + self.request_timeout
+        while any(real_status(t) not in ENDED + ("Filled",) for t in asked) and \
+                time.monotonic() < deadline and self.ib.isConnected():
+            self.pump(0.02)
+        return sum(real_status(t) in ENDED for t in asked)
+
+    def mine(self, order) -> bool:
+        """True for an order of the configured account (IB fills in the account of an order
+        placed without one: the login's only account)."""
+        return not order.account or order.account == self.account
 
     def unconfirmed(self) -> list[str]:
         """Our orders sent more than a request time-out ago that IB has not acknowledged."""
@@ -222,6 +259,7 @@ class Orders:
             if entry is None or entry.status not in LIVE or entry.intent.legs or \
                     entry.intent.instrument != instrument or real_status(trade) not in ACTIVE or \
                     trade.order.clientId != self.settings.client_id or \
+                    not self.mine(trade.order) or \
                     trade.order.action != action:
                 continue
             remaining, done = self._left(trade, instrument)
@@ -303,8 +341,9 @@ class Orders:
         for fill in self.ib.fills():
             ex = fill.execution
             ref = ex.orderRef
-            if not ref or parse_ref(ref) is None:
-                continue
+            if not ref or parse_ref(ref) is None or (
+                    ex.acctNumber and self.account and ex.acctNumber != self.account):
+                continue  # not ours, or another account's of the same login
             has_commission = fill.commissionReport.execId == ex.execId
             commission = float(fill.commissionReport.commission) if has_commission else None
             state = (float(ex.shares), float(ex.price), commission)
@@ -350,11 +389,21 @@ class Orders:
                 self.journal.mark(ref, "rejected", reason=describe(code, reason))
                 return [Rejected(ref, reason, code)]
             return []
+        if status == "Inactive" and "locate" in (trade.orderStatus.whyHeld or ""):
+            status = "PreSubmitted"  # held while IB locates shares to borrow: still working
         if status in ENDED:
             if failures and status != "ApiCancelled":
                 code, reason = failures[-1]
                 self.journal.mark(ref, "rejected", reason=describe(code, reason), perm_id=perm)
                 return [Rejected(ref, reason, code)]
+            if status == "Inactive":
+                # IB's reason may follow the status (ib_insync#313): hold it briefly
+                first = self._inactive_since.setdefault(ref, time.monotonic())
+                if time.monotonic() - first < self.inactive_grace:
+                    return []
+                reason = "rejected by IB, no reason given (status Inactive)"
+                self.journal.mark(ref, "rejected", reason=reason, perm_id=perm)
+                return [Rejected(ref, reason, 0)]
             self.journal.mark(ref, "cancelled", reason=status, perm_id=perm)
             return [Cancelled(ref, status)]
         if status in ACTIVE and entry.status != "working":

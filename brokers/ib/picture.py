@@ -38,6 +38,18 @@ class Picture:
 
     # -- the complete picture ---------------------------------------------------------------------
 
+    def _watch_completed(self) -> None:
+        """Keep IB's status and free text of each completed order (the libraries drop the
+        text, which carries a rejection's reason), by permId."""
+        wrapper = self.ib.wrapper
+        original = wrapper.completedOrder
+
+        def completed(contract, order, state):
+            self.completed_states[order.permId] = (state.status,
+                                                   getattr(state, "completedStatus", "") or "")
+            return original(contract, order, state)
+        wrapper.completedOrder = completed
+
     async def _fetch_picture(self) -> None:
         ib = self.ib
         missing = await self._ask({
@@ -111,7 +123,8 @@ class Picture:
         seen = set()
         for trade in self.ib.trades():
             status = real_status(trade)
-            if status not in ACTIVE or trade.orderStatus.status in ("Filled",):
+            if status not in ACTIVE or trade.orderStatus.status in ("Filled",) or \
+                    not self.mine(trade.order):
                 continue
             ref = trade.order.orderRef
             entry = self.journal.entry(ref) if ref else None
@@ -143,6 +156,6 @@ class Picture:
         for trade in self.ib.trades():
             ref = trade.order.orderRef
             if ref and parse_ref(ref) and parse_ref(ref)[1] == instrument and \
-                    real_status(trade) in ACTIVE:
+                    real_status(trade) in ACTIVE and self.mine(trade.order):
                 refs.add(ref)
         return refs

@@ -61,9 +61,7 @@ class Reconciliation:
                 if done >= entry.intent.quantity - 1e-9:
                     self.journal.mark(ref, "filled", perm_id=perm)
                 else:
-                    status = "Inactive" if "Inactive" in statuses else "Cancelled"
-                    self.journal.mark(ref, "cancelled", perm_id=perm,
-                                      reason=f"IB reports it {status} (completed orders)")
+                    self._ended_at_ib(entry, trades, statuses, perm)
             elif trades and entry.status == "working":
                 self.journal.mark(ref, "working", perm_id=perm)
             else:
@@ -72,12 +70,45 @@ class Reconciliation:
                 vanished[entry.intent.instrument].append(entry)
         if vanished:
             self._infer_vanished(vanished)
+        self._revive_held(by_ref)
         self.checkpoint()
+
+    def _ended_at_ib(self, entry: JournalEntry, trades: list, statuses: list, perm) -> None:
+        """An order IB's completed orders show ended short of a full fill: ``Inactive`` is
+        IB's rejection (nautilus_trader does the same), anything else a cancel by IB (a DAY
+        order at the close, a price check...).  Either is reported by this run."""
+        ref = entry.intent.order_ref
+        text = next((self.completed_states[t.order.permId][1] for t in trades
+                     if t.order.permId in self.completed_states
+                     and self.completed_states[t.order.permId][1]), "")
+        if "Inactive" in statuses:
+            reason = f"IB rejected it: {text}" if text and text != "Rejected" else \
+                "IB rejected it (status Inactive), no reason given"
+            self.journal.mark(ref, "rejected", perm_id=perm,
+                              reason=reason + " (found in IB's completed orders)")
+            self.found_ended.append((ref, "rejected", reason))
+        else:
+            status = next(s for s in statuses if s in ENDED or s == "Filled")
+            reason = f"IB reports it {status}" + (f": {text}" if text else "")
+            self.journal.mark(ref, "cancelled", perm_id=perm,
+                              reason=reason + " (completed orders)")
+            self.found_ended.append((ref, "cancelled", reason))
+
+    def _revive_held(self, by_ref: dict) -> None:
+        """An order journaled rejected that IB lists as working after all is ``working``
+        again: its quantity is in motion and a retry must net against it."""
+        for entry in self.journal.entries(("rejected",)):
+            statuses = [real_status(t) for t in by_ref.get(entry.intent.order_ref, [])]
+            if any(s in ACTIVE and s not in UNACKED for s in statuses):
+                log.warning("%s: journaled rejected, but IB lists it working; working again",
+                            entry.intent.order_ref)
+                self.journal.mark(entry.intent.order_ref, "working",
+                                  reason="IB lists it working after a rejection")
 
     def _trades_by_ref(self) -> dict[str, list]:
         out = collections.defaultdict(list)
         for t in self.ib.trades():
-            if t.order.orderRef:
+            if t.order.orderRef and self.mine(t.order):
                 out[t.order.orderRef].append(t)
         return out
 
@@ -112,13 +143,15 @@ class Reconciliation:
                                     "marked lost", ref)
                         self.journal.mark(ref, "lost", reason="IB has no trace of it")
                     else:
-                        self.journal.mark(ref, "cancelled", reason="no longer at IB and the "
-                                          "position did not move: it expired unfilled")
+                        why = "no longer at IB and the position did not move: it expired unfilled"
+                        self.journal.mark(ref, "cancelled", reason=why)
+                        self.found_ended.append((ref, "cancelled", why))
                 else:
                     why = "no position recorded before" if moved is None else \
                         f"position moved by {moved:g}, its orders by {expected:g}"
                     log.warning("%s: IB no longer reports it and %s; marked unknown", ref, why)
                     self.journal.mark(ref, "unknown", reason=f"IB no longer reports it; {why}")
+                    self.found_ended.append((ref, "unknown", f"IB no longer reports it; {why}"))
 
     def checkpoint(self) -> None:
         """Remember IB's positions with the fills recorded so far (to infer later fills)."""

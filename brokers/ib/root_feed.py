@@ -56,8 +56,11 @@ class IBRootFeed(IBDailyFeed):
                            if c is not None and c.root == self.root}
         bars: dict[Contract, dict] = {}
         for contract in sorted(required | held_by_account):
-            # the held contract's bars are the day's decision; the others only price it
-            bars[contract] = self._bars_by_day(contract, duration, required=contract == held_now)
+            # the held contract's bars are the day's decision: a full, fresh history; the
+            # contract a roll buys and those the account holds price it: IB must answer with
+            # bars (a refused or unanswered request stops the run, never a model price)
+            bars[contract] = self._bars_by_day(
+                contract, duration, required=True if contract == held_now else "answer")
         # A roll inside the history window: the bars before it belong to the earlier contract.
         while True:
             days = sorted({d for by_day in bars.values() for d in by_day})
@@ -86,9 +89,10 @@ class IBRootFeed(IBDailyFeed):
             rows.append((day, *bar, month_number(held), next_close, month_number(nxt)))
         return rows
 
-    def _bars_by_day(self, contract: Contract, duration: str, required: bool) -> dict:
-        """``{day: (open, high, low, close, volume)}`` of one contract from IB; a contract
-        that is not ``required`` and has no bars is logged and left empty."""
+    def _bars_by_day(self, contract: Contract, duration: str, required) -> dict:
+        """``{day: (open, high, low, close, volume)}`` of one contract from IB (``required``
+        as in ``_daily_bars``); a contract that is not required and has no bars (the warm-up
+        history's earlier contracts) is logged and left empty."""
         try:
             rows = self._daily_bars(contract.code, duration, required=required)
         except DataFailure as exc:

@@ -83,3 +83,10 @@ class IBSession(Connection, Picture, Reconciliation, Orders):
         self._fill_state: dict[str, tuple] = {}  # execId -> (shares, price, commission) seen
         self._left_alone: set[int] = set()
         self._backlog: list = []
+        self._inactive_since: dict[str, float] = {}  # orderRef -> when IB first said Inactive
+        # (orderRef, status, reason) of our orders this session found ended at IB while no
+        # ecore process ran: rejected or cancelled by IB, expired, or no longer known
+        self.found_ended: list[tuple[str, str, str]] = []
+        self.completed_states: dict[int, tuple[str, str]] = {}  # permId -> (status, IB's text)
+        self._watch_completed()
+        self.notices: list[str] = []  # what the run must say on the terminal (feeds' notes)

@@ -35,6 +35,12 @@ def run_status(args) -> int:
     from ..paper.status import account_status
 
     config = config_from_args(args)
+    if getattr(args, "client_id", None) is None:
+        # its own client id, so that it runs beside a long-running `ecore paper` (error 326
+        # otherwise); the journal is opened read-only and takes no lock
+        own = config.status_client_id if config.status_client_id is not None else \
+            config.client_id + 1
+        config = dataclasses.replace(config, client_id=own)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     session, journal = open_session(config, dry_run=True)
     try:
@@ -66,7 +72,7 @@ def _run(args) -> int:
     kill.install()
     try:
         result = run_paper(config, dry_run=args.dry_run, once=args.once or args.dry_run,
-                           kill_switch=kill)
+                           kill_switch=kill, retry_rejected=args.retry_rejected)
     except KillSwitchStop as exc:
         print(f"ecore paper: {exc}", file=sys.stderr)
         return EXIT_KILLED
@@ -74,13 +80,17 @@ def _run(args) -> int:
         raise UserError(str(exc) or repr(exc)) from None
     if args.dry_run:
         _print_dry_run(result.broker.dry_run_orders)
+        for note in result.session.notices:
+            print(f"note: {note}")
     for reason in result.broker.refused:
         print(f"refused: {reason}", file=sys.stderr)
     if not args.dry_run:
         print(result.summary.text())
     if result.broker.stopped:
-        print(f"ecore paper: stopped by the kill switch ({result.broker.kill_reason}); open "
-              "orders cancelled", file=sys.stderr)
+        print(f"ecore paper: stopped by the kill switch ({result.broker.kill_reason}); "
+              f"cancelled {result.broker.killed} of ecore's open order(s) in account "
+              f"{result.session.account}, one by one (other accounts' and manual orders left "
+              "alone)", file=sys.stderr)
         return EXIT_KILLED
     if args.dry_run:
         return EXIT_PARTIAL if result.broker.refused else EXIT_OK
@@ -127,4 +137,8 @@ def add_parser(sub) -> None:
                    "nothing (implies --once)")
     p.add_argument("--once", action="store_true",
                    help="one rebalance/roll check, wait for its orders, exit (for cron)")
+    p.add_argument("--retry-rejected", action="store_true", dest="retry_rejected",
+                   help="send again today's intents IB rejected earlier today (after fixing the "
+                   "cause: margin, TWS's precautionary size limit 451, Read-Only API, "
+                   "permissions); without it they are held back and the run exits 4")
     p.set_defaults(func=_run)

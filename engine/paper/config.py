@@ -9,6 +9,7 @@ the file, the line where it can be found, and the key.  Relative paths are relat
     host = "127.0.0.1"
     port = 7497                 # TWS paper; IB Gateway paper is 4002 (live ports are refused)
     client_id = 17
+    status_client_id = 18       # `ecore paper status`'s own client id (default client_id + 1)
     account = ""                # optional; must start with DU (paper)
     client = ""                 # optional: "ib_async" or "ib_insync" (default: ib_async)
     futures_exchange = "CBOT"   # "ECBOT" accepted
@@ -37,6 +38,9 @@ the file, the line where it can be found, and the key.  Relative paths are relat
     history_days = 30
     once_timeout = 60           # seconds a --once run waits for its orders to fill
     retry_minutes = 5           # long-running mode: pause before retrying a failed daily check
+    history_retries = 3         # daily-bar requests throttled (162 pacing) or unanswered: asked
+    history_backoff = 15        # again up to 3 times, waiting 15, 30, 60 s (IB: no identical
+                                # history request within 15 s)
 
 Instead of the ``[strategy]`` table, the top of the file may name the strategy as a backtest
 config does, with the same keys and checks (``strategy`` for ``class``)::
@@ -72,14 +76,15 @@ from ...brokers.ib.connection import LIVE_PORTS
 from ...brokers.ib.contracts import FUTURES_EXCHANGES
 from ..backtest.instruments import PlanError, split_instruments
 
-IB_KEYS = {"host", "port", "client_id", "account", "client", "futures_exchange", "journal",
+IB_KEYS = {"host", "port", "client_id", "status_client_id", "account", "client", "futures_exchange", "journal",
            "kill_file", "timeout", "request_timeout"}
 LIMIT_KEYS = {"max_order_quantity", "max_order_notional", "max_daily_quantity",
               "max_daily_notional"}
 STRATEGY_KEYS = {"class", "instruments", "params", "primary_exchanges", "data"}
 # The same settings at the top level of the file, as in a backtest config ("class" is "strategy").
 TOP_LEVEL_STRATEGY_KEYS = {"strategy", "instruments", "params", "primary_exchanges", "data"}
-SCHEDULE_KEYS = {"time", "timezone", "history_days", "once_timeout", "retry_minutes"}
+SCHEDULE_KEYS = {"time", "timezone", "history_days", "once_timeout", "retry_minutes",
+                 "history_retries", "history_backoff"}
 TABLES = {"ib": IB_KEYS, "limits": LIMIT_KEYS, "strategy": STRATEGY_KEYS,
           "schedule": SCHEDULE_KEYS}
 
@@ -113,6 +118,9 @@ class PaperConfig:
     request_timeout: float = 10.0  # seconds: each request
     once_timeout: float = 60.0  # seconds a --once run waits for its orders
     retry_minutes: float = 5.0  # long-running mode: pause before retrying a failed check
+    status_client_id: int | None = None  # `ecore paper status`'s client id; None: client_id + 1
+    history_retries: int = 3  # a throttled (162 pacing) or unanswered daily-bar request: retries
+    history_backoff: float = 15.0  # seconds before the first retry, doubled each time
     keys: str = "strategy."  # how the file named the strategy's settings, for errors ("" at top level)
     base_dir: Path | None = None  # the config file's folder: a strategy module may sit there
     flags: frozenset = frozenset()  # settings the command line gave ("strategy", "instruments")
@@ -186,6 +194,20 @@ def _positive(where, table, values, key, default=None, integer=False):
         return None
     if not (math.isfinite(value) and value > 0):
         raise where.error(table, key, f"{value!r} must be {what}")
+    return value
+
+
+def _status_client_id(where, ib) -> int | None:
+    value = _typed(where, "ib", ib, "status_client_id", int, "a whole number >= 0", None)
+    if value is not None and value < 0:
+        raise where.error("ib", "status_client_id", f"{value!r} must be a whole number >= 0")
+    return value
+
+
+def _retries(where, sched) -> int:
+    value = _typed(where, "schedule", sched, "history_retries", int, "a whole number >= 0", 3)
+    if value < 0:
+        raise where.error("schedule", "history_retries", f"{value!r} must be a whole number >= 0")
     return value
 
 
@@ -358,5 +380,8 @@ def load_config(path: str | Path, strategy: str | None = None, instruments=None)
         request_timeout=float(_positive(where, "ib", ib, "request_timeout", 10.0)),
         once_timeout=float(_positive(where, "schedule", sched, "once_timeout", 60.0)),
         retry_minutes=float(_positive(where, "schedule", sched, "retry_minutes", 5.0)),
+        status_client_id=_status_client_id(where, ib),
+        history_retries=_retries(where, sched),
+        history_backoff=float(_positive(where, "schedule", sched, "history_backoff", 15.0)),
         keys=keys, base_dir=base.resolve(), flags=frozenset(flags),
     )

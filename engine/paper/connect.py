@@ -30,7 +30,9 @@ def connection_errors():
     from ...brokers.ib.contracts import ContractMismatch, UnknownContract
     from ...brokers.ib.errors import (DataFailure, IncompletePicture, PaperAccountRequired,
                                      RequestFailed, UnsupportedAccount)
+    from ...brokers.ib.journal_lock import JournalInUse
+    from .freshness import StaleData
 
     return (PaperAccountRequired, ContractMismatch, UnknownContract, IncompletePicture,
             DataFailure, RequestFailed, UnsupportedAccount, ConnectionError, OSError,
-            TimeoutError)
+            TimeoutError, JournalInUse, StaleData)

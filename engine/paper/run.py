@@ -17,7 +17,9 @@ Exit status (documented in the README):
   missing or stale daily bars; one line on stderr, nothing sent;
 * 3 - the kill switch stopped it (its file exists, or SIGUSR1): open orders were cancelled;
 * 4 - it traded, but not everything it meant to: an order was refused by a safety limit,
-  rejected by IB, not sent (connection) or never acknowledged by IB.
+  rejected by IB, not sent (connection) or never acknowledged by IB; or it found an order of an
+  earlier run rejected or cancelled by IB while no process ran; or it held back an intent IB
+  rejected earlier the same day (``--retry-rejected`` sends it again).
 
 There is no flag to trade a live account: a non-``DU`` account or a live port stops the command.
 """
@@ -56,13 +58,15 @@ class PaperRun:
 
 
 def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
-              kill_switch=None, once_timeout: float | None = None, clock=None) -> PaperRun:
+              kill_switch=None, once_timeout: float | None = None, clock=None,
+              retry_rejected: bool = False) -> PaperRun:
     """Connect, replay recent bars, let the strategy trade the live bar; see module docstring.
 
     ``clock(tz)`` replaces the wall clock of the daily schedule and of the root feeds' choice
     of the held contract (tests).  Raises ``KillSwitchStop`` when the kill switch is already
     tripped (nothing is written), and the session's errors (``IncompletePicture``,
-    ``DataFailure``...) when it cannot trade.
+    ``DataFailure``...) when it cannot trade.  ``retry_rejected`` sends again the intents IB
+    rejected earlier the same day (after a fixable refusal: 451, Read-Only API, permissions).
     """
     import backtrader as bt
 
@@ -90,14 +94,17 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         raise KillSwitchStop(f"stopped before trading: {kill_switch.reason} (remove it to trade "
                              "again); nothing sent")
     params = dict(config.strategy_params)
-    book = None
+    book, notes = None, []
     if plan.price_book_roots:
-        book = params["price_book"] = _price_book(config, plan.price_book_roots, clock)
+        book, notes = _price_book(config, plan.price_book_roots, clock)
+        params["price_book"] = book
     session, journal = open_session(config, dry_run, limits)
+    session.notices.extend(notes)
     wait = config.once_timeout if once_timeout is None else once_timeout
     try:
         session.connect()
-        broker = IBBroker(session, dry_run=dry_run, kill_switch=kill_switch)
+        broker = IBBroker(session, dry_run=dry_run, kill_switch=kill_switch,
+                          retry_rejected=retry_rejected)
         cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
         cerebro.setbroker(broker)
 
@@ -108,7 +115,9 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         common = dict(session=session, history_days=config.history_days, once=once,
                       once_timeout=wait, should_stop=should_stop,
                       schedule=config.schedule, timezone=config.timezone, clock=clock,
-                      retry_interval=60.0 * config.retry_minutes)
+                      retry_interval=60.0 * config.retry_minutes,
+                      history_retries=config.history_retries,
+                      history_backoff=config.history_backoff)
         for f in plan.feeds:
             if f.root:
                 feed = IBRootFeed(instrument=f.instrument, roll_rule=plan.roll_rule,
@@ -129,6 +138,7 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         session.pump(0.02)
         for event in session.poll():
             broker._apply(event)
+        _await_reasons(session, broker)
         positions = {k: v[0] for k, v in session.positions().items()}
         summary = summarize(broker, journal)
         return PaperRun(broker, strategies[0], session, positions, session.account_state(),
@@ -147,15 +157,35 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         journal.close()
 
 
+def _await_reasons(session, broker) -> None:
+    """An order IB made ``Inactive`` waits out the grace for IB's reason before the run ends,
+    so that it is journaled rejected (with the reason when one comes), never left as sent."""
+    import time
+
+    deadline = time.monotonic() + session.inactive_grace + 0.1
+    while session.awaiting_reason() and time.monotonic() < deadline and \
+            session.ib.isConnected():
+        session.pump(0.05)
+        for event in session.poll():
+            broker._apply(event)
+
+
 def _price_book(config: PaperConfig, roots, clock):
-    """The PaperPriceBook of ``roots``: the synthetic model over the history window and today,
-    from the configured data folder's yields (bundled set by default)."""
+    """(PaperPriceBook of ``roots``, notes): the synthetic model over the history window and
+    today, from the configured data folder's yields (bundled set by default), once they are
+    found fresh enough (``freshness.py``: else ``StaleData``)."""
     from ...data.market import load_market
     from ...data.paper_book import PaperPriceBook
 
+    from ...brokers.ib.feed import last_completed_session
+    from .freshness import check_freshness
+
     tz = ZoneInfo(config.timezone)
-    today = (clock(tz) if clock is not None else dt.datetime.now(tz)).date()
+    now = clock(tz) if clock is not None else dt.datetime.now(tz)
+    today = now.date()
     market = load_market(config.data_dir)
+    # stale yields or rates stop the run here, before connecting (freshness.py)
+    notes = check_freshness(market, last_completed_session(now), config.data_dir)
     # IB's "N D" history counts trading days; twice as many calendar days cover it.
     return PaperPriceBook(market, roots, start=today - dt.timedelta(days=2 * config.history_days),
-                          end=today)
+                          end=today), notes

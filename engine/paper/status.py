@@ -1,8 +1,9 @@
 """The account without trading: what ``ecore paper status`` prints.
 
 ``ecore paper status --config FILE`` connects like a run (the same complete picture of the
-account, the journal opened read-only, no order, no what-if) and prints the positions ecore
-trades (and how many others it leaves alone), the working orders, the margin in use and the
+account, the journal opened read-only, no order, no what-if), on its own client id so that it
+runs beside a long-running ``ecore paper``, and prints the positions ecore trades (and how many
+others it leaves alone), the configured account's working orders, the margin in use and the
 journal's latest orders and fills.  Exit 0, or 2 when it cannot connect or IB does not answer.
 """
 
@@ -31,7 +32,7 @@ def account_status(session, journal, latest: int = 10) -> str:
     for name, (size, price) in sorted(positions.items()):
         lines.append(f"  {name:<12} {size:>12g}  avg {price:,.4g}")
     working = [t for t in session.ib.trades() if real_status(t) in ACTIVE
-               and t.orderStatus.status != "Filled"]
+               and t.orderStatus.status != "Filled" and session.mine(t.order)]
     lines.append(f"working orders ({len(working)}):")
     for t in working:
         name = instrument_of(t.contract) or t.contract.localSymbol or t.contract.symbol

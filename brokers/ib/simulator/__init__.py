@@ -19,7 +19,7 @@ trackers), warts included:
 * a client id already connected gets error 326 and a closed socket;
 * ``reqExecutions`` returns only this client's executions made since the gateway's midnight
   (``clock`` is settable), completed orders likewise only the day's;
-* each order runs a script of steps (``Accept``, ``Rest``, ``Fill``, ``Reject``, ``ReadOnly``,
+* each order runs a script of steps (``Accept``, ``Rest``, ``Fill``, ``Reject``, ``Hold``, ``ReadOnly``,
   ``Silent``, ``Info``, ``Warn``, ``Cancel``, ``Drop``) chosen by ``order_script(order)``;
 * fills may carry a late commission (``Fill(commission_delay=s)``), corrections arrive as a new
   execution whose execId differs only after the last period (``correct``);
@@ -32,20 +32,25 @@ State (positions, executions, orders) lives in the gateway, not in the connectio
 that reconnects sees what happened while it was away, as with real TWS.
 Modules: :mod:`.steps` (order scripts and the request ids faults attach to), :mod:`.book` (the
 contracts, orders and executions the gateway holds), :mod:`.wire` (the socket framing),
-:mod:`.gateway` (:class:`FakeGateway`: state and request handling) and :mod:`.messages` (the
-encoders of IB's messages at the negotiated server version).
+:mod:`.gateway` (:class:`FakeGateway`: state and request handling), :mod:`.messages` (the
+encoders of IB's messages at the negotiated server version) and :mod:`.faults` (a first month's
+faults: late rejection reasons, rejections at the open, other accounts' orders, refused, throttled
+and late history, today's unfinished bar).
 """
 
 from .book import ExecutionRecord, Instrument, PlacedOrder
 from .gateway import FakeGateway
-from .steps import (DEFAULT_SCRIPT, REQ_ACCOUNT, REQ_ACCOUNT_MULTI, REQ_ALL_OPEN_ORDERS,
-                    REQ_COMPLETED_ORDERS, REQ_CONTRACT_DETAILS, REQ_EXECUTIONS, REQ_HISTORY,
-                    REQ_OPEN_ORDERS, REQ_PLACE_ORDER, REQ_POSITIONS, Accept, Cancel, Drop, Fill,
-                    Info, ReadOnly, Reject, Rest, Silent, Warn)
+from .faults import MonthFaults
+from .steps import (DEFAULT_SCRIPT, NO_PERMISSION_TEXT, PACING_TEXT, REQ_ACCOUNT,
+                    REQ_ACCOUNT_MULTI, REQ_ALL_OPEN_ORDERS, REQ_COMPLETED_ORDERS,
+                    REQ_CONTRACT_DETAILS, REQ_EXECUTIONS, REQ_HISTORY, REQ_OPEN_ORDERS,
+                    REQ_PLACE_ORDER, REQ_POSITIONS, SIZE_LIMIT_TEXT, Accept, Cancel, Drop, Fill,
+                    Hold, Info, ReadOnly, Reject, Rest, Silent, Warn)
 from .wire import GATEWAY_TZ, SERVER_VERSION, UNSET
 
-__all__ = ["Accept", "Cancel", "DEFAULT_SCRIPT", "Drop", "ExecutionRecord", "FakeGateway", "Fill",
-           "GATEWAY_TZ", "Info", "Instrument", "PlacedOrder", "ReadOnly", "Reject", "Rest",
+__all__ = ["MonthFaults", "NO_PERMISSION_TEXT", "PACING_TEXT", "SIZE_LIMIT_TEXT", "Accept",
+           "Cancel", "DEFAULT_SCRIPT", "Drop", "ExecutionRecord", "FakeGateway", "Fill",
+           "GATEWAY_TZ", "Hold", "Info", "Instrument", "PlacedOrder", "ReadOnly", "Reject", "Rest",
            "SERVER_VERSION", "Silent", "UNSET", "Warn", "REQ_ACCOUNT", "REQ_ACCOUNT_MULTI",
            "REQ_ALL_OPEN_ORDERS", "REQ_COMPLETED_ORDERS", "REQ_CONTRACT_DETAILS", "REQ_EXECUTIONS",
            "REQ_HISTORY", "REQ_OPEN_ORDERS", "REQ_PLACE_ORDER", "REQ_POSITIONS"]

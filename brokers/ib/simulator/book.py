@@ -65,6 +65,7 @@ class PlacedOrder:
     status: str = "PendingSubmit"
     completed_at: dt.datetime | None = None
     completed_status: str = ""
+    why_held: str = ""  # IB's whyHeld of the order's status ("locate": shares being located)
 
     @property
     def remaining(self) -> float:
@@ -87,6 +88,7 @@ class ExecutionRecord:
     orderRef: str
     commission: float
     commission_sent: bool = False
+    account: str = ""  # the order's account ("" = the login's first)
 
     @property
     def time(self) -> str:

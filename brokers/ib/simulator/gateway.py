@@ -11,16 +11,17 @@ import time
 from typing import Callable
 
 from .book import ExecutionRecord, Instrument, PlacedOrder
+from .faults import MonthFaults
 from .messages import Messages
 from .steps import (CONNECT_WARNINGS, CONNECTIVITY_TEXT, DEFAULT_SCRIPT, REQ_ACCOUNT,
                     REQ_ACCOUNT_MULTI, REQ_ALL_OPEN_ORDERS, REQ_COMPLETED_ORDERS,
                     REQ_CONTRACT_DETAILS, REQ_EXECUTIONS, REQ_HISTORY, REQ_OPEN_ORDERS,
-                    REQ_PLACE_ORDER, REQ_POSITIONS, Accept, Cancel, Drop, Fill, Info, ReadOnly,
-                    Reject, Rest, Silent, Warn)
+                    REQ_PLACE_ORDER, REQ_POSITIONS, Accept, Cancel, Drop, Fill, Hold, Info,
+                    ReadOnly, Reject, Rest, Silent, Warn)
 from .wire import GATEWAY_TZ, SERVER_VERSION, UNSET, _Connection
 
 
-class FakeGateway(Messages):
+class FakeGateway(Messages, MonthFaults):
     """A scriptable TWS / IB Gateway on 127.0.0.1; ``start()`` returns the port."""
 
     def __init__(self, account: str = "DU1234567", accounts: list[str] | None = None):
@@ -60,6 +61,9 @@ class FakeGateway(Messages):
         self.read_only = False
         self.whatif_unset_first = 0  # the next N what-ifs get IB's unset (E308) answer first
         self.unsolicited_completed = False  # send 101 outside any request when an order ends
+        self.history_faults: dict[int, list] = {}  # conId -> scripted history faults (faults.py)
+        self.history_requests_faulted = 0
+        self.unfinished_bars = False  # today's bar so far, before the close (faults.py)
         self.next_valid_id = 1
         self._next_conid = 100_000
         self._next_perm = 900_000_000
@@ -433,12 +437,8 @@ class FakeGateway(Messages):
             conn.send(4, 2, req_id, 162, "Historical Market Data Service error message:HMDS "
                       "query returned no data", "")
             return
-        bars = matches[0].bars
-        fields: list = [17, req_id, bars[0][0] if bars else "", bars[-1][0] if bars else "",
-                        len(bars)]
-        for day, o, h, lo, cl, vol in bars:
-            fields += [day, o, h, lo, cl, vol, cl, 1]
-        conn.send(*fields)
+        if not self._history_fault(conn, req_id, matches[0]):
+            self._send_history(conn, req_id, matches[0])
 
     def _what_if_index(self, conn: _Connection, f: list[str]) -> int:
         """Where ``whatIf`` sits in a placeOrder of a market or limit order: 85 at server
@@ -513,7 +513,14 @@ class FakeGateway(Messages):
             elif isinstance(step, Fill):
                 self._fill(current, order, step.quantity, step.price, step.commission_delay)
             elif isinstance(step, Reject):
-                if step.error_first:
+                if step.inactive_first or step.no_text:
+                    self._complete(order, "Inactive", "Rejected")
+                    self._send_open_order(current, order)
+                    self._send_status(current, order)
+                    if current and not step.no_text:
+                        self.later(step.text_delay, current.send, 4, 2, order.orderId,
+                                   step.code, step.text, "")
+                elif step.error_first:
                     if current:
                         current.send(4, 2, order.orderId, step.code, step.text, "")
                     self._complete(order, "Inactive", "Rejected")
@@ -524,6 +531,11 @@ class FakeGateway(Messages):
                         current.send(4, 2, order.orderId, step.code, step.text, "")
                     self._complete(order, "Cancelled", "Rejected")
                     self._send_status(current, order)
+            elif isinstance(step, Hold):
+                order.status, order.why_held = "Inactive", step.why
+                self._send_open_order(current, order)
+                self._send_status(current, order)
+                order.status, order.why_held = "Submitted", ""
             elif isinstance(step, ReadOnly):
                 order.status = "Refused"  # IB keeps no trace of it
                 if current:
@@ -603,7 +615,8 @@ class FakeGateway(Messages):
                 order.orderId, order.clientId, order.permId, inst,
                 f"0000e1a7.{self._next_exec:08x}.01.01", now, "BOT" if leg_sign > 0 else "SLD",
                 shares, px, order.filled + qty, px, order.orderRef,
-                round(2.25 * shares if inst.secType == "FUT" else max(1.0, 0.005 * shares), 2))
+                round(2.25 * shares if inst.secType == "FUT" else max(1.0, 0.005 * shares), 2),
+                account=order.account)
             self.executions.append(ex)
             old = self.positions.get(inst.conId, 0.0)
             new = old + leg_sign * shares

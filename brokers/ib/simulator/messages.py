@@ -24,11 +24,12 @@ class Messages:
         if conn is None:
             return
         conn.send(3, order.orderId, order.status, order.filled, order.remaining,
-                  order.avgFillPrice, order.permId, 0, last_price, order.clientId, "", 0.0)
+                  order.avgFillPrice, order.permId, 0, last_price, order.clientId,
+                  order.why_held, 0.0)
 
     def _send_execution(self, conn, ex: ExecutionRecord, req_id: int) -> None:
         fields = [11, req_id, ex.orderId, *ex.instrument.wire(), ex.execId, ex.time,
-                  self.accounts[0], ex.instrument.exchange, ex.side, ex.shares, ex.price,
+                  ex.account or self.accounts[0], ex.instrument.exchange, ex.side, ex.shares, ex.price,
                   ex.permId, ex.clientId, 0, ex.cumQty, ex.avgPrice, ex.orderRef, "", "", "", 1]
         if conn.version >= 178:
             fields.append(0)  # pendingPriceRevision

@@ -38,11 +38,26 @@ class Fill:
 @dataclasses.dataclass(frozen=True)
 class Reject:
     """Reject the order with an IB error, then status ``Cancelled``; ``error_first`` plays the
-    sequence reported for 201 instead: the error, then openOrder and orderStatus ``Inactive``."""
+    sequence reported for 201 instead: the error, then openOrder and orderStatus ``Inactive``
+    (ib_insync#554).  ``inactive_first`` sends openOrder and orderStatus ``Inactive`` first and
+    the error ``text_delay`` seconds later (the order ib_insync#313 logs); ``no_text`` sends
+    ``Inactive`` alone, never a reason (nautilus_trader#3603: an ``Inactive`` without
+    ``whyHeld`` is a rejection)."""
 
     code: int = 201
     text: str = "Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR EQUITY WITH LOAN VALUE [1000.00 USD] MUST EXCEED THE INITIAL MARGIN [5000.00 USD]"
     error_first: bool = False
+    inactive_first: bool = False
+    text_delay: float = 0.0
+    no_text: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Hold:
+    """IB holds a short sale while it locates shares: status ``Inactive`` with ``whyHeld``
+    "locate" (not a rejection: the order goes on once the shares are found)."""
+
+    why: str = "locate"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,3 +120,10 @@ CONNECTIVITY_TEXT = {
 REQ_POSITIONS, REQ_OPEN_ORDERS, REQ_ALL_OPEN_ORDERS, REQ_COMPLETED_ORDERS = 61, 5, 16, 99
 REQ_ACCOUNT, REQ_ACCOUNT_MULTI, REQ_EXECUTIONS, REQ_CONTRACT_DETAILS = 6, 76, 7, 9
 REQ_HISTORY, REQ_PLACE_ORDER = 20, 3
+
+# IB's texts for the faults of a history request (error 162) and of TWS's precautions (451)
+PACING_TEXT = "Historical Market Data Service error message:Historical data request pacing violation"
+NO_PERMISSION_TEXT = ("Historical Market Data Service error message:No market data permissions "
+                      "for CBOT FUT")
+SIZE_LIMIT_TEXT = ('The following order "ID:{id}" size exceeds the Size Limit of 10. Restriction '
+                   "is specified in Precautionary Settings of Global Configuration/Presets.")
