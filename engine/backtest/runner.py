@@ -593,6 +593,15 @@ def check_against_data(config: BacktestConfig, market) -> None:
     check_data_sufficiency(config, cls, plans, market, start, end)
 
 
+def run_window(config: BacktestConfig, market) -> tuple[dt.date, dt.date]:
+    """The first and last day ``config`` would run over on ``market``: its own ``start``/``end``
+    or, where None, the first and last day every series of its feeds (and the benchmark's) has."""
+    cls = _strategy_class(config.strategy)
+    plan = _plan(cls, config.instruments, config.params, "config")
+    plans = [plan] + ([_plan(_strategy_class("SixtyForty"), (), {}, "benchmark")] if config.benchmark else [])
+    return _window(config, market, plans)
+
+
 def check_data_sufficiency(config: BacktestConfig, cls, plans, market, start, end) -> None:
     """Every series the runs of ``plans`` need covers ``start``..``end`` without a long hole
     (:func:`ecore.engine.backtest.requirements.run_requirements`), and no close or real settlement

@@ -93,14 +93,19 @@ def summary(outcome, spec, where: str) -> str:
     """A few lines: counts, the best run, where the files are."""
     from ..sweep.store import DEFAULT_RANK_METRIC
 
+    from ..report.numbers import format_metric, format_param
+
     metric = spec.rank_by or DEFAULT_RANK_METRIC
     t = outcome.table
     lines = [f"sweep: {len(t)} runs ({outcome.executed} executed now, {outcome.skipped} already done, "
              f"{outcome.failed} failed) in {outcome.seconds:.1f} s on {where}"]
-    best = t[t["rank"].notna()].head(spec.top)
-    for _, row in best.iterrows():
-        params = ", ".join(f"{n}={row[n]}" for n in spec.parameter_names)
-        lines.append(f"  #{row['rank']}: {metric} = {row[metric]:.4g}  ({params})")
+    if spec.validation is not None:
+        lines += _fold_lines(outcome, spec)
+    else:
+        best = t[t["rank"].notna()].head(spec.top)
+        for _, row in best.iterrows():
+            params = ", ".join(f"{n}={format_param(row[n])}" for n in spec.parameter_names)
+            lines.append(f"  #{row['rank']}: {metric} = {format_metric(metric, row[metric])}  ({params})")
     failed = t[t["status"] != "ok"]
     if len(failed):
         lines.append(f"  first failure: {failed.iloc[0]['error']}")
@@ -108,3 +113,15 @@ def summary(outcome, spec, where: str) -> str:
     if outcome.html:
         lines.append(f"report: {outcome.html}")
     return "\n".join(lines)
+
+
+def _fold_lines(outcome, spec) -> list[str]:
+    """Each fold's choice and its scores in and out of sample, and the degradation."""
+    from ..sweep.store import read_nav
+    from ..sweep.walkforward import degradation, describe, fold_summary, stitched_growth
+
+    if not len(outcome.table):
+        return []
+    summary = fold_summary(outcome.table, spec)
+    growth = stitched_growth(summary, lambda key: read_nav(outcome.folder / "navs" / f"{key}.npz"))
+    return describe(summary, spec, degradation(summary, growth))

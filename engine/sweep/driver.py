@@ -127,8 +127,13 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backtester: Backtester | Non
     :class:`SweepInterrupted`; finished runs stay on disk.
     """
     started = time.perf_counter()
-    check_size(spec, max_runs, points)
     backtester = backtester or default_backtester()
+    if spec.validation is not None and points is None:
+        from .walkforward import fold_run_points
+
+        check_size(spec, max_runs)  # before the folds multiply the parameter sets
+        points = fold_run_points(spec, backtester)
+    check_size(spec, max_runs, points)
     executor = executor or LocalPool()
     validate = getattr(backtester, "validate", None)
     if validate is not None:
@@ -166,8 +171,13 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backtester: Backtester | Non
         skipped = len(keys) - todo
         executed = _execute(tasks(), todo, skipped, plan, spec, backtester, executor, store, progress)
         rows = store.rows()
-        table = build_table([rows[k] for k in keys if k in rows], spec.parameter_names,
-                            spec.rank_by, spec.ascending)
+        if spec.validation is not None:  # ranked within each fold's window (.walkforward)
+            from .walkforward import walk_forward_table
+
+            table = walk_forward_table(spec, points, [run_key(spec.run_config(p), identity) for p in points], rows)
+        else:
+            table = build_table([rows[k] for k in keys if k in rows], spec.parameter_names,
+                                spec.rank_by, spec.ascending)
         del rows
         parquet, csv, html = _write_results(table, spec, store, report, also_current)
     failed = int((table["status"] != "ok").sum())

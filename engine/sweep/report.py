@@ -142,6 +142,10 @@ def render_report(table: pd.DataFrame, spec: SweepSpec, store: ResultStore,
     table the heatmap is drawn from when it is not ``table`` (the fast path's, after ``--fast``)."""
     from plotly.offline import get_plotlyjs
 
+    if spec.validation is not None:
+        from .walkforward_report import render_walk_forward
+
+        return render_walk_forward(table, spec, store, heatmap_table)
     metric = spec.rank_by or DEFAULT_RANK_METRIC
     ok = table[table["status"] == "ok"]
     failed = table[table["status"] != "ok"]
