@@ -122,6 +122,6 @@ def _fold_lines(outcome, spec) -> list[str]:
 
     if not len(outcome.table):
         return []
-    summary = fold_summary(outcome.table, spec)
+    summary = fold_summary(outcome.table, spec, getattr(outcome, "ranks", None))
     growth = stitched_growth(summary, lambda key: read_nav(outcome.folder / "navs" / f"{key}.npz"))
     return describe(summary, spec, degradation(summary, growth))

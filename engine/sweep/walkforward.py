@@ -99,11 +99,12 @@ def walk_forward_table(spec: SweepSpec, points: list[dict], keys: list[str], row
     return _tidy(table)
 
 
-def fold_summary(table: pd.DataFrame, spec: SweepSpec) -> pd.DataFrame:
+def fold_summary(table: pd.DataFrame, spec: SweepSpec, ranks: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per fold: its windows, the chosen parameters, ``<metric>_in`` and
     ``<metric>_out`` (the ranking metric on the training and test windows), ``sharpe_in`` and
     ``sharpe_out``, ``oos_rank`` (the choice's rank among the ``sets`` ranked on the test
-    window; 1 = the choice was also the best out of sample) and the test run's ``key``."""
+    window; 1 = the choice was also the best out of sample) and the test run's ``key``.
+    ``ranks``: the table the ranks come from when ``table`` holds only the choices (``--fast``)."""
     metric = spec.rank_by or DEFAULT_RANK_METRIC
     names = spec.parameter_names
     out = []
@@ -121,9 +122,15 @@ def fold_summary(table: pd.DataFrame, spec: SweepSpec) -> pd.DataFrame:
             for m in dict.fromkeys([metric, "sharpe"]):
                 value = frame[m].iloc[0] if len(frame) and m in frame else None
                 row[f"{m}_{label}"] = None if value is None or pd.isna(value) else float(value)
+        ranked = test
+        if ranks is not None:
+            mine = ranks[ranks["fold"] == number]
+            ranked = mine[mine["window"] == TEST]
+            pick_out = pick_out.assign(rank=ranked.loc[ranked["chosen"], "rank"].iloc[0]
+                                       if ranked["chosen"].any() else None) if len(pick_out) else pick_out
         rank = pick_out["rank"].iloc[0] if len(pick_out) else None
         row["oos_rank"] = None if rank is None or pd.isna(rank) else int(rank)
-        row["sets"] = int(test["rank"].notna().sum())
+        row["sets"] = int(ranked["rank"].notna().sum())
         row["key"] = pick_out["key"].iloc[0] if len(pick_out) else None
         out.append(row)
     return pd.DataFrame(out)

@@ -81,13 +81,14 @@ def render_walk_forward(table: pd.DataFrame, spec: SweepSpec, store: ResultStore
     from plotly.offline import get_plotlyjs
 
     metric = spec.rank_by or DEFAULT_RANK_METRIC
-    summary = fold_summary(table, spec) if len(table) else pd.DataFrame()
+    summary = fold_summary(table, spec, heatmap_table) if len(table) else pd.DataFrame()
     growth = stitched_growth(summary, store.nav) if len(summary) else pd.Series(dtype=float)
     figures = degradation(summary, growth) if len(summary) else {}
     charts = []
     if len(growth) > 1:
         charts.append(_growth_figure(growth, summary))
-    rank_fig = _rank_figure(table, spec) if len(table) else None
+    ranks = table if heatmap_table is None else heatmap_table
+    rank_fig = _rank_figure(ranks, spec) if len(ranks) else None
     if rank_fig is not None:
         charts.append(rank_fig)
     charts_html = "\n".join(f.to_html(full_html=False, include_plotlyjs=False) for f in charts)
