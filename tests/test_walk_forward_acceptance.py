@@ -61,6 +61,7 @@ def test_the_fast_path_ranks_each_fold_and_runs_the_choices_event_driven(tmp_pat
     assert summary["sets"].tolist() == [2, 2] and summary["oos_rank"].notna().all()
 
 
+@pytest.mark.slow
 def test_an_overfit_grid_value_wins_in_sample_and_loses_out_of_sample(tmp_path):
     # Twice the futures notional won 2004-2015, the long bond rally; from 2016 (and through
     # 2022's bond rout) it is the worst of the two.

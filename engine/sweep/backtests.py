@@ -228,10 +228,16 @@ class EventDrivenBacktester(Backtester):
         if run.benchmark_metrics:
             metrics["benchmark"] = dict(run.benchmark_metrics)
         if config.get("score_from"):  # a fold's window: only its days are scored (see .folds)
+            import pandas as pd
+
             from ..report.metrics import compute_metrics
             from .folds import scored_result
 
             metrics = compute_metrics(scored_result(run.result, config["score_from"]), risk_free=run.risk_free)
+            # Bars the strategy's indicators still lacked when the window opened (backtrader's
+            # minimum period against the warm-up's days): > 0 means the warm-up was too short.
+            warm = int((run.result.daily["date"] < pd.Timestamp(config["score_from"])).sum())
+            metrics["warmup_short_days"] = max(0, int(getattr(run.strategy, "_minperiod", 1)) - 1 - warm)
             if run.benchmark is not None:
                 metrics["benchmark"] = compute_metrics(scored_result(run.benchmark, config["score_from"]),
                                                        risk_free=run.risk_free)

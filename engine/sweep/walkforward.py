@@ -133,7 +133,18 @@ def fold_summary(table: pd.DataFrame, spec: SweepSpec, ranks: pd.DataFrame | Non
         row["sets"] = int(ranked["rank"].notna().sum())
         row["key"] = pick_out["key"].iloc[0] if len(pick_out) else None
         out.append(row)
-    return pd.DataFrame(out)
+    summary = pd.DataFrame(out)
+    summary.attrs["table"] = table
+    return summary
+
+
+def table_short_warmups(table: pd.DataFrame | None) -> tuple[int, int] | None:
+    """(runs whose warm-up was shorter than the strategy's lookback, the most days missing), or
+    None when every run was warm (see ``warmup_short_days``)."""
+    if table is None or "warmup_short_days" not in table:
+        return None
+    short = pd.to_numeric(table["warmup_short_days"], errors="coerce").fillna(0)
+    return (int((short > 0).sum()), int(short.max())) if (short > 0).any() else None
 
 
 def stitched_growth(summary: pd.DataFrame, nav_of) -> pd.Series:
@@ -199,6 +210,10 @@ def describe(summary: pd.DataFrame, spec: SweepSpec, figures: dict) -> list[str]
                      f"{metric} {format_metric(metric, row[f'{metric}_in'])} in, "
                      f"{format_metric(metric, row[f'{metric}_out'])} out "
                      f"(test {row['test_start']}..{row['test_end']}, rank {rank} out of sample)")
+    short = table_short_warmups(summary.attrs.get("table"))
+    if short:
+        lines.append(f"  warning: {short[0]} run(s) opened their window before the strategy's indicators were "
+                     f"warm (up to {short[1]} day(s) short); lengthen warmup in {spec.validation.key}")
     f = figures
     lines.append(f"  out of sample: Sharpe {format_metric('sharpe', f['sharpe_in'])} in sample vs "
                  f"{format_metric('sharpe', f['sharpe_out'])} out (mean of the folds' choices); stitched "

@@ -106,6 +106,13 @@ def render_walk_forward(table: pd.DataFrame, spec: SweepSpec, store: ResultStore
                    f"Choices in the better half out of sample: {format_metric('total_return', f['better_half'])} "
                    f"of folds. Stitched test windows: CAGR {format_metric('cagr', f['oos_cagr'])}, maximum "
                    f"drawdown {format_metric('max_drawdown', f['oos_max_drawdown'])}.</p>")
+    from .walkforward import table_short_warmups
+
+    short = table_short_warmups(table)
+    if short:
+        verdict += (f"<p><b>Warning:</b> {short[0]} run(s) opened their window before the strategy's indicators "
+                    f"were warm (up to {short[1]} day(s) short); lengthen <code>warmup</code> in "
+                    f"<code>{spec.validation.key}</code>.</p>")
     fast_note = ""
     if heatmap_table is not None:
         fast_note = (f"<p>Ranked in sample by the fast path ({len(heatmap_table)} runs, fast.csv); the choices' "
