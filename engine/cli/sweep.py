@@ -37,6 +37,9 @@ def add_parser(sub) -> None:
     p.add_argument("--max-runs", type=int, metavar="N", dest="max_runs",
                    help="refuse a sweep of more than N runs, counted before any is built (default 10,000)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from .main import add_override_options
+
+    add_override_options(p)
     p.set_defaults(func=run_command)
 
 
@@ -49,6 +52,10 @@ def run_command(args) -> int:
     from ..sweep.lock import StoreBusy
 
     spec = load_sweep(args.file)
+    if args.param or args.broker:
+        from ..sweep.overrides import with_overrides
+
+        spec = with_overrides(spec, args.param, args.broker)
     if args.top is not None:
         spec = dataclasses.replace(spec, top=args.top)
     max_runs = args.max_runs or DEFAULT_MAX_RUNS
