@@ -48,10 +48,10 @@ def test_a_walk_forward_sweep_chooses_the_same_on_the_pool_and_on_dask(tmp_path,
 
 
 def test_the_fast_path_ranks_each_fold_and_runs_the_choices_event_driven(tmp_path):
-    from ecore.engine.sweep.fast import run_fast_sweep
+    from ecore.engine.sweep.fast_folds import run_fast
 
     spec = parse_sweep(EFFICIENT_CORE)
-    outcome, fast = run_fast_sweep(spec, tmp_path, executor=LocalPool(2), progress=False)
+    outcome, fast = run_fast(spec, tmp_path, executor=LocalPool(2), progress=False)
     assert len(fast) == 8 and set(pd.read_csv(tmp_path / "fast.csv")["fold"]) == {1, 2}
     table = outcome.table
     assert len(table) == 4 and table["chosen"].all() and outcome.failed == 0  # the choice, train and test, per fold

@@ -66,11 +66,12 @@ def run_command(args) -> int:
     progress = not args.no_progress
     try:
         if args.fast:
-            from ..sweep.fast import run_fast_sweep
+            from ..sweep.fast_folds import run_fast as run_fast_sweep
 
             outcome, fast_table = run_fast_sweep(spec, out, executor=executor, progress=progress,
                                                  retry_failed=args.retry_failed)
-            print(f"fast path: {len(fast_table)} parameter sets ranked in "
+            what = "set-and-window runs" if fast_table.attrs.get("walk_forward") else "parameter sets"
+            print(f"fast path: {len(fast_table)} {what} ranked in "
                   f"{fast_table.attrs.get('seconds', float('nan')):.1f} s → {out / 'fast.csv'}")
         else:
             outcome = run_sweep(spec, out, executor=executor, retry_failed=args.retry_failed,

@@ -955,9 +955,7 @@ def run_fast_sweep(spec, out_dir, executor=None, progress: bool = True, retry_fa
 
     check_axes(spec)  # every swept value in its range, before the fast path or any run
     if spec.validation is not None:
-        from .fast_folds import run_fast_walk_forward
-
-        return run_fast_walk_forward(spec, out_dir, executor, progress, retry_failed)
+        raise FastPathError("a sweep with folds runs through ecore.engine.sweep.fast_folds.run_fast")
     table = fast_table(spec)
     out = Path(out_dir)
     seconds = table.attrs["seconds"]

@@ -16,6 +16,19 @@ from pathlib import Path
 FAST_FILES = ["fast.parquet", "fast.csv"]
 
 
+def run_fast(spec, out_dir, executor=None, progress: bool = True, retry_failed: bool = False):
+    """``ecore sweep --fast``: :func:`run_fast_walk_forward` for a sweep with folds, else
+    :func:`ecore.engine.sweep.fast.run_fast_sweep`.  Returns (outcome, fast table)."""
+    from .fast import run_fast_sweep
+
+    if spec.validation is not None:
+        from .backtests import check_axes
+
+        check_axes(spec)  # every swept value in its range, before the fast path or any run
+        return run_fast_walk_forward(spec, out_dir, executor, progress, retry_failed)
+    return run_fast_sweep(spec, out_dir, executor=executor, progress=progress, retry_failed=retry_failed)
+
+
 def run_fast_walk_forward(spec, out_dir, executor=None, progress: bool = True, retry_failed: bool = False):
     """Returns (the event-driven :class:`~.driver.SweepOutcome` of the choices, the fast table)."""
     from ..report.staged_output import StagedFolder
