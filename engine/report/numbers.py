@@ -1,8 +1,8 @@
 """Numbers for people: metrics and parameter values as a reader expects to see them.
 
 Rates (every metric :data:`ecore.engine.report.metrics.METRIC_KEYS` calls a decimal: returns,
-CAGR, volatility, drawdown, turnover) read as percentages with two decimals; ratios and counts
-keep four significant digits; whole numbers stay whole; floats of parameters show at most four
+CAGR, volatility, drawdown, turnover) read as percentages with two decimals; dollars with cents
+and thousands separators; ratios and counts keep four significant digits; whole numbers stay whole; floats of parameters show at most four
 significant digits (a drift band of 0.07001, a lookback of 126).
 """
 
@@ -13,13 +13,20 @@ import math
 from .metrics import METRIC_KEYS
 
 
+def _name(metric: str) -> str:
+    """``benchmark.cagr`` → ``cagr``; ``calendar_year_returns.2021`` → ``calendar_year_returns``."""
+    parts = metric.split(".")
+    return parts[1] if parts[0] == "benchmark" and len(parts) > 1 else parts[0]
+
+
+def _base(metric: str) -> str:
+    return METRIC_KEYS.get(_name(metric), "")
+
+
 def is_rate(metric: str) -> bool:
     """True when ``metric`` (or ``benchmark.metric``, ``calendar_year_returns.2021``) is a decimal
     rate, shown as a percentage."""
-    base = metric.split(".")[0]
-    if base == "benchmark" and "." in metric:
-        base = metric.split(".")[1]
-    return "decimal" in METRIC_KEYS.get(base, "")
+    return "decimal" in _base(metric)
 
 
 def _missing(value) -> bool:
@@ -37,6 +44,8 @@ def format_metric(metric: str, value) -> str:
         return str(value)
     if is_rate(metric):
         return f"{float(value):.2%}"
+    if _base(metric).endswith("dollars"):
+        return f"{float(value):,.2f}"
     if float(value).is_integer() and abs(value) >= 1:
         return f"{int(value):,}" if abs(value) >= 10_000 else f"{int(value)}"
     return f"{float(value):.4g}"
