@@ -17,7 +17,9 @@ def add_parser(sub) -> None:
         description="Run every parameter set of a sweep file (TOML: strategy, data, dates, [grid], "
         "[range], [random]) on a local process pool or a Dask cluster. Results stream to "
         "OUT/runs.jsonl as runs finish; rerunning resumes where an interrupted sweep stopped. "
-        "Writes OUT/results.parquet, OUT/results.csv (ranked) and OUT/sweep.html.",
+        "Writes OUT/results.parquet, OUT/results.csv (ranked) and OUT/sweep.html. With "
+        "validation = {in_sample, out_of_sample} or walk_forward = {train, test} in the file, each "
+        "fold ranks on its training window and reports its choice out of sample (a fold column).",
     )
     p.add_argument("file", metavar="FILE", help="sweep file (TOML)")
     p.add_argument("--cluster", metavar="ADDRESS",

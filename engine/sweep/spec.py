@@ -38,6 +38,11 @@ Layout of a sweep file::
     equity = { choices = ["SPY", "VOO"] }
 
 Grid and range axes form a product; each point is combined with every random draw.
+
+Out-of-sample checks (:mod:`.folds`), one of::
+
+    validation = { in_sample = ["2004-01-02", "2015-12-31"], out_of_sample = ["2016-01-04", "2026-04-17"] }
+    walk_forward = { train = "5y", test = "1y", anchored = false, warmup = "1y" }
 """
 
 from __future__ import annotations
