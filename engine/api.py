@@ -219,6 +219,13 @@ def sweep(file=None, *, out=None, workers: int | None = None, cluster: str | Non
                                    broker={**spec.broker, **(broker or {})})
     limit = max_runs or DEFAULT_MAX_RUNS
     runs = check_size(spec, limit)
+    points = None
+    if spec.validation is not None and not fast:  # counted with their folds and windows
+        from .sweep.backtests import EventDrivenBacktester
+        from .sweep.walkforward import fold_run_points
+
+        points = fold_run_points(spec, EventDrivenBacktester())
+        runs = check_size(spec, limit, points)
     folder = Path(out) if out is not None else Path("ecore-out") / (f"sweep-{Path(file).stem}" if file else "sweep")
     check_sweep_folder(folder, runs, "out")
     executor = DaskCluster(cluster, workers) if cluster else LocalPool(workers)
@@ -228,7 +235,7 @@ def sweep(file=None, *, out=None, workers: int | None = None, cluster: str | Non
         outcome, _ = run_fast_sweep(spec, folder, executor=executor, progress=progress, retry_failed=retry_failed)
     else:
         outcome = run_sweep(spec, folder, executor=executor, retry_failed=retry_failed, progress=progress,
-                            max_runs=limit)
+                            max_runs=limit, points=points)
     table = outcome.table
     table.attrs["folder"] = str(outcome.folder)
     return table

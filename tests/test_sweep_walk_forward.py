@@ -170,3 +170,37 @@ def test_a_walk_forward_sweep_gives_the_same_folds_and_choices_on_dask(tmp_path)
                      progress=False, report=False)
     columns = ["fold", "window", "window_start", "window_end", "rank", "chosen", "x", "sharpe", "key"]
     pd.testing.assert_frame_equal(pool.table[columns], dask.table[columns])
+
+
+EC_FILE = """strategy = "EfficientCore"
+start = 2016-01-04
+end = 2019-12-31
+walk_forward = { train = "2y", test = "1y" }
+
+[grid]
+equity_weight = [0.6, 0.9]
+"""
+
+
+def test_the_command_counts_fold_runs_before_any_starts(tmp_path, capsys):
+    from ecore.engine.cli.main import main
+
+    (tmp_path / "wf.toml").write_text(EC_FILE)
+    assert main(["sweep", str(tmp_path / "wf.toml"), "--max-runs", "5", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "the sweep has 8 runs" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "runs.jsonl").exists()
+
+
+@pytest.mark.slow
+def test_the_command_prints_each_folds_choice_and_the_degradation(tmp_path, capsys):
+    from ecore.engine.cli.main import main
+
+    (tmp_path / "wf.toml").write_text(EC_FILE)
+    assert main(["sweep", str(tmp_path / "wf.toml"), "--workers", "2", "--no-progress", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "walk-forward (rolling): train 2y, test 1y, warm-up 1y: 2 fold(s)" in out
+    assert "fold 1: train 2016-01-04..2018-01-03 chose equity_weight=" in out
+    assert "fold 2: train 2017-01-04..2019-01-03 chose equity_weight=" in out
+    assert "in sample vs" in out and "stitched test windows: CAGR" in out and "%" in out
+    assert set(pd.read_csv(tmp_path / "out" / "results.csv")["fold"]) == {1, 2}

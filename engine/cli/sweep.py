@@ -62,6 +62,13 @@ def run_command(args) -> int:
         spec = dataclasses.replace(spec, top=args.top)
     max_runs = args.max_runs or DEFAULT_MAX_RUNS
     runs = check_size(spec, max_runs)
+    points = None
+    if spec.validation is not None and not args.fast:  # counted with their folds and windows
+        from ..sweep.backtests import EventDrivenBacktester
+        from ..sweep.walkforward import fold_run_points
+
+        points = fold_run_points(spec, EventDrivenBacktester())
+        runs = check_size(spec, max_runs, points)
     out = Path(args.out) if args.out else DEFAULT_OUT_ROOT / f"sweep-{Path(args.file).stem}"
     check_sweep_folder(out, runs)
     executor = DaskCluster(args.cluster, args.workers) if args.cluster else LocalPool(args.workers)
@@ -77,7 +84,7 @@ def run_command(args) -> int:
                   f"{fast_table.attrs.get('seconds', float('nan')):.1f} s → {out / 'fast.csv'}")
         else:
             outcome = run_sweep(spec, out, executor=executor, retry_failed=args.retry_failed,
-                                progress=progress, max_runs=max_runs)
+                                progress=progress, max_runs=max_runs, points=points)
     except SweepInterrupted as exc:
         terminated = exc.signum == signal.SIGTERM
         print(f"ecore sweep: {'terminated (SIGTERM)' if terminated else 'interrupted (Ctrl-C)'}: {exc}",
@@ -132,6 +139,6 @@ def _fold_lines(outcome, spec) -> list[str]:
 
     if not len(outcome.table):
         return []
-    summary = fold_summary(outcome.table, spec, getattr(outcome, "ranks", None))
+    summary = fold_summary(outcome.table, spec, outcome.ranks)
     growth = stitched_growth(summary, lambda key: read_nav(outcome.folder / "navs" / f"{key}.npz"))
     return describe(summary, spec, degradation(summary, growth))

@@ -62,6 +62,8 @@ class SweepOutcome:
     parquet: Path
     csv: Path
     html: Path | None
+    #: with --fast and folds: the fast path's table the folds' ranks come from (.fast_folds)
+    ranks: pd.DataFrame | None = None
 
 
 #: Runs a sweep may have without ``--max-runs``: a typo in a range step must not start a
