@@ -84,3 +84,12 @@ def test_a_bad_sweep_setting_names_its_key(tmp_path):
     with pytest.raises(ValueError, match="key 'walk_forward.train'"):
         sweep(strategy="EfficientCore", grid={"equity_weight": [0.8]}, walk_forward={"train": "x", "test": "1y"},
               out=tmp_path)
+
+
+def test_the_runners_config_takes_dates_as_text_and_names_a_bad_one():
+    from ecore.engine.backtest.runner import BacktestConfig
+
+    config = BacktestConfig(start="2018-08-02", end=dt.datetime(2018, 9, 28))
+    assert (config.start, config.end) == (dt.date(2018, 8, 2), dt.date(2018, 9, 28))
+    with pytest.raises(UserError, match=r"start: not a date \(YYYY-MM-DD\): '2018-13-02'"):
+        BacktestConfig(start="2018-13-02")

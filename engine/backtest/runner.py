@@ -59,6 +59,13 @@ class BacktestConfig:
     analyzers: tuple[str, ...] = ()  # "TradeAnalyzer" (backtrader's) or "package.module.Class"
     accept_jumps: bool = False  # run although a close or settlement jumps by half or more in a day
 
+    def __post_init__(self):
+        # "2018-08-02" as well as a date: a bare TypeError deep in the run helps nobody.
+        for key in ("start", "end"):
+            value = getattr(self, key)
+            if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
+                object.__setattr__(self, key, _date_or_none(value, key))
+
     def replace(self, **changes) -> "BacktestConfig":
         return dataclasses.replace(self, **changes)
 
