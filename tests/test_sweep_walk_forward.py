@@ -93,6 +93,8 @@ def test_each_fold_ranks_on_its_training_window_and_reports_the_choice_out_of_sa
     assert set(csv["fold"]) == {1, 2} and pd.read_parquet(outcome.parquet)["fold"].tolist() == t["fold"].tolist()
     page = outcome.html.read_text()
     assert "Rank in sample against rank out of sample" in page and "Growth of $1 out of sample" in page
+    # the choices' Sharpe ratios: 1.0 and 1.0 in sample, -3.0 and 1.0 out of sample
+    assert "<b>1</b> in sample, <b>-1</b> out of sample" in page and "<th>rank out of sample</th>" in page
 
 
 def test_the_stitched_out_of_sample_curve_chains_the_test_windows(tmp_path):

@@ -31,6 +31,19 @@ def formatted(frame: pd.DataFrame, parameters: list[str]) -> pd.DataFrame:
     return out
 
 
+def _headed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column names a reader understands: ``sharpe_in`` → ``sharpe in sample``."""
+    def head(col: str) -> str:
+        if col.endswith("_in"):
+            return f"{col[:-3]} in sample"
+        if col.endswith("_out"):
+            return f"{col[:-4]} out of sample"
+        return {"oos_rank": "rank out of sample", "sets": "sets ranked", "train_start": "train from",
+                "train_end": "train to", "test_start": "test from", "test_end": "test to"}.get(col, col)
+
+    return frame.rename(columns=head)
+
+
 def _table_html(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "<p>none</p>"
@@ -103,8 +116,8 @@ def render_walk_forward(table: pd.DataFrame, spec: SweepSpec, store: ResultStore
         verdict = (f"<p class='verdict'>Sharpe ratio of the folds' choices: <b>{format_metric('sharpe', f['sharpe_in'])}</b> "
                    f"in sample, <b>{format_metric('sharpe', f['sharpe_out'])}</b> out of sample (mean over "
                    f"{f['folds']} fold(s); drop {format_metric('sharpe', f['sharpe_drop'])}). "
-                   f"Choices in the better half out of sample: {format_metric('total_return', f['better_half'])} "
-                   f"of folds. Stitched test windows: CAGR {format_metric('cagr', f['oos_cagr'])}, maximum "
+                   f"Choices in the better half out of sample: "
+                   f"{'n/a' if f['better_half'] is None else format(f['better_half'], '.0%')} of folds. Stitched test windows: CAGR {format_metric('cagr', f['oos_cagr'])}, maximum "
                    f"drawdown {format_metric('max_drawdown', f['oos_max_drawdown'])}.</p>")
     from .walkforward import table_short_warmups
 
@@ -132,7 +145,7 @@ p.verdict {{ font-size: 1.1em; }}
 {verdict}
 {fast_note}
 <h2>Folds</h2>
-{_table_html(formatted(summary[shown], spec.parameter_names) if len(summary) else summary)}
+{_table_html(_headed(formatted(summary[shown], spec.parameter_names)) if len(summary) else summary)}
 {charts_html}
 <h2>Failed runs ({len(failed)})</h2>
 {_table_html(failed[[c for c in ["fold", "window", *spec.parameter_names, "error"] if c in failed]]) if len(failed) else "<p>none</p>"}
