@@ -91,6 +91,10 @@ def test_each_fold_ranks_on_its_training_window_and_reports_the_choice_out_of_sa
     assert summary["test_start"].tolist() == ["2020-02-01", "2020-03-01"]
     csv = pd.read_csv(outcome.csv)
     assert set(csv["fold"]) == {1, 2} and pd.read_parquet(outcome.parquet)["fold"].tolist() == t["fold"].tolist()
+    folds = pd.read_csv(tmp_path / "folds.csv")
+    assert folds[["fold", "x", "oos_rank"]].values.tolist() == [[1, 2, 3], [2, 0, 1]]
+    growth = pd.read_csv(tmp_path / "oos_growth.csv")
+    assert list(growth.columns) == ["date", "growth"] and growth["date"].iloc[-1] == "2020-03-31"
     page = outcome.html.read_text()
     assert "Rank in sample against rank out of sample" in page and "Growth of $1 out of sample" in page
     # the choices' Sharpe ratios: 1.0 and 1.0 in sample, -3.0 and 1.0 out of sample

@@ -59,6 +59,9 @@ def test_the_fast_path_ranks_each_fold_and_runs_the_choices_event_driven(tmp_pat
     pd.testing.assert_frame_equal(picked, table[["fold", "window", "equity_weight"]].reset_index(drop=True))
     summary = fold_summary(table, spec, outcome.ranks)
     assert summary["sets"].tolist() == [2, 2] and summary["oos_rank"].notna().all()
+    written = pd.read_csv(tmp_path / "folds.csv")
+    assert written["sets"].tolist() == [2, 2] and written["oos_rank"].tolist() == summary["oos_rank"].tolist()
+    assert (tmp_path / "oos_growth.csv").exists() and (tmp_path / "sweep.html").exists()
 
 
 @pytest.mark.slow

@@ -198,6 +198,12 @@ def _write_results(table, spec, store, report: bool, also_current):
         table.to_parquet(stage.path(TABLE_PARQUET), index=False)
         table.to_csv(stage.path(TABLE_CSV), index=False)
         names = [TABLE_PARQUET, TABLE_CSV]
+        if spec.validation is not None:  # folds.csv, oos_growth.csv (.walkforward)
+            from .walkforward import fold_files
+
+            for name, frame in fold_files(table, spec, store.nav).items():
+                frame.to_csv(stage.path(name), index=False)
+                names.append(name)
         if report:
             stage.path(REPORT_FILE).write_text(render_report(table, spec, store), encoding="utf-8")
             names.append(REPORT_FILE)

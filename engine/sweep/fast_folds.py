@@ -35,10 +35,10 @@ def run_fast_walk_forward(spec, out_dir, executor=None, progress: bool = True, r
     from .backtests import EventDrivenBacktester
     from .driver import run_sweep
     from .fast import FAST_METRICS, FastPathError, fast_rows
-    from .report import write_report
+    from .report import render_report
     from .spec import SweepFileError
     from .store import DEFAULT_RANK_METRIC, SWEEP_COMMAND, ResultStore
-    from .walkforward import fold_run_points, walk_forward_table
+    from .walkforward import fold_files, fold_run_points, walk_forward_table
 
     started = time.perf_counter()
     rank_by = spec.rank_by or DEFAULT_RANK_METRIC
@@ -60,9 +60,15 @@ def run_fast_walk_forward(spec, out_dir, executor=None, progress: bool = True, r
     seconds = time.perf_counter() - started
     outcome = run_sweep(spec, out, executor=executor, progress=progress, retry_failed=retry_failed,
                         points=[points[i] for i in chosen], report=False, also_current=FAST_FILES)
-    with ResultStore(out) as store:
-        outcome.html = write_report(outcome.table, spec, store, out / "sweep.html", heatmap_table=table,
-                                    also_current=[*FAST_FILES, outcome.parquet.name, outcome.csv.name])
+    with ResultStore(out) as store, StagedFolder(out, SWEEP_COMMAND) as stage:
+        # the folds' files again, their out-of-sample ranks now from the fast path's table
+        names = []
+        for name, frame in fold_files(outcome.table, spec, store.nav, table).items():
+            frame.to_csv(stage.path(name), index=False)
+            names.append(name)
+        stage.path("sweep.html").write_text(render_report(outcome.table, spec, store, table), encoding="utf-8")
+        stage.commit([*names, "sweep.html"], [*FAST_FILES, outcome.parquet.name, outcome.csv.name])
+    outcome.html = out / "sweep.html"
     shown.attrs["seconds"] = seconds
     shown.attrs["walk_forward"] = True
     outcome.ranks = table

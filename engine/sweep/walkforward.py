@@ -21,6 +21,8 @@ from .spec import SweepFileError, SweepSpec
 from .store import DEFAULT_RANK_METRIC, _tidy, build_table
 
 WINDOW_COLUMNS = ["fold", "window", "window_start", "window_end", "run_start"]
+FOLDS_CSV = "folds.csv"          # one row per fold: its choice, in and out of sample
+GROWTH_CSV = "oos_growth.csv"    # the stitched out-of-sample growth of $1, by date
 
 
 def folds_of(spec: SweepSpec, backtester) -> tuple[list[Fold], dt.date]:
@@ -173,6 +175,17 @@ def stitched_growth(summary: pd.DataFrame, nav_of) -> pd.Series:
     out = out[~out.index.duplicated(keep="last")]
     out.name = "growth"
     return out
+
+
+def fold_files(table: pd.DataFrame, spec: SweepSpec, nav_of, ranks: pd.DataFrame | None = None) -> dict:
+    """The files a sweep with folds writes beside its results: ``folds.csv`` (:func:`fold_summary`)
+    and ``oos_growth.csv`` (:func:`stitched_growth`: date, growth), by file name."""
+    if not len(table):
+        return {}
+    summary = fold_summary(table, spec, ranks)
+    growth = stitched_growth(summary, nav_of)
+    return {FOLDS_CSV: summary.drop(columns=["key"]),
+            GROWTH_CSV: growth.rename_axis("date").reset_index()}
 
 
 def degradation(summary: pd.DataFrame, growth: pd.Series) -> dict:
