@@ -47,6 +47,7 @@ def test_a_walk_forward_sweep_chooses_the_same_on_the_pool_and_on_dask(tmp_path,
     assert again.executed == 0
 
 
+@pytest.mark.slow
 def test_the_fast_path_ranks_each_fold_and_runs_the_choices_event_driven(tmp_path):
     from ecore.engine.sweep.fast_folds import run_fast
 
