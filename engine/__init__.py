@@ -12,5 +12,6 @@ in this list, and :mod:`.errors` below them all; ``tests/test_layering.py`` keep
 * :mod:`.sweep` - parameter sweeps on a local pool or Dask, and the vectorized fast path;
 * :mod:`.paper` - paper trading against Interactive Brokers: config, the run, its summary and
   the account's status;
+* :mod:`.api` - the Python interface: ``from ecore.engine.api import backtest, sweep``;
 * :mod:`.cli` - the ``ecore`` command: the entry point and one module per sub-command.
 """

@@ -77,7 +77,8 @@ def test_paper_command_has_no_flag_to_allow_live_accounts():
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     flags = {s for a in sub.choices["paper"]._actions for s in a.option_strings}
     assert flags == {"-h", "--help", "--config", "--host", "--port", "--client-id", "--client",
-                     "--strategy", "--instruments", "--dry-run", "--once", "--retry-rejected"}
+                     "--strategy", "--instruments", "--dry-run", "--once", "--retry-rejected",
+                     "--param"}
     assert [a.choices for a in sub.choices["paper"]._actions if a.dest == "action"] == [
         ["run", "status"]]
 

@@ -29,9 +29,10 @@ ALLOWED = {
 
 
 #: The rooms of ``engine/``, lowest first: the user-facing error and exit statuses, input
-#: checks, results and reports, one backtest, sweeps, paper trading, the command line.  A room
+#: checks, results and reports, one backtest, sweeps, paper trading, the Python interface
+#: (``api``: backtest() and sweep()), the command line.  A room
 #: may import the rooms before it, never one after it.
-ENGINE_ORDER = ("errors", "validation", "report", "backtest", "sweep", "paper", "cli")
+ENGINE_ORDER = ("errors", "validation", "report", "backtest", "sweep", "paper", "api", "cli")
 
 
 def _module_parts(path: Path, root: Path) -> list[str]:

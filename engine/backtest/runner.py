@@ -59,6 +59,13 @@ class BacktestConfig:
     analyzers: tuple[str, ...] = ()  # "TradeAnalyzer" (backtrader's) or "package.module.Class"
     accept_jumps: bool = False  # run although a close or settlement jumps by half or more in a day
 
+    def __post_init__(self):
+        # "2018-08-02" as well as a date: a bare TypeError deep in the run helps nobody.
+        for key in ("start", "end"):
+            value = getattr(self, key)
+            if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
+                object.__setattr__(self, key, _date_or_none(value, key))
+
     def replace(self, **changes) -> "BacktestConfig":
         return dataclasses.replace(self, **changes)
 
@@ -591,6 +598,15 @@ def check_against_data(config: BacktestConfig, market) -> None:
     plans = [plan] + ([_plan(_strategy_class("SixtyForty"), (), {}, "benchmark")] if config.benchmark else [])
     start, end = _window(config, market, plans)
     check_data_sufficiency(config, cls, plans, market, start, end)
+
+
+def run_window(config: BacktestConfig, market) -> tuple[dt.date, dt.date]:
+    """The first and last day ``config`` would run over on ``market``: its own ``start``/``end``
+    or, where None, the first and last day every series of its feeds (and the benchmark's) has."""
+    cls = _strategy_class(config.strategy)
+    plan = _plan(cls, config.instruments, config.params, "config")
+    plans = [plan] + ([_plan(_strategy_class("SixtyForty"), (), {}, "benchmark")] if config.benchmark else [])
+    return _window(config, market, plans)
 
 
 def check_data_sufficiency(config: BacktestConfig, cls, plans, market, start, end) -> None:

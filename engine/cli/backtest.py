@@ -35,6 +35,9 @@ def add_parser(sub) -> None:
                    help="run although a close or futures settlement the run needs moves by half or more "
                    "in a day (otherwise such a jump stops the run, naming the file and the day)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    from .main import add_override_options
+
+    add_override_options(p)
     p.set_defaults(func=run_command)
 
 
@@ -80,6 +83,8 @@ def run_command(args) -> int:
         mapping["accept_jumps"] = True
     source = str(args.config) if args.config else "command line"
     base_dir = args.config.expanduser().resolve().parent if args.config else None
+    if args.param or args.broker:
+        apply_overrides(mapping, args.param, args.broker, base_dir)
     locate = locator(args.config.expanduser()) if args.config else None
     config = config_from_mapping(mapping, source=source, base_dir=base_dir, locate=locate)
     run = run_backtest(config, progress=not args.quiet)
@@ -95,6 +100,30 @@ def run_command(args) -> int:
     print(summary_table(results, risk_free=run.risk_free, metrics=[m for m in metrics if m is not None]))
     print(f"\nwrote {len(written)} files to {args.out}/: {', '.join(p.name for p in written)}")
     return 0
+
+
+def apply_overrides(mapping: dict, params, broker, base_dir=None) -> None:
+    """Lay ``--param``/``--broker`` assignments over a config mapping, typed and checked for the
+    strategy it names (see :mod:`ecore.engine.validation.overrides`)."""
+    from ..backtest.instruments import PlanError, is_ours, strategy_class
+    from ..validation.overrides import broker_overrides, strategy_overrides
+
+    try:
+        cls = strategy_class(str(mapping.get("strategy", "EfficientCore")), "strategy",
+                             (base_dir,) if base_dir else ())
+    except PlanError as exc:
+        raise UserError(str(exc)) from None
+    if params:
+        table = mapping.get("params")
+        mapping["params"] = {**(table if isinstance(table, dict) else {}),
+                             **strategy_overrides(params, cls, is_ours(cls))}
+    if broker:
+        table = dict(mapping.get("broker") or {}) if isinstance(mapping.get("broker"), dict) else {}
+        for key, value in broker_overrides(broker, base_dir).items():
+            if key == "costs" and isinstance(table.get("costs"), dict):
+                value = {**table["costs"], **value}
+            table[key] = value
+        mapping["broker"] = table
 
 
 def _let_go() -> None:

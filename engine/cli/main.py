@@ -44,12 +44,36 @@ def build_parser() -> argparse.ArgumentParser:
         description="Backtest, sweep and paper-trade leveraged efficient-core (90/60) portfolios "
         "of equity shares and rolled U.S. Treasury futures.",
     )
+    parser.add_argument("--version", action="version", version=f"ecore {installed_version()}",
+                        help="the installed ecore's version, and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).add_parser(sub)
     parser.commands = sub.choices  # for naming the command in its own mistakes
     return parser
+
+
+def installed_version() -> str:
+    """The version in the installed package's metadata ("unknown" when run from a source tree
+    that was never installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("ecore")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def add_override_options(parser, broker: bool = True) -> None:
+    """``--param KEY=VALUE`` (and ``--broker KEY=VALUE``), repeatable, for a sub-command."""
+    parser.add_argument("--param", action="append", metavar="KEY=VALUE",
+                        help="set one strategy parameter, typed by the strategy's default (repeatable; "
+                        "overrides the file's): --param equity_weight=0.8 --param rebalance=quarter")
+    if broker:
+        parser.add_argument("--broker", action="append", metavar="KEY=VALUE",
+                            help="set one broker or margin setting (repeatable; overrides the file's): "
+                            "--broker margin_multiplier=1.5 --broker costs.futures_commission=2.5")
 
 
 def main(argv: list[str] | None = None) -> int:

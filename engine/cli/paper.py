@@ -23,6 +23,17 @@ def config_from_args(args) -> PaperConfig:
         check_port(args.port, "--port")
     if getattr(args, "client_id", None) is not None and args.client_id < 0:
         raise ConfigError(f"--client-id: {args.client_id} must be a whole number >= 0")
+    if getattr(args, "param", None):
+        from ..backtest.instruments import PlanError, is_ours, strategy_class
+        from ..validation.overrides import strategy_overrides
+
+        try:
+            cls = strategy_class(config.strategy, config.key("class"),
+                                 (config.base_dir,) if config.base_dir else ())
+        except PlanError as exc:
+            raise ConfigError(str(exc)) from None
+        config = dataclasses.replace(config, strategy_params={
+            **config.strategy_params, **strategy_overrides(args.param, cls, is_ours(cls))})
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port),
                                    ("client_id", args.client_id), ("client", args.client))
                  if v is not None}
@@ -141,4 +152,7 @@ def add_parser(sub) -> None:
                    help="send again today's intents IB rejected earlier today (after fixing the "
                    "cause: margin, TWS's precautionary size limit 451, Read-Only API, "
                    "permissions); without it they are held back and the run exits 4")
+    from .main import add_override_options
+
+    add_override_options(p, broker=False)  # the broker is IB's: its settings are the account's
     p.set_defaults(func=_run)

@@ -11,7 +11,11 @@
 * :mod:`.report` — ``sweep.html``;
 * :mod:`.backtests` — the default backtester, over :func:`ecore.engine.backtest.runner.run_backtest`;
 * :mod:`.fast` — the vectorized 90/60 evaluation behind ``ecore sweep --fast`` (day loop in
-  :mod:`.fast_kernel`, packed prices in :mod:`.fast_prices`).
+  :mod:`.fast_kernel`, packed prices in :mod:`.fast_prices`);
+* :mod:`.folds` — holdout and walk-forward windows; :mod:`.walkforward` — their runs, table,
+  choices and degradation; :mod:`.walkforward_report` — their sweep.html; :mod:`.fast_folds` —
+  ``--fast`` with folds;
+* :mod:`.overrides` — ``--param``/``--broker`` over a sweep file.
 
 The ``ecore sweep`` command is :mod:`ecore.engine.cli.sweep`.
 """

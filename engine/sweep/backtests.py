@@ -197,6 +197,20 @@ class EventDrivenBacktester(Backtester):
             warnings.simplefilter("ignore")  # data warnings are the runs' to report
             check_against_data(config, load_market(spec.data_dir))
 
+    def span(self, spec: SweepSpec):
+        """(first, last) day the data hold for every series a run of ``spec`` needs, whatever
+        the sweep's own start and end: the days walk-forward folds and warm-ups may use."""
+        import dataclasses
+        import warnings
+
+        from ...data.market import load_market
+        from ..backtest.runner import run_window
+
+        config = backtest_config(spec, spec.run_config(next(spec.space.iter_points(), {})))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return run_window(dataclasses.replace(config, start=None, end=None), load_market(spec.data_dir))
+
     def load(self, spec: SweepSpec) -> Any:
         """The market data; the runner and strategies are imported here too, so that a worker's
         first run costs what the others cost."""
@@ -213,6 +227,20 @@ class EventDrivenBacktester(Backtester):
         metrics = dict(run.metrics)
         if run.benchmark_metrics:
             metrics["benchmark"] = dict(run.benchmark_metrics)
+        if config.get("score_from"):  # a fold's window: only its days are scored (see .folds)
+            import pandas as pd
+
+            from ..report.metrics import compute_metrics
+            from .folds import scored_result
+
+            metrics = compute_metrics(scored_result(run.result, config["score_from"]), risk_free=run.risk_free)
+            # Bars the strategy's indicators still lacked when the window opened (backtrader's
+            # minimum period against the warm-up's days): > 0 means the warm-up was too short.
+            warm = int((run.result.daily["date"] < pd.Timestamp(config["score_from"])).sum())
+            metrics["warmup_short_days"] = max(0, int(getattr(run.strategy, "_minperiod", 1)) - 1 - warm)
+            if run.benchmark is not None:
+                metrics["benchmark"] = compute_metrics(scored_result(run.benchmark, config["score_from"]),
+                                                       risk_free=run.risk_free)
         daily = run.result.daily
         nav = daily.set_index("date")["nav"].astype(float)
         return RunOutput(metrics, nav)

@@ -62,6 +62,8 @@ class SweepOutcome:
     parquet: Path
     csv: Path
     html: Path | None
+    #: with --fast and folds: the fast path's table the folds' ranks come from (.fast_folds)
+    ranks: pd.DataFrame | None = None
 
 
 #: Runs a sweep may have without ``--max-runs``: a typo in a range step must not start a
@@ -127,8 +129,13 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backtester: Backtester | Non
     :class:`SweepInterrupted`; finished runs stay on disk.
     """
     started = time.perf_counter()
-    check_size(spec, max_runs, points)
     backtester = backtester or default_backtester()
+    if spec.validation is not None and points is None:
+        from .walkforward import fold_run_points
+
+        check_size(spec, max_runs)  # before the folds multiply the parameter sets
+        points = fold_run_points(spec, backtester)
+    check_size(spec, max_runs, points)
     executor = executor or LocalPool()
     validate = getattr(backtester, "validate", None)
     if validate is not None:
@@ -166,8 +173,13 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backtester: Backtester | Non
         skipped = len(keys) - todo
         executed = _execute(tasks(), todo, skipped, plan, spec, backtester, executor, store, progress)
         rows = store.rows()
-        table = build_table([rows[k] for k in keys if k in rows], spec.parameter_names,
-                            spec.rank_by, spec.ascending)
+        if spec.validation is not None:  # ranked within each fold's window (.walkforward)
+            from .walkforward import walk_forward_table
+
+            table = walk_forward_table(spec, points, [run_key(spec.run_config(p), identity) for p in points], rows)
+        else:
+            table = build_table([rows[k] for k in keys if k in rows], spec.parameter_names,
+                                spec.rank_by, spec.ascending)
         del rows
         parquet, csv, html = _write_results(table, spec, store, report, also_current)
     failed = int((table["status"] != "ok").sum())
@@ -186,6 +198,12 @@ def _write_results(table, spec, store, report: bool, also_current):
         table.to_parquet(stage.path(TABLE_PARQUET), index=False)
         table.to_csv(stage.path(TABLE_CSV), index=False)
         names = [TABLE_PARQUET, TABLE_CSV]
+        if spec.validation is not None:  # folds.csv, oos_growth.csv (.walkforward)
+            from .walkforward import fold_files
+
+            for name, frame in fold_files(table, spec, store.nav).items():
+                frame.to_csv(stage.path(name), index=False)
+                names.append(name)
         if report:
             stage.path(REPORT_FILE).write_text(render_report(table, spec, store), encoding="utf-8")
             names.append(REPORT_FILE)

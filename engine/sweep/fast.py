@@ -48,6 +48,7 @@ deposits, other strategies.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import math
@@ -838,7 +839,21 @@ def fast_metrics(result: FastResult, risk_free: np.ndarray) -> dict[str, np.ndar
 def _group_key(point: dict, spec) -> tuple:
     config = spec.run_config(point)
     data_params = {k: v for k, v in config["params"].items() if k in DATA_PARAMS}
-    return (repr(sorted(data_params.items())), repr(sorted(config["broker"].items())))
+    window = (config["start"], config["end"], config.get("score_from"))  # a fold's window (.folds)
+    return (repr(sorted(data_params.items())), repr(sorted(config["broker"].items())), repr(window))
+
+
+def _scored(result: FastResult, risk_free: np.ndarray, score_from) -> tuple[FastResult, np.ndarray]:
+    """A fold window's part of the NAV paths: from the last day before ``score_from`` (the base
+    of the first day's return), as :func:`.folds.scored_window` cuts an event-driven run."""
+    if not score_from:
+        return result, risk_free
+    inside = result.days >= np.datetime64(score_from, "D")
+    if not inside.any():
+        raise ValueError(f"the run has no day on or after {score_from}")
+    first = int(np.flatnonzero(inside)[0])
+    base = max(0, first - 1)
+    return dataclasses.replace(result, days=result.days[base:], nav=result.nav[base:]), risk_free[base:]
 
 
 def check_fast_spec(spec) -> None:
@@ -874,13 +889,30 @@ def fast_table(spec, market=None, points: list[dict] | None = None) -> pd.DataFr
     Columns: ``rank``, the parameters, ``status``, ``error``, :data:`FAST_METRICS`.  A group of sets whose data cannot be built (an invalid roll offset, an
     unknown fund) is failed rows with the error.  ``table.attrs["seconds"]``: wall time.
     """
-    from ...data.market import load_market
     from .store import DEFAULT_RANK_METRIC, build_table
 
     started = time.perf_counter()
+    points = spec.points() if points is None else points
+    rows = fast_rows(spec, market, points)
+    rank_by = spec.rank_by or DEFAULT_RANK_METRIC
+    if rank_by not in FAST_METRICS:
+        from .spec import SweepFileError
+
+        raise SweepFileError(f"{spec.source}: key 'rank_by': the fast path computes "
+                             f"{', '.join(FAST_METRICS)}, not {rank_by!r}")
+    table = build_table(rows, spec.parameter_names, rank_by, spec.ascending)
+    table = table.drop(columns=["seconds", "worker", "key"])
+    table.attrs["seconds"] = time.perf_counter() - started
+    return table
+
+
+def fast_rows(spec, market, points: list[dict]) -> list[dict]:
+    """One row per point (``key`` ``fast-<i>``, ``params``, ``status``, ``error``, ``metrics``),
+    as :func:`.store.build_table` takes them; a fold's point is scored on its window."""
+    from ...data.market import load_market
+
     check_fast_spec(spec)
     market = market if market is not None else load_market(spec.data_dir)
-    points = spec.points() if points is None else points
     groups: dict[tuple, list[int]] = {}
     for i, point in enumerate(points):
         groups.setdefault(_group_key(point, spec), []).append(i)
@@ -899,22 +931,14 @@ def fast_table(spec, market=None, points: list[dict] | None = None) -> pd.DataFr
         for lo in range(0, len(members), BATCH):  # bounded memory: NAV paths are days x sets
             batch = members[lo:lo + BATCH]
             result = evaluate_many(data, [configs[j]["params"] for j in range(lo, lo + len(batch))])
-            metrics = fast_metrics(result, data.risk_free)
+            result, risk_free = _scored(result, data.risk_free, first.get("score_from"))
+            metrics = fast_metrics(result, risk_free)
             for j, i in enumerate(batch):
                 m = {name: float(values[j]) for name, values in metrics.items()}
                 for name in ("margin_calls", "forced_liquidations", "refused_orders"):
                     m[name] = int(getattr(result, name)[j])
                 rows[i] = {"key": f"fast-{i}", "params": points[i], "status": "ok", "error": None, "metrics": m}
-    rank_by = spec.rank_by or DEFAULT_RANK_METRIC
-    if rank_by not in FAST_METRICS:
-        from .spec import SweepFileError
-
-        raise SweepFileError(f"{spec.source}: key 'rank_by': the fast path computes "
-                             f"{', '.join(FAST_METRICS)}, not {rank_by!r}")
-    table = build_table(rows, spec.parameter_names, rank_by, spec.ascending)
-    table = table.drop(columns=["seconds", "worker", "key"])
-    table.attrs["seconds"] = time.perf_counter() - started
-    return table
+    return rows
 
 
 def run_fast_sweep(spec, out_dir, executor=None, progress: bool = True, retry_failed: bool = False):
@@ -930,6 +954,8 @@ def run_fast_sweep(spec, out_dir, executor=None, progress: bool = True, retry_fa
     from .backtests import check_axes
 
     check_axes(spec)  # every swept value in its range, before the fast path or any run
+    if spec.validation is not None:
+        raise FastPathError("a sweep with folds runs through ecore.engine.sweep.fast_folds.run_fast")
     table = fast_table(spec)
     out = Path(out_dir)
     seconds = table.attrs["seconds"]

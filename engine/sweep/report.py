@@ -11,7 +11,6 @@ import html
 import itertools
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .spec import SweepSpec
@@ -40,7 +39,9 @@ def _levels(values: pd.Series) -> pd.Series:
         cut = pd.cut(numeric, BINS)
         return cut.map(lambda iv: f"{iv.left:.4g}–{iv.right:.4g}").astype(object)
     if numeric.notna().all():
-        return numeric.map(lambda v: f"{v:.6g}")
+        from ..report.numbers import format_param
+
+        return numeric.map(format_param)
     return values.astype(str)
 
 
@@ -64,13 +65,17 @@ def _heatmap_figure(spec: SweepSpec, table: pd.DataFrame, metric: str, note: str
     fig = go.Figure()
     if not pairs:
         return None
+    from ..report.numbers import is_rate
+
+    shown = ".2%" if is_rate(metric) else ".4g"  # rates as percentages, ratios to 4 digits
     for n, (x, y) in enumerate(pairs):
         grid = heatmap_grid(table, x, y, metric, spec.ascending)
         fig.add_trace(go.Heatmap(
             z=grid.to_numpy(dtype=float), x=[str(c) for c in grid.columns], y=[str(i) for i in grid.index],
             colorscale="Viridis", reversescale=spec.ascending, visible=(n == 0),
-            colorbar={"title": {"text": metric}}, texttemplate="%{z:.3g}",
-            hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric}=%{{z:.4g}}<extra></extra>",
+            colorbar={"title": {"text": metric}, "tickformat": ".1%" if is_rate(metric) else ""},
+            texttemplate=f"%{{z:{'.1%' if is_rate(metric) else '.3g'}}}",
+            hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric}=%{{z:{shown}}}<extra></extra>",
             name=f"{y} × {x}"))
     buttons = []
     for n, (x, y) in enumerate(pairs):
@@ -102,11 +107,9 @@ def _single_parameter_figure(spec: SweepSpec, table: pd.DataFrame, metric: str):
 
 
 def _label(row: pd.Series, names: list[str]) -> str:
-    parts = []
-    for n in names:
-        v = row[n]
-        parts.append(f"{n}={v:.4g}" if isinstance(v, (float, np.floating)) else f"{n}={v}")
-    return f"#{row['rank']}: " + ", ".join(parts)
+    from ..report.numbers import format_param
+
+    return f"#{row['rank']}: " + ", ".join(f"{n}={format_param(row[n])}" for n in names)
 
 
 def _growth_figure(spec: SweepSpec, table: pd.DataFrame, store: ResultStore):
@@ -129,11 +132,19 @@ def _growth_figure(spec: SweepSpec, table: pd.DataFrame, store: ResultStore):
     return fig
 
 
-def _html_table(frame: pd.DataFrame) -> str:
+def _html_table(frame: pd.DataFrame, parameters: list[str] = ()) -> str:
+    """A table of runs for the page: parameters to 4 significant digits, rates as percentages."""
+    from ..report.numbers import format_metric, format_param
+
     if frame.empty:
         return "<p>none</p>"
-    return frame.to_html(index=False, border=0, classes="runs", na_rep="", float_format=lambda v: f"{v:.4g}",
-                         escape=True)
+    shown = frame.copy()
+    for col in shown.columns:
+        if col in parameters:
+            shown[col] = shown[col].map(format_param)
+        elif col not in ("rank", "error", "status") and pd.api.types.is_numeric_dtype(shown[col]):
+            shown[col] = shown[col].map(lambda v, c=col: "" if pd.isna(v) else format_metric(c, v))
+    return shown.to_html(index=False, border=0, classes="runs", na_rep="", escape=True)
 
 
 def render_report(table: pd.DataFrame, spec: SweepSpec, store: ResultStore,
@@ -142,6 +153,10 @@ def render_report(table: pd.DataFrame, spec: SweepSpec, store: ResultStore,
     table the heatmap is drawn from when it is not ``table`` (the fast path's, after ``--fast``)."""
     from plotly.offline import get_plotlyjs
 
+    if spec.validation is not None:
+        from .walkforward_report import render_walk_forward
+
+        return render_walk_forward(table, spec, store, heatmap_table)
     metric = spec.rank_by or DEFAULT_RANK_METRIC
     ok = table[table["status"] == "ok"]
     failed = table[table["status"] != "ok"]
@@ -172,9 +187,9 @@ table.runs td, table.runs th {{ padding: 0.25em 0.7em; border-bottom: 1px solid 
 {len(failed)} failed · ranked by <b>{html.escape(metric)}</b> ({order} first)</p>
 {charts}
 <h2>Best {min(spec.top, len(ok))} runs</h2>
-{_html_table(ok[shown].head(spec.top))}
+{_html_table(ok[shown].head(spec.top), spec.parameter_names)}
 <h2>Failed runs ({len(failed)})</h2>
-{_html_table(failed[[*spec.parameter_names, "error"]])}
+{_html_table(failed[[*spec.parameter_names, "error"]], spec.parameter_names)}
 </body></html>
 """
 

@@ -25,6 +25,10 @@ import numpy as np
 Value = int | float | str | bool
 
 
+#: Significant digits of a float drawn at random.
+SIGNIFICANT_DIGITS = 4
+
+
 @dataclass(frozen=True)
 class Uniform:
     """Uniform on [low, high]; integers if ``integer`` (both ends included); log-uniform if ``log``."""
@@ -38,8 +42,12 @@ class Uniform:
         if self.integer:
             return int(rng.integers(int(self.low), int(self.high), endpoint=True))
         if self.log:
-            return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
-        return float(rng.uniform(self.low, self.high))
+            value = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
+        else:
+            value = rng.uniform(self.low, self.high)
+        # A drift band of 0.07000763732837335 means 0.07001: runs use (and tables show) the
+        # value to 4 significant digits, kept inside [low, high].
+        return min(self.high, max(self.low, float(f"{value:.{SIGNIFICANT_DIGITS}g}")))
 
 
 @dataclass(frozen=True)

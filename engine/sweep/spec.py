@@ -38,6 +38,11 @@ Layout of a sweep file::
     equity = { choices = ["SPY", "VOO"] }
 
 Grid and range axes form a product; each point is combined with every random draw.
+
+Out-of-sample checks (:mod:`.folds`), one of::
+
+    validation = { in_sample = ["2004-01-02", "2015-12-31"], out_of_sample = ["2016-01-04", "2026-04-17"] }
+    walk_forward = { train = "5y", test = "1y", anchored = false, warmup = "1y" }
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .folds import Validation, parse_validation
 from .space import Choice, ParameterSpace, Steps, Uniform, Value
 
 if sys.version_info >= (3, 11):
@@ -60,6 +66,7 @@ BROKER_PREFIX = "broker."
 TOP_LEVEL_KEYS = (
     "strategy", "instruments", "start", "end", "cash", "data", "scenario", "benchmark", "rank_by",
     "ascending", "top", "heatmap", "params", "broker", "grid", "range", "random", "accept_jumps",
+    "validation", "walk_forward",
 )
 
 
@@ -96,6 +103,8 @@ class SweepSpec:
     source: str = "<sweep>"
     base_dir: Path | None = field(default=None, hash=False)
     accept_jumps: bool = False
+    #: holdout or walk-forward folds (:mod:`.folds`), None for a plain sweep
+    validation: Validation | None = None
 
     @property
     def parameter_names(self) -> list[str]:
@@ -109,20 +118,25 @@ class SweepSpec:
     def run_config(self, point: dict[str, Value]) -> dict[str, Any]:
         """The complete settings of one run: shared settings overlaid with ``point``.
 
-        Keys are those of :class:`ecore.engine.backtest.runner.BacktestConfig`.
+        Keys are those of :class:`ecore.engine.backtest.runner.BacktestConfig`, plus
+        ``score_from`` for a fold's window (keys ``@start``, ``@end``, ``@score_from`` of
+        ``point``, see :mod:`.folds`).
         """
         params = dict(self.params)
         broker = dict(self.broker)
+        fold = {}
         for name, value in point.items():
-            if name.startswith(BROKER_PREFIX):
+            if name.startswith("@"):
+                fold[name] = value
+            elif name.startswith(BROKER_PREFIX):
                 broker[name[len(BROKER_PREFIX):]] = value
             else:
                 params[name] = value
         return {
             "strategy": self.strategy,
             "instruments": list(self.instruments),
-            "start": self.start,
-            "end": self.end,
+            "start": dt.date.fromisoformat(fold["@start"]) if "@start" in fold else self.start,
+            "end": dt.date.fromisoformat(fold["@end"]) if "@end" in fold else self.end,
             "cash": self.cash,
             "data_dir": self.data_dir,
             "params": params,
@@ -131,6 +145,7 @@ class SweepSpec:
             "benchmark": self.benchmark,
             # only when set, so that resume keys of earlier sweeps stay valid
             **({"accept_jumps": True} if self.accept_jumps else {}),
+            **({"score_from": fold["@score_from"]} if "@score_from" in fold else {}),
         }
 
 
@@ -150,8 +165,13 @@ def load_sweep(path: str | Path) -> SweepSpec:
 def parse_sweep(data: dict, source: str = "<sweep>", base_dir: Path | None = None) -> SweepSpec:
     """Validate a parsed sweep file (a dict as from ``tomllib``) into a :class:`SweepSpec`."""
 
+    from ..validation.toml_position import locator
+
+    locate = locator(Path(source)) if Path(source).is_file() else None
+
     def fail(key: str, message: str) -> SweepFileError:
-        return SweepFileError(f"{source}: key '{key}': {message}")
+        at = locate(tuple(key.split("."))) if locate is not None else None
+        return SweepFileError(f"{source}{', ' + at if at else ''}: key '{key}': {message}")
 
     unknown = [k for k in data if k not in TOP_LEVEL_KEYS]
     if unknown:
@@ -263,8 +283,16 @@ def parse_sweep(data: dict, source: str = "<sweep>", base_dir: Path | None = Non
                        f"got {heatmap!r}")
         heatmap = (heatmap[0], heatmap[1])
 
+    validation = parse_validation(data, fail)
+    if validation is not None and validation.holdout:
+        ins, oos = validation.holdout
+        if start and ins.start < start:
+            raise fail("validation.in_sample", f"starts {ins.start}, before the sweep's start {start}")
+        if end and oos.end > end:
+            raise fail("validation.out_of_sample", f"ends {oos.end}, after the sweep's end {end}")
+
     return SweepSpec(
-        strategy=strategy.strip(), instruments=instruments, space=space, start=start, end=end,
+        strategy=strategy.strip(), validation=validation, instruments=instruments, space=space, start=start, end=end,
         cash=None if cash is None else float(cash),
         data_dir=data_dir, scenario=scenario, benchmark=benchmark, params=params, broker=broker,
         rank_by=rank_by, ascending=ascending, top=top, heatmap=heatmap, source=source,

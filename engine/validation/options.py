@@ -107,6 +107,10 @@ def validate_options(args) -> None:
             converted = opt.rule.check(value, place, (opt.flag,))
             if not isinstance(opt.rule, (Date, ListOf)):
                 setattr(args, opt.dest, converted)
+    from .overrides import check_assignments
+
+    for dest, flag in (("param", "--param"), ("broker", "--broker")):
+        check_assignments(getattr(args, dest, None), flag)
     start, end = getattr(args, "start", None), getattr(args, "end", None)
     if command_name(args) == "backtest" and start and end:
         if dt.date.fromisoformat(end) <= dt.date.fromisoformat(start):
