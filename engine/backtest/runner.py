@@ -199,9 +199,11 @@ def read_config_file(path) -> dict:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
+    from ..validation.input_files import base_folder, read_input
+
     p = Path(path).expanduser()
     try:
-        text = p.read_bytes().decode("utf-8")
+        text = read_input(p).decode("utf-8")  # once: a pipe or <(...) cannot be read twice
         mapping = tomllib.loads(text)
     except FileNotFoundError:
         raise UserError(f"config file not found: {p}") from None
@@ -216,7 +218,7 @@ def read_config_file(path) -> dict:
     data = mapping.get("data")
     if isinstance(data, str) and data:
         d = Path(data).expanduser()
-        mapping["data"] = str(d if d.is_absolute() else p.parent / d)
+        mapping["data"] = str(d if d.is_absolute() else base_folder(p) / d)
     return mapping
 
 
@@ -224,9 +226,11 @@ def load_config(path) -> BacktestConfig:
     """Read a TOML config file; errors name the file, the line and the key."""
     from ..validation.toml_position import locator
 
+    from ..validation.input_files import base_folder
+
     p = Path(path).expanduser()
     mapping = read_config_file(p)
-    return config_from_mapping(mapping, source=str(p), base_dir=p.resolve().parent, locate=locator(p))
+    return config_from_mapping(mapping, source=str(p), base_dir=base_folder(p), locate=locator(p))
 
 
 def _check_params(cls, params: dict, source: str) -> None:

@@ -79,7 +79,9 @@ def run_command(args) -> int:
     if args.accept_jumps:
         mapping["accept_jumps"] = True
     source = str(args.config) if args.config else "command line"
-    base_dir = args.config.expanduser().resolve().parent if args.config else None
+    from ..validation.input_files import base_folder
+
+    base_dir = base_folder(args.config) if args.config else None
     locate = locator(args.config.expanduser()) if args.config else None
     config = config_from_mapping(mapping, source=source, base_dir=base_dir, locate=locate)
     run = run_backtest(config, progress=not args.quiet)

@@ -63,8 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     if threading_main():
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
+        from ..validation.input_files import forget_inputs
         from ..validation.options import validate_options
 
+        forget_inputs()  # each command reads its files afresh (and a pipe once)
         validate_options(args)
         return args.func(args)
     except BrokenPipeError:

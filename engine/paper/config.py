@@ -200,11 +200,13 @@ def load_config(path: str | Path, strategy: str | None = None, instruments=None)
     """Read and check the TOML configuration; ``ConfigError`` names the file, line and key.
     ``strategy`` and ``instruments`` (``--strategy``, ``--instruments``: a comma-separated text)
     replace the file's."""
+    from ..validation.input_files import read_input
+
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder, not a configuration file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input(path).decode("utf-8")  # once: a pipe or <(...) cannot be read twice
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -262,7 +264,9 @@ def load_config(path: str | Path, strategy: str | None = None, instruments=None)
     if exchange.upper() not in FUTURES_EXCHANGES:
         raise where.error("ib", "futures_exchange",
                           f"{exchange!r} must be {' or '.join(FUTURES_EXCHANGES)}")
-    base = path.parent
+    from ..validation.input_files import base_folder
+
+    base = base_folder(path)
 
     def _path(table, values, key, default=None):
         value = _typed(where, table, values, key, str, "a file path", default)

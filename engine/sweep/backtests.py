@@ -131,7 +131,7 @@ def check_axes(spec: SweepSpec) -> None:
     cls = strategy_class(spec.strategy, f"{spec.source}: strategy", _search(spec))
     params = params_rules(cls, is_ours(cls)).fields
     broker = broker_rules(spec.base_dir).fields
-    place = Place(spec.source, locator(Path(spec.source)) if Path(spec.source).is_file() else None)
+    place = Place(spec.source, locator(Path(spec.source)) if Path(spec.source).exists() else None)
 
     def rule_of(name):
         if name.startswith("broker."):

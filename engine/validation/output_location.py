@@ -58,15 +58,17 @@ def check_output_folder(path, expected_bytes: int, option: str = "--out") -> Pat
 
 
 def check_input_file(path, option: str) -> Path:
-    """An existing, readable file (not a folder)."""
+    """An existing, readable file (not a folder), read into memory once (see :mod:`.input_files`)."""
     p = Path(path).expanduser()
     if not p.exists():
         raise InputError(f"{option}: file not found: {p}")
     if p.is_dir():
         raise InputError(f"{option}: {p} is a folder, not a file")
+    from .input_files import read_input
+
     try:
-        with open(p, "rb") as fh:
-            fh.read(1)
+        # The whole file, kept for the loader: a pipe (``<(...)``) can be read only once.
+        read_input(p)
     except OSError as exc:
         raise InputError(f"{option}: cannot read {p} ({exc.strerror or exc})") from None
     return p
