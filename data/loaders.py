@@ -211,11 +211,52 @@ def _symbol_of(path: Path) -> str:
     return path.stem
 
 
+DATA_EXTENSIONS = (".csv", ".csv.gz")
+
+
+def is_data_name(name: str) -> bool:
+    """Whether a file name is a data file's (``X.csv`` or ``X.csv.gz``, any case); hidden files
+    (``.X.csv.part`` of a download in progress) are not."""
+    return not name.startswith(".") and name.lower().endswith(DATA_EXTENSIONS)
+
+
 def data_files(folder: Path) -> list[Path]:
-    """The ``*.csv`` and ``*.csv.gz`` files of a folder, sorted by name."""
+    """The ``*.csv`` and ``*.csv.gz`` files of a folder, sorted by name: one per series.
+
+    Raises :class:`DataFileError` for an entry with a data file's name that is not a readable
+    file (a folder, a broken link or a link loop: otherwise its series would just be "missing"),
+    and for two files of one series (``DGS10.csv`` beside ``DGS10.csv.gz``, or ``ivv.csv``
+    beside ``IVV.csv``), naming both: which one is meant cannot be guessed."""
     folder = Path(folder)
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and (p.name.endswith(".csv") or p.name.endswith(".csv.gz")))
+    seen: dict[str, Path] = {}
+    out = []
+    for p in sorted(folder.iterdir()):
+        if not is_data_name(p.name):
+            continue
+        if p.is_dir():
+            raise DataFileError(p, None, None, "is a folder, not a data file")
+        if not p.is_file():
+            what = "a link loop" if p.is_symlink() and _loops(p) else (
+                "a broken link" if p.is_symlink() else "not a regular file")
+            raise DataFileError(p, None, None, f"is {what}, not a data file")
+        series = _symbol_of(p).upper()
+        if series in seen:
+            raise DataFileError(folder, None, None,
+                                f"two files for the series {series}: {seen[series].name} and {p.name}; "
+                                "keep one (remove or rename the other)")
+        seen[series] = p
+        out.append(p)
+    return out
+
+
+def _loops(path: Path) -> bool:
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:
+        return True
+    except OSError as exc:
+        return exc.errno == 40  # ELOOP
+    return False
 
 
 # ----------------------------------------------------------------------------------------------

@@ -120,10 +120,14 @@ def market_rates(market: MarketData) -> pd.DataFrame:
 
 
 def _one_file(folder: Path, stem: str) -> Path | None:
-    for name in (f"{stem}.csv", f"{stem}.csv.gz"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
+    """``folder/stem.csv`` or ``stem.csv.gz``; both there is an error naming them."""
+    from .loaders import DataFileError
+
+    found = [folder / name for name in (f"{stem}.csv", f"{stem}.csv.gz") if (folder / name).is_file()]
+    if len(found) > 1:
+        raise DataFileError(folder, None, None, f"two files for {stem}: {found[0].name} and "
+                            f"{found[1].name}; keep one (remove or rename the other)")
+    return found[0] if found else None
 
 
 def load_market(data_dir=None, symbols=None, max_gap_days: int | None = DEFAULT_MAX_GAP_DAYS) -> MarketData:

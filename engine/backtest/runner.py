@@ -17,6 +17,7 @@ import pandas as pd
 
 from ...data.calendar import as_date, treasury_calendar
 from ..errors import UserError
+from .user_code import PASS_THROUGH, describe_failure, user_frame
 
 # Settings a config file may hold at the top level, and their meaning.
 TOP_LEVEL_KEYS = {
@@ -91,15 +92,37 @@ def _analyzer_class(name: str, key: str = "analyzers"):
     import importlib
     import inspect
 
+    from .instruments import _extend_path
+    from .user_code import PASS_THROUGH, describe_failure
+
     module_name, _, cls_name = name.rpartition(".")
+    if module_name:
+        _extend_path([Path.cwd()])  # found where strategies are found
     try:
         cls = getattr(importlib.import_module(module_name) if module_name else bt.analyzers, cls_name, None)
     except ImportError as exc:
         raise UserError(f"{key}: cannot import module {module_name!r} of {name!r} ({exc})") from None
+    except PASS_THROUGH:
+        raise
+    except BaseException as exc:  # a syntax error, a raise or sys.exit while importing
+        raise UserError(f"{key}: {describe_failure(exc, f'importing {module_name!r}')}") from None
     if not (inspect.isclass(cls) and issubclass(cls, bt.Analyzer)):
         raise UserError(f"{key}: {name!r} is not a backtrader analyzer (e.g. TradeAnalyzer, SharpeRatio, "
                         "DrawDown, or package.module.Class)")
     return cls
+
+
+def _analysis(strategy, name: str):
+    """The JSON-ready ``get_analysis()`` of analyzer ``name``; its error names it."""
+    from .user_code import PASS_THROUGH, describe_failure
+
+    analyzer = strategy.analyzers.getbyname(name.rpartition(".")[2].lower())
+    try:
+        return _plain_analysis(analyzer.get_analysis())
+    except PASS_THROUGH:
+        raise
+    except BaseException as exc:
+        raise StrategyError(describe_failure(exc, f"analyzer {name} (get_analysis)")) from exc
 
 
 def _plain_analysis(value):
@@ -420,10 +443,13 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
                             roll_rule=plan.roll_rule)
     try:
         strategies = cerebro.run()
-    except Exception as exc:
-        if cls.__module__.split(".")[0] == "ecore":
+    except PASS_THROUGH:
+        raise
+    except BaseException as exc:  # sys.exit in the user's code too: never a silent exit 0
+        if cls.__module__.split(".")[0] == "ecore" and user_frame(exc) is None \
+                and not isinstance(exc, SystemExit):
             raise
-        raise StrategyError(f"{cls.__name__} raised {type(exc).__name__}: {exc}{_where(exc, cls)}") from exc
+        raise StrategyError(describe_failure(exc, f"strategy {cls.__name__}")) from exc
     strat = strategies[0]
     keeper_events = strategies[1].events if plan.engine_rolls else []
     daily = broker.daily_state()
@@ -466,17 +492,6 @@ def check_scenario_date(scenario, start: dt.date, end: dt.date) -> None:
 class StrategyError(UserError):
     """A user's strategy raised during the run: one line naming the strategy and the error
     (``ECORE_DEBUG=1`` shows the traceback)."""
-
-
-def _where(exc: BaseException, cls) -> str:
-    """" (at FILE:LINE)" of the innermost frame of the strategy's module, if any."""
-    import traceback
-
-    module_file = getattr(sys.modules.get(cls.__module__), "__file__", None)
-    frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if module_file and Path(f.filename) == Path(module_file)]
-    last = (mine or frames[-1:])
-    return f" (at {Path(last[-1].filename).name}:{last[-1].lineno})" if last else ""
 
 
 def _broker_events(broker) -> pd.DataFrame:
@@ -671,6 +686,5 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     risk_free = market.short_rate()
     metrics = compute_metrics(result, risk_free=risk_free)
     bench_metrics = compute_metrics(benchmark, risk_free=risk_free) if benchmark is not None else None
-    analyses = {name: _plain_analysis(strategy.analyzers.getbyname(name.rpartition(".")[2].lower()).get_analysis())
-                for name in config.analyzers}
+    analyses = {name: _analysis(strategy, name) for name in config.analyzers}
     return BacktestRun(config, result, benchmark, metrics, bench_metrics, risk_free, strategy, analyses)

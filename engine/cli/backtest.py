@@ -84,6 +84,14 @@ def run_command(args) -> int:
     base_dir = base_folder(args.config) if args.config else None
     locate = locator(args.config.expanduser()) if args.config else None
     config = config_from_mapping(mapping, source=source, base_dir=base_dir, locate=locate)
+    from ..report.outputs import output_names
+    from ..report.staged_output import check_targets
+    from ..validation.output_location import check_not_inside_data
+
+    # Before the run: outputs go where nothing of the user's (a folder, a file no ecore run
+    # wrote, a data folder) would be replaced or read back as data.
+    check_not_inside_data(args.out, config.data_dir)
+    check_targets(args.out, output_names(config.benchmark, bool(config.analyzers)))
     run = run_backtest(config, progress=not args.quiet)
     # The command needs only the results from here on: letting go of the finished strategy (its
     # cerebro, feeds, broker and price book) before the report is built keeps the peak down.

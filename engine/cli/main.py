@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         from ..validation.options import validate_options
 
         forget_inputs()  # each command reads its files afresh (and a pipe once)
+        from ..validation.output_location import check_no_empty_paths
+
+        check_no_empty_paths(sys.argv[1:] if argv is None else argv)
         validate_options(args)
         return args.func(args)
     except BrokenPipeError:

@@ -196,6 +196,29 @@ def check_port(port: int, where: str) -> None:
                           "only paper accounts: use 7497 (TWS paper) or 4002 (IB Gateway paper)")
 
 
+#: The first bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _journal_path(where, journal: Path) -> Path:
+    """The journal is a SQLite file (or not there yet, in an existing folder): a folder, another
+    kind of file or a missing folder is named with the key's line."""
+    if journal.is_dir():
+        raise where.error("ib", "journal", f"{journal} is a folder, not a journal file (SQLite)")
+    if journal.exists():
+        try:
+            with open(journal, "rb") as fh:
+                head = fh.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            raise where.error("ib", "journal", f"{journal} cannot be read ({exc.strerror or exc})") from None
+        if head and head != SQLITE_HEADER:
+            raise where.error("ib", "journal", f"{journal} is not a journal: not a SQLite database "
+                              "(move it away or choose another path)")
+    elif not journal.parent.is_dir():
+        raise where.error("ib", "journal", f"folder {journal.parent} does not exist")
+    return journal
+
+
 def load_config(path: str | Path, strategy: str | None = None, instruments=None) -> PaperConfig:
     """Read and check the TOML configuration; ``ConfigError`` names the file, line and key.
     ``strategy`` and ``instruments`` (``--strategy``, ``--instruments``: a comma-separated text)
@@ -353,7 +376,7 @@ def load_config(path: str | Path, strategy: str | None = None, instruments=None)
         host=_typed(where, "ib", ib, "host", str, "a host name or address", "127.0.0.1"),
         port=port, client_id=client_id, account=account, client=client,
         futures_exchange=exchange,
-        journal=_path("ib", ib, "journal", "paper-journal.sqlite"),
+        journal=_journal_path(where, _path("ib", ib, "journal", "paper-journal.sqlite")),
         kill_file=_path("ib", ib, "kill_file"),
         limits=limits, strategy_params=dict(params), primary_exchanges=dict(primary),
         schedule=schedule, timezone=tz, history_days=history,

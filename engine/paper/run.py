@@ -30,6 +30,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 from ..backtest.instruments import plan_feeds, strategy_class
+from ..errors import UserError
 from .config import PaperConfig
 from .connect import open_session
 
@@ -125,7 +126,16 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         if plan.engine_rolls:
             cerebro.addstrategy(RollKeeper, roots=plan.rolling_roots, fixed=plan.fixed_contracts,
                                 roll_rule=plan.roll_rule)
-        strategies = cerebro.run()
+        try:
+            strategies = cerebro.run()
+        except (KeyboardInterrupt, GeneratorExit, ConnectionError):
+            raise
+        except BaseException as exc:  # the user's strategy raised or called sys.exit
+            from ..backtest.user_code import describe_failure, user_frame
+
+            if user_frame(exc) is None and not isinstance(exc, SystemExit):
+                raise
+            raise UserError(describe_failure(exc, f"strategy {cls.__name__}")) from exc
         session.pump(0.02)
         for event in session.poll():
             broker._apply(event)

@@ -87,7 +87,9 @@ def import_error(module: str, folders: list[str]) -> str | None:
             sys.path.append(folder)
     try:
         importlib.import_module(module)
-    except Exception as exc:  # reported to the user by the executor
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException as exc:  # reported to the user by the executor (sys.exit included)
         return f"{type(exc).__name__}: {exc}"
     return None
 

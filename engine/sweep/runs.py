@@ -174,14 +174,32 @@ def execute(task: RunTask, token: str, backtester: Backtester, spec: SweepSpec) 
         if out.nav is not None and len(out.nav):
             dates = pd.DatetimeIndex(out.nav.index).values.astype("datetime64[D]")
             values = np.asarray(out.nav.to_numpy(), dtype=float)
-    except Exception as exc:
-        last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-        where = f" [{os.path.basename(last[0].filename)}:{last[0].lineno}]" if last else ""
-        return RunRecord(task.key, task.params, "failed", error=f"{type(exc).__name__}: {exc}{where}",
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException as exc:  # sys.exit in the user's code is a failed run, not the worker's end
+        if isinstance(exc, SystemExit):
+            error = f"SystemExit: sys.exit({exc.code!r}) was called{_user_where(exc)}"
+        else:
+            error = f"{type(exc).__name__}: {' '.join(str(exc).split())}{_user_where(exc)}"
+        return RunRecord(task.key, task.params, "failed", error=error,
                          seconds=time.perf_counter() - started, worker=worker)
     return RunRecord(task.key, task.params, "ok", metrics=metrics,
                      seconds=time.perf_counter() - started, worker=worker,
                      nav_dates=dates, nav_values=values)
+
+
+def _user_where(exc: BaseException) -> str:
+    """`` [file.py:LINE]`` of the user's line that raised (else of the last frame), unless the
+    message already says where."""
+    from ..backtest.user_code import user_location
+
+    if "(at " in str(exc):
+        return ""
+    where = user_location(exc)
+    if where is None:
+        last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+        where = f"{os.path.basename(last[0].filename)}:{last[0].lineno}" if last else None
+    return f" [{where}]" if where else ""
 
 
 def _plain(value):
