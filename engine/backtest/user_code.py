@@ -124,3 +124,72 @@ def describe_failure(exc: BaseException, who: str) -> str:
 def module_file_of(module_name: str) -> str | None:
     """The file a module was loaded from, if loaded."""
     return getattr(sys.modules.get(module_name), "__file__", None)
+
+
+def _imported_names(tree, module_name: str, is_package: bool) -> set[str]:
+    """Absolute names of the modules an AST imports (``from x import y``: ``x`` and ``x.y``)."""
+    import ast
+
+    package = module_name if is_package else module_name.rpartition(".")[0]
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".") if package else []
+                up = node.level - 1
+                if up > len(base):
+                    continue
+                base = base[: len(base) - up] if up else base
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if not mod:
+                continue
+            names.add(mod)
+            parts = mod.split(".")
+            names.update(".".join(parts[:i]) for i in range(1, len(parts)))
+            names.update(f"{mod}.{alias.name}" for alias in node.names if alias.name != "*")
+    return names
+
+
+def user_source_files(module_names) -> list[Path]:
+    """Every source file of the user's code that the modules ``module_names`` load, directly or
+    through their imports (read with ``ast``, so imports inside functions count too): the
+    modules themselves and every module they import from outside the standard library,
+    site-packages, backtrader and ecore.  Sorted; for the resume key of a sweep."""
+    import ast
+    import importlib.util
+
+    seen: set[str] = set()
+    files: set[Path] = set()
+    todo = list(module_names)
+    while todo:
+        name = todo.pop()
+        if not name or name in seen:
+            continue
+        seen.add(name)
+        module = sys.modules.get(name)
+        origin = getattr(module, "__file__", None) if module is not None else None
+        is_package = bool(getattr(module, "__path__", None)) if module is not None else False
+        if origin is None:
+            try:
+                found = importlib.util.find_spec(name)
+            except (ImportError, ValueError, AttributeError):
+                continue
+            if found is None or not found.origin or not found.has_location:
+                continue
+            origin, is_package = found.origin, found.submodule_search_locations is not None
+        if not origin.endswith(".py") or not is_user_file(origin):
+            continue
+        path = Path(origin).resolve()
+        files.add(path)
+        try:
+            tree = ast.parse(path.read_bytes(), filename=str(path))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        todo.extend(_imported_names(tree, name, is_package))
+    return sorted(files)

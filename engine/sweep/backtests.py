@@ -27,6 +27,22 @@ def data_fingerprint(data_dir: Path | None) -> str:
     return tree_fingerprint(Path(data_dir) if data_dir else BUNDLED_DIR)
 
 
+def input_files_fingerprint(spec: SweepSpec) -> str | None:
+    """Hash of the files the runs read besides the data folder (the ``[broker]``
+    ``margin_schedule``), or None when there are none."""
+    path = (spec.broker or {}).get("margin_schedule") if isinstance(spec.broker, dict) else None
+    if not path:
+        return None
+    p = Path(path)
+    if not p.is_absolute() and spec.base_dir is not None:
+        p = Path(spec.base_dir) / p
+    try:
+        content = hashlib.sha256(p.read_bytes()).hexdigest()
+    except OSError:
+        content = "missing"
+    return hashlib.sha256(f"{p}\0{content}".encode()).hexdigest()[:KEY_LENGTH]
+
+
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
     """The package version plus a hash of the source and tables that decide a backtest's result:
@@ -51,16 +67,22 @@ def code_version() -> str:
 
 def strategy_fingerprint(spec: SweepSpec) -> str | None:
     """Hash of the source files of the sweep's strategy when it is a user's (its module, or its
-    top-level package), so that editing it gives new resume keys; None for ours (their source is
-    in :func:`code_version`)."""
+    top-level package, and every module of the user's they import, at any depth: a helper module
+    edited between two runs of a sweep gives new keys), so that editing any gives new resume
+    keys; None for ours (their source is in :func:`code_version`)."""
     from ..backtest.instruments import strategy_class, strategy_source_files
 
+    from ..backtest.user_code import user_source_files
+
     cls = strategy_class(spec.strategy, f"{spec.source}: strategy", _search(spec))
-    files = strategy_source_files(cls)
+    files = set(strategy_source_files(cls))
+    if files:
+        # and every module of the user's that the strategy's module imports, at any depth
+        files.update(user_source_files([cls.__module__]))
     if not files:
         return None
     h = hashlib.sha256()
-    for path in files:
+    for path in sorted(files):
         h.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()[:KEY_LENGTH]
 
@@ -168,6 +190,9 @@ class EventDrivenBacktester(Backtester):
 
     def identity(self, spec: SweepSpec) -> dict:
         identity = {"data": data_fingerprint(spec.data_dir), "code": code_version()}
+        inputs = input_files_fingerprint(spec)
+        if inputs is not None:
+            identity["inputs"] = inputs
         source = strategy_fingerprint(spec)
         if source is not None:
             identity["strategy"] = source
