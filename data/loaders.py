@@ -196,7 +196,7 @@ def _report(path: Path, issues: list[Issue], warn: bool) -> None:
     jumps = [i for i in issues if i.kind == "jump"]
     if warn and jumps:
         warnings.warn(
-            f"{path}: {len(jumps)} daily move(s) of {MAX_DAILY_MOVE:.0%} or more, check the data; first: "
+            f"{path}: {len(jumps)} implausible daily move(s), check the data; first: "
             f"{jumps[0].message} (line {jumps[0].line})",
             DataWarning,
             stacklevel=3,
@@ -292,12 +292,17 @@ def load_closes(path, symbol: str | None = None, max_gap_days: int | None = DEFA
     issues += _gaps(path, days[keep], lines[keep], date_col, max_gap_days)
     kept, kept_lines, kept_days = values[keep], lines[keep], days[keep]
     if len(kept) > 1:
-        # A fund's close moving by half or more in a day is a data error far more often than a
-        # market move (the worst day of the S&P 500, 1987-10-19, was -20%): say where.
+        # A fund's close moving beyond the bound of its kind in a day is a data error far more
+        # often than a market move (data/fund_moves.py: the bounds and the worst real days).
+        from .fund_moves import describe_bound, likely_cause, log_bound
+
+        name = symbol or _symbol_of(path).upper()
         moves = np.abs(np.diff(np.log(kept)))
-        for i in np.flatnonzero(moves > np.log(1 + MAX_DAILY_MOVE)):
+        for i in np.flatnonzero(moves > log_bound(name) - 1e-12):
+            a, b = kept[i], kept[i + 1]
             issues.append(Issue(str(path), int(kept_lines[i + 1]), value_col, "jump",
-                                f"close moved from {kept[i]:g} to {kept[i + 1]:g} on {kept_days[i + 1].date()}"))
+                                f"close moved from {a:g} to {b:g} on {kept_days[i + 1].date()} "
+                                f"({b / a - 1:+.0%}, beyond {describe_bound(name)}; {likely_cause(a, b)})"))
     s = pd.Series(values[keep], index=days[keep], name=symbol or _symbol_of(path).upper())
     s.index.name = "date"
     s.attrs["issues"] = issues

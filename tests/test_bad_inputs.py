@@ -303,6 +303,7 @@ def prepare(tmp_path: Path, files: dict, small_data: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "daily.csv").write_text("date,nav\n2020-01-02,100\n")  # an earlier run's output
+    (out / ".ecore-manifest.json").write_text('{"backtest": ["daily.csv"]}\n')  # ... as it recorded it
     for rel, content in files.items():
         if rel == "__data__":
             shutil.copytree(small_data, tmp_path / "d")

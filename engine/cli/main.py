@@ -71,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
 
         check_no_empty_paths(sys.argv[1:] if argv is None else argv)
         validate_options(args)
-        return args.func(args)
+        from .warnings_once import collecting
+
+        with collecting(name):  # each warning once, one line, when the command ends well
+            return args.func(args)
     except BrokenPipeError:
         # The reader went away (``ecore ... | head``): not an error of ours.  Point stdout at
         # devnull so that Python's own flush at exit does not complain again.

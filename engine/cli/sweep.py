@@ -88,6 +88,10 @@ def run_command(args) -> int:
             raise UserError(f"cannot reach the Dask cluster {args.cluster}: {exc}") from None
         raise
     print(summary(outcome, spec, executor.describe()))
+    from .warnings_once import sweep_lines
+
+    for line in sweep_lines(outcome.warnings or {}, outcome.executed):
+        print(line, file=sys.stderr)
     t = outcome.table
     if len(t) and (t["status"] != "ok").all():
         first = t.iloc[0]["error"]

@@ -62,6 +62,7 @@ class SweepOutcome:
     parquet: Path
     csv: Path
     html: Path | None
+    warnings: dict | None = None  # distinct warning text -> runs (executed now) that gave it
 
 
 #: Runs a sweep may have without ``--max-runs``: a typo in a range step must not start a
@@ -164,7 +165,8 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backtester: Backtester | Non
 
         plan = SweepPlan([], token, identity)
         skipped = len(keys) - todo
-        executed = _execute(tasks(), todo, skipped, plan, spec, backtester, executor, store, progress)
+        warned: dict[str, int] = {}
+        executed = _execute(tasks(), todo, skipped, plan, spec, backtester, executor, store, progress, warned)
         rows = store.rows()
         table = build_table([rows[k] for k in keys if k in rows], spec.parameter_names,
                             spec.rank_by, spec.ascending)
@@ -172,7 +174,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backtester: Backtester | Non
         parquet, csv, html = _write_results(table, spec, store, report, also_current)
     failed = int((table["status"] != "ok").sum())
     return SweepOutcome(Path(out_dir), table, executed, skipped, failed, time.perf_counter() - started,
-                        parquet, csv, html)
+                        parquet, csv, html, warned)
 
 
 def _write_results(table, spec, store, report: bool, also_current):
@@ -194,7 +196,7 @@ def _write_results(table, spec, store, report: bool, also_current):
     return folder / TABLE_PARQUET, folder / TABLE_CSV, (folder / REPORT_FILE if report else None)
 
 
-def _execute(todo, total, skipped, plan, spec, backtester, executor, store, progress) -> int:
+def _execute(todo, total, skipped, plan, spec, backtester, executor, store, progress, warned=None) -> int:
     """Run the tasks of the iterator ``todo`` (``total`` of them) on ``executor``, appending each
     record to ``store``; returns runs done."""
     from tqdm import tqdm
@@ -211,6 +213,9 @@ def _execute(todo, total, skipped, plan, spec, backtester, executor, store, prog
                 for record in records:
                     store.append(record)
                     done += 1
+                    if warned is not None:
+                        for text in getattr(record, "warnings", ()):
+                            warned[text] = warned.get(text, 0) + 1
                     if not record.ok:
                         failed += 1
                         bar.set_postfix_str(f"failed={failed}, resumed={skipped}, {executor.describe()}",

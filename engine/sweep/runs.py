@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 import traceback
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,7 @@ class RunRecord:
     worker: str = ""
     nav_dates: np.ndarray | None = None
     nav_values: np.ndarray | None = None
+    warnings: tuple = ()  # distinct warning texts of the run (the sweep prints each once)
 
     @property
     def ok(self) -> bool:
@@ -165,8 +167,11 @@ def execute(task: RunTask, token: str, backtester: Backtester, spec: SweepSpec) 
     started = time.perf_counter()
     if isinstance(market, _LoadFailure):
         return RunRecord(task.key, task.params, "failed", error=market.error, worker=worker)
+    caught: list = []
     try:
-        out = backtester.run(spec, spec.run_config(task.params), market)
+        with warnings.catch_warnings(record=True) as caught:  # the sweep reports them, not the worker
+            warnings.simplefilter("always")
+            out = backtester.run(spec, spec.run_config(task.params), market)
         if not isinstance(out, RunOutput):
             raise TypeError(f"backtester returned {type(out).__name__}, expected RunOutput")
         metrics = {str(k): _plain(v) for k, v in out.metrics.items()}
@@ -183,9 +188,10 @@ def execute(task: RunTask, token: str, backtester: Backtester, spec: SweepSpec) 
             error = f"{type(exc).__name__}: {' '.join(str(exc).split())}{_user_where(exc)}"
         return RunRecord(task.key, task.params, "failed", error=error,
                          seconds=time.perf_counter() - started, worker=worker)
+    texts = tuple(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
     return RunRecord(task.key, task.params, "ok", metrics=metrics,
                      seconds=time.perf_counter() - started, worker=worker,
-                     nav_dates=dates, nav_values=values)
+                     nav_dates=dates, nav_values=values, warnings=texts)
 
 
 def _user_where(exc: BaseException) -> str:
