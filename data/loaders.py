@@ -181,6 +181,10 @@ def _numbers(path: Path, frame: pd.DataFrame, column: str, missing_tokens=("",))
     if len(bad):
         i = bad[0]
         raise DataFileError(path, int(i) + 2, column, f"{text.iat[i]!r} is not a number")
+    infinite = np.flatnonzero(np.isinf(values))
+    if len(infinite):
+        i = infinite[0]
+        raise DataFileError(path, int(i) + 2, column, f"{text.iat[i]!r} is not a finite number")
     return values, is_missing
 
 
@@ -448,6 +452,16 @@ def load_futures_settlements(path, max_gap_days: int | None = DEFAULT_MAX_GAP_DA
         except ContractError as exc:
             raise DataFileError(path, int(lines[i]), ccol, f"unknown contract code {text!r}: {exc}") from None
     contract = raw.map(codes).to_numpy()
+    # A contract settles until its last trading day; a row after it is another contract's
+    # price, or a date typed wrong.
+    for code in pd.unique(contract):
+        last = np.datetime64(Contract.parse(code).last_trading_day())
+        after = np.flatnonzero((contract == code) & (days.values.astype("datetime64[D]") > last))
+        if len(after):
+            i = int(after[0])
+            raise DataFileError(path, int(lines[i]), cols["date"],
+                                f"{code} settles on {days[i].date()}, after its last trading day "
+                                f"{Contract.parse(code).last_trading_day()}")
 
     out = pd.DataFrame({"date": days, "contract": contract})
     for name in ("open", "high", "low", "settle"):
@@ -501,6 +515,10 @@ def _prices(path: Path, frame: pd.DataFrame, column: str, required: bool) -> np.
     if len(bad):
         i = int(bad[0])
         raise DataFileError(path, i + 2, column, f"price {text.iat[i]!r} is not positive")
+    infinite = np.flatnonzero(np.isinf(values))
+    if len(infinite):
+        i = int(infinite[0])
+        raise DataFileError(path, i + 2, column, f"price {text.iat[i]!r} is not a finite number")
     return values
 
 

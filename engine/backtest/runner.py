@@ -433,6 +433,9 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
     cerebro.addstrategy(cls, **params)
     records = FillRecords()
     cerebro.addanalyzer(FillRecorder, records=records)
+    from .activity import WATCH_NAME, ActivityWatch, StrategyActivity, activity_message
+
+    cerebro.addanalyzer(ActivityWatch, _name=WATCH_NAME)
     for name in analyzers:
         cerebro.addanalyzer(_analyzer_class(name), _name=name.rpartition(".")[2].lower())
     if progress:
@@ -451,6 +454,9 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
             raise
         raise StrategyError(describe_failure(exc, f"strategy {cls.__name__}")) from exc
     strat = strategies[0]
+    idle = activity_message(strat, len(records.trades))
+    if idle is not None:
+        warnings.warn(idle, StrategyActivity, stacklevel=2)
     keeper_events = strategies[1].events if plan.engine_rolls else []
     daily = broker.daily_state()
     own = getattr(getattr(strat, "record", None), "days", None)
