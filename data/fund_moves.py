@@ -61,11 +61,13 @@ def describe_bound(symbol: str) -> str:
 def likely_cause(before: float, after: float) -> str:
     """Words for what a jump from ``before`` to ``after`` most likely is."""
     ratio = after / before
-    for new, old in SPLITS:
-        if abs(math.log(ratio * new / old)) < 0.02:
-            if new > old:
-                return f"likely an unadjusted {new}-for-{old} split"
-            return f"likely an unadjusted {old}-for-{new} reverse split"
+    # The day's own market move rides on the split: the nearest simple ratio within 8 % (log)
+    # of it (ratios of SPLITS lie at least 6.5 % apart).
+    new, old = min(SPLITS, key=lambda s: abs(math.log(ratio * s[0] / s[1])))
+    if abs(math.log(ratio * new / old)) < 0.08:
+        if new > old:
+            return f"likely an unadjusted {new}-for-{old} split"
+        return f"likely an unadjusted {new}-for-{old} reverse split"
     if 0.009 < ratio < 0.011 or 90 < ratio < 110:
         return "likely a price in cents or a misplaced decimal point"
     return "likely a data error (a typo, another fund's prices)"
