@@ -231,6 +231,7 @@ PAPER_ROWS = [
      "p.toml, line 2: ib.journal: folder"),
     ("paper", "status-journal-not-a-database", ["paper", "status", "--config", "p.toml"],
      {"p.toml": '[ib]\njournal = "j.sqlite"\n' + STRAT, "j.sqlite": "hello"}, "is not a journal: not a SQLite database"),
+    ("paper", "data-folder-missing", PAPER, {"p.toml": STRAT + 'data = "nowhere"\n'}, "nowhere does not exist"),
     ("paper", "binary-config", PAPER, {"p.toml": b"\x89PNG\xff\xfe"}, "p.toml: cannot be read"),
     ("paper", "strategy-syntax-error", PAPER, {"p.toml": '[strategy]\nclass = "r2_pp_syntax.S"\n', "r2_pp_syntax.py": "class S(:\n"},
      "importing 'r2_pp_syntax' raised SyntaxError"),

@@ -31,7 +31,8 @@ TOP_LEVEL_KEYS = {
     "benchmark": "also run the 60/40 benchmark (true/false)",
     "analyzers": "backtrader analyzers to add (TradeAnalyzer, SharpeRatio, package.module.Class); "
                  "their results go to analyzers.json",
-    "accept_jumps": "run although a series the run needs moves by half or more in a day (true/false)",
+    "accept_jumps": "run although a fund's close or a settlement the run needs jumps beyond its daily bound "
+                    "(true/false)",
     "params": "table of strategy parameters",
     "broker": "table of broker and margin settings",
 }
@@ -58,7 +59,7 @@ class BacktestConfig:
     scenario: dict | None = None
     benchmark: bool = True
     analyzers: tuple[str, ...] = ()  # "TradeAnalyzer" (backtrader's) or "package.module.Class"
-    accept_jumps: bool = False  # run although a close or settlement jumps by half or more in a day
+    accept_jumps: bool = False  # run although a close or settlement jumps beyond its daily bound
 
     def replace(self, **changes) -> "BacktestConfig":
         return dataclasses.replace(self, **changes)
@@ -87,7 +88,7 @@ def _strategy_class(name: str, key: str = "strategy", search: tuple = ()):
         raise UserError(str(exc)) from None
 
 
-def _analyzer_class(name: str, key: str = "analyzers"):
+def _analyzer_class(name: str, key: str = "analyzers", search: tuple = ()):
     """backtrader's analyzer ``name`` ("SharpeRatio") or the class at ``package.module.Class``."""
     import importlib
     import inspect
@@ -97,7 +98,7 @@ def _analyzer_class(name: str, key: str = "analyzers"):
 
     module_name, _, cls_name = name.rpartition(".")
     if module_name:
-        _extend_path([Path.cwd()])  # found where strategies are found
+        _extend_path([Path.cwd(), *search])  # found where strategies are found
     try:
         cls = getattr(importlib.import_module(module_name) if module_name else bt.analyzers, cls_name, None)
     except ImportError as exc:
@@ -198,7 +199,7 @@ def config_from_mapping(mapping: dict, source: str = "config", base_dir: Path | 
         raise place.error(("data",), f"{what}: {Path(data).expanduser()}")
     analyzers = checked.get("analyzers") or ()
     for name in analyzers:
-        _analyzer_class(name, f"{place.describe(('analyzers',))}: analyzers")
+        _analyzer_class(name, f"{place.describe(('analyzers',))}: analyzers", (base_dir,) if base_dir else ())
     return BacktestConfig(
         strategy=strategy,
         instruments=instruments,

@@ -32,8 +32,9 @@ def add_parser(sub) -> None:
     p.add_argument("--scenario", help="stress scenario: rate_shock or margin_hike")
     p.add_argument("--no-benchmark", action="store_true", help="skip the 60/40 benchmark run")
     p.add_argument("--accept-jumps", action="store_true",
-                   help="run although a close or futures settlement the run needs moves by half or more "
-                   "in a day (otherwise such a jump stops the run, naming the file and the day)")
+                   help="run although a fund's close moves beyond its kind's daily bound (equity 25%% down, "
+                   "bond 15%%: an unadjusted split) or a futures settlement by half or more in a day "
+                   "(otherwise such a jump stops the run, naming the file, the day and the likely cause)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_command)
 
