@@ -234,6 +234,12 @@ def read_snapshot(root: Path, label: str, path: Path | None = None) -> MarketDat
 def _load(root: Path, symbols, max_gap_days, label: str) -> MarketData:
     if not root.is_dir():
         raise FileNotFoundError(f"data folder {root} does not exist")
+    for name in ("yields", "closes", "etf", "real_futures", "rates", "treasuries"):
+        sub = root / name
+        if (sub.exists() or sub.is_symlink()) and not sub.is_dir():
+            from .loaders import DataFileError
+
+            raise DataFileError(sub, None, None, "is a file (or a broken link), not a folder of data files")
     ydir = root / "yields"
     if not ydir.is_dir():
         raise FileNotFoundError(f"{root}: no yields/ folder (FRED files such as yields/DGS10.csv)")
