@@ -200,9 +200,11 @@ def check_port(port: int, where: str) -> None:
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def _journal_path(where, journal: Path) -> Path:
+def _journal_path(where, journal: Path | None) -> Path:
     """The journal is a SQLite file (or not there yet, in an existing folder): a folder, another
     kind of file or a missing folder is named with the key's line."""
+    if journal is None:
+        raise where.error("ib", "journal", "an empty path; give the journal's file name (SQLite)")
     if journal.is_dir():
         raise where.error("ib", "journal", f"{journal} is a folder, not a journal file (SQLite)")
     if journal.exists():

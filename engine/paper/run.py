@@ -85,6 +85,7 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
                          (config.base_dir,) if config.base_dir else ())
     plan = plan_feeds(cls, config.instruments, config.strategy_params,
                       key=config.key("instruments"), params_key=config.key("params"))
+    _check_param_values(cls, config)
     if kill_switch is None:
         kill_switch = KillSwitch(config.kill_file)
     if kill_switch.tripped:
@@ -155,6 +156,18 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     finally:
         session.disconnect()
         journal.close()
+
+
+def _check_param_values(cls, config: PaperConfig) -> None:
+    """Our strategies' parameters are in range, as in a backtest config (``drift_band = 5`` is
+    refused before connecting, naming the key)."""
+    from ..backtest.instruments import is_ours
+    from ..validation.backtest_config import params_rules
+    from ..validation.schema import Place
+
+    if is_ours(cls):
+        params_rules(cls, True).check(dict(config.strategy_params), Place(""),
+                                      tuple(config.key("params").split(".")))
 
 
 def _price_book(config: PaperConfig, roots, clock):
