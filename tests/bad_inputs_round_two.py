@@ -168,7 +168,7 @@ CONFIG_ROWS = [
      {"run.toml": 'strategy = "CorePlus"\n[params]\nsleeve = "ZBM25"\n'}, "params.sleeve: 'ZBM25' is a futures contract code"),
     ("config", "rate-shock-below-the-curve", bt("--config", "run.toml", *WINDOW),
      {"run.toml": 'scenario = { kind = "rate_shock", date = 2021-02-01, shift_bp = -1000 }\n'},
-     "scenario.shift_bp: -1000 bp from 2021-02-01 takes DGS1MO to -9.99 %, outside -1 to 25 %"),
+     "scenario.shift_bp: -1000 bp from 2021-02-01 takes DGS1MO to -10.00 %, outside -1 to 25 %"),
     ("config", "utf16-file", bt("--config", "run.toml"), {"run.toml": "cash = 5\n".encode("utf-16")}, "run.toml: not a text file"),
     ("config", "margin-schedule-is-a-folder", bt("--config", "run.toml"),
      {"run.toml": '[broker]\nmargin_schedule = "sched"\n', "sched/x.csv": "x"}, "broker.margin_schedule: file not found"),
