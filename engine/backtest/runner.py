@@ -198,6 +198,10 @@ def config_from_mapping(mapping: dict, source: str = "config", base_dir: Path | 
         what = "is a file, not a folder" if Path(data).expanduser().exists() else "folder not found"
         raise place.error(("data",), f"{what}: {Path(data).expanduser()}")
     analyzers = checked.get("analyzers") or ()
+    names = [n.rpartition(".")[2].lower() for n in analyzers]
+    twice = next((n for n in analyzers if names.count(n.rpartition(".")[2].lower()) > 1), None)
+    if twice is not None:  # one result per name in analyzers.json: the second would hide the first
+        raise place.error(("analyzers",), f"{twice!r} is listed twice (or two analyzers share its class name)")
     for name in analyzers:
         _analyzer_class(name, f"{place.describe(('analyzers',))}: analyzers", (base_dir,) if base_dir else ())
     return BacktestConfig(
