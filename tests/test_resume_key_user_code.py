@@ -115,3 +115,10 @@ def test_a_sweep_resumed_after_editing_a_helper_module_reruns_every_run(tmp_path
         sys.modules.pop(name, None)
     assert main(argv) == 0
     assert "(2 executed now, 0 already done" in capsys.readouterr().out
+
+
+def test_a_runs_file_line_that_is_not_a_run_is_not_a_finished_run(tmp_path):
+    from ecore.engine.sweep.store import read_rows
+
+    (tmp_path / "runs.jsonl").write_text('{"key": 5}\n[1, 2]\n{"key": "abc", "status": "ok", "params": {}}\nnot json\n')
+    assert list(read_rows(tmp_path / "runs.jsonl")) == ["abc"]
