@@ -133,3 +133,16 @@ def test_a_closed_port_is_one_line_without_the_ib_librarys_log(tmp_path, action)
     assert r.returncode == 2
     assert len(lines) == 1, lines
     assert lines[0].startswith("ecore paper: error: cannot reach TWS/IB Gateway at 127.0.0.1:")
+
+
+def test_a_paper_run_prints_each_warning_once_as_it_first_comes(capsys):
+    import warnings
+
+    from ecore.engine.cli.warnings_once import collecting
+
+    with collecting("ecore paper", live=True):
+        warnings.warn("bar is late")
+        assert capsys.readouterr().err == "ecore paper: warning: bar is late\n"  # at once, not at the end
+        warnings.warn("bar is late")
+        warnings.warn("bar\nis   late")  # the same text once folded to one line
+    assert capsys.readouterr().err == ""

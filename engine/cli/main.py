@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         validate_options(args)
         from .warnings_once import collecting
 
-        with collecting(name):  # each warning once, one line, when the command ends well
+        # each warning once, one line, when the command ends well (a paper run: as it comes)
+        with collecting(name, live=args.command == "paper"):
             return args.func(args)
     except BrokenPipeError:
         # The reader went away (``ecore ... | head``): not an error of ours.  Point stdout at

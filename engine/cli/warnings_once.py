@@ -21,13 +21,17 @@ def one_line(text) -> str:
 
 
 class WarningCollector:
-    """Counts each distinct warning text (``showwarning`` compatible)."""
+    """Counts each distinct warning text (``showwarning`` compatible); ``live`` (a paper run,
+    which may run for days) prints each the first time it is seen instead of at the end."""
 
-    def __init__(self):
+    def __init__(self, live_name: str | None = None):
         self.counts: dict[str, int] = {}
+        self.live_name = live_name
 
     def show(self, message, category, filename, lineno, file=None, line=None) -> None:
         text = one_line(message)
+        if self.live_name is not None and text not in self.counts:
+            print(f"{self.live_name}: warning: {text}", file=sys.stderr, flush=True)
         self.counts[text] = self.counts.get(text, 0) + 1
 
     def lines(self, name: str) -> list[str]:
@@ -37,15 +41,17 @@ class WarningCollector:
 
 
 @contextlib.contextmanager
-def collecting(name: str):
-    """Collect the block's warnings; print them to stderr if the block ends without an error."""
-    collector = WarningCollector()
+def collecting(name: str, live: bool = False):
+    """Collect the block's warnings; print them to stderr if the block ends without an error
+    (``live``: each as it first comes, for commands that run on)."""
+    collector = WarningCollector(name if live else None)
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = collector.show
         yield collector
-    for line in collector.lines(name):
-        print(line, file=sys.stderr)
+    if not live:
+        for line in collector.lines(name):
+            print(line, file=sys.stderr)
 
 
 def sweep_lines(counts: dict[str, int], runs: int, name: str = "ecore sweep") -> list[str]:
