@@ -107,7 +107,7 @@ def check_not_inside_data(out, data_dir, option: str = "--out") -> None:
 
 
 #: Path options whose value must not be empty (``--out ''`` is not the current folder).
-PATH_OPTIONS = ("--out", "--config", "--data", "--journal")
+PATH_OPTIONS = ("--out", "--config", "--data")
 
 
 def check_no_empty_paths(argv) -> None:
