@@ -116,7 +116,7 @@ def test_basket_implied_repo_against_a_real_settlement(tmp_path, here):
     (("ZNH26", "--basket", "--date", "2026-04-17"), "after ZNH26's last trading day (2026-03-20)"),
     (("ZNM26", "--basket", "--date", "2026-04-18"), "no yields that day"),
     (("ZNM26", "--date", "2026-04-17"), "--date goes with --basket"),
-    (("TWEZ10", "--basket"), "no issue in the security table is deliverable"),
+    (("TWEZ10", "--basket"), "TWEZ10: TWE was launched on 2022-03-07, after this contract's last trading day"),
 ])
 def test_basket_mistakes_are_one_line(args, words, here):
     r = here("contract", *args)
