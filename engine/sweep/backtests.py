@@ -220,9 +220,16 @@ class EventDrivenBacktester(Backtester):
         check_axes(spec)
         first = next(spec.space.iter_points(), {})
         config = backtest_config(spec, spec.run_config(first))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # data warnings are the runs' to report
+        from ...data.loaders import DataWarning
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             check_against_data(config, load_market(spec.data_dir))
+        # The data folder's own findings (gaps) are said once, here: workers load the data
+        # outside any run and say nothing; the runs report what they meet themselves.
+        for w in caught:
+            if issubclass(w.category, DataWarning):
+                warnings.warn(w.message, w.category, stacklevel=2)
 
     def load(self, spec: SweepSpec) -> Any:
         """The market data; the runner and strategies are imported here too, so that a worker's
