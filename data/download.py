@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .build_bundled import RATE_SERIES, SYMBOLS, YIELD_SERIES
-from .loaders import DataFileError, DataWarning, load_closes, load_yields
+from .loaders import DataFileError, DataWarning, _symbol_of, is_data_name, load_closes, load_yields
 from .repo import RATE_SERIES as RATE_FILES
 from .sources import FRED_URL, YAHOO_URL
 
@@ -101,10 +101,22 @@ def _replace_atomically(target: Path, data: bytes, validate) -> int:
             os.fsync(fh.fileno())
         rows = validate(tmp)
         os.replace(tmp, target)
+        _remove_other_files_of(target)
         return rows
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _remove_other_files_of(target: Path) -> None:
+    """After ``target`` (``DGS10.csv``) is in place, the series' other files (``DGS10.csv.gz``,
+    ``dgs10.csv``) go: a data folder holds one file per series, and an older one left beside the
+    fresh download would be an error, or worse, be read instead."""
+    series = _symbol_of(target).upper()
+    for p in target.parent.iterdir():
+        if p != target and is_data_name(p.name) and _symbol_of(p).upper() == series \
+                and (p.is_file() or p.is_symlink()) and p.name != target.name:
+            p.unlink()
 
 
 def fred_folder(series: str) -> str:

@@ -181,6 +181,10 @@ def _numbers(path: Path, frame: pd.DataFrame, column: str, missing_tokens=("",))
     if len(bad):
         i = bad[0]
         raise DataFileError(path, int(i) + 2, column, f"{text.iat[i]!r} is not a number")
+    infinite = np.flatnonzero(np.isinf(values))
+    if len(infinite):
+        i = infinite[0]
+        raise DataFileError(path, int(i) + 2, column, f"{text.iat[i]!r} is not a finite number")
     return values, is_missing
 
 
@@ -196,7 +200,7 @@ def _report(path: Path, issues: list[Issue], warn: bool) -> None:
     jumps = [i for i in issues if i.kind == "jump"]
     if warn and jumps:
         warnings.warn(
-            f"{path}: {len(jumps)} daily move(s) of {MAX_DAILY_MOVE:.0%} or more, check the data; first: "
+            f"{path}: {len(jumps)} implausible daily move(s), check the data; first: "
             f"{jumps[0].message} (line {jumps[0].line})",
             DataWarning,
             stacklevel=3,
@@ -211,11 +215,52 @@ def _symbol_of(path: Path) -> str:
     return path.stem
 
 
+DATA_EXTENSIONS = (".csv", ".csv.gz")
+
+
+def is_data_name(name: str) -> bool:
+    """Whether a file name is a data file's (``X.csv`` or ``X.csv.gz``, any case); hidden files
+    (``.X.csv.part`` of a download in progress) are not."""
+    return not name.startswith(".") and name.lower().endswith(DATA_EXTENSIONS)
+
+
 def data_files(folder: Path) -> list[Path]:
-    """The ``*.csv`` and ``*.csv.gz`` files of a folder, sorted by name."""
+    """The ``*.csv`` and ``*.csv.gz`` files of a folder, sorted by name: one per series.
+
+    Raises :class:`DataFileError` for an entry with a data file's name that is not a readable
+    file (a folder, a broken link or a link loop: otherwise its series would just be "missing"),
+    and for two files of one series (``DGS10.csv`` beside ``DGS10.csv.gz``, or ``ivv.csv``
+    beside ``IVV.csv``), naming both: which one is meant cannot be guessed."""
     folder = Path(folder)
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and (p.name.endswith(".csv") or p.name.endswith(".csv.gz")))
+    seen: dict[str, Path] = {}
+    out = []
+    for p in sorted(folder.iterdir()):
+        if not is_data_name(p.name):
+            continue
+        if p.is_dir():
+            raise DataFileError(p, None, None, "is a folder, not a data file")
+        if not p.is_file():
+            what = "a link loop" if p.is_symlink() and _loops(p) else (
+                "a broken link" if p.is_symlink() else "not a regular file")
+            raise DataFileError(p, None, None, f"is {what}, not a data file")
+        series = _symbol_of(p).upper()
+        if series in seen:
+            raise DataFileError(folder, None, None,
+                                f"two files for the series {series}: {seen[series].name} and {p.name}; "
+                                "keep one (remove or rename the other)")
+        seen[series] = p
+        out.append(p)
+    return out
+
+
+def _loops(path: Path) -> bool:
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:
+        return True
+    except OSError as exc:
+        return exc.errno == 40  # ELOOP
+    return False
 
 
 # ----------------------------------------------------------------------------------------------
@@ -251,12 +296,17 @@ def load_closes(path, symbol: str | None = None, max_gap_days: int | None = DEFA
     issues += _gaps(path, days[keep], lines[keep], date_col, max_gap_days)
     kept, kept_lines, kept_days = values[keep], lines[keep], days[keep]
     if len(kept) > 1:
-        # A fund's close moving by half or more in a day is a data error far more often than a
-        # market move (the worst day of the S&P 500, 1987-10-19, was -20%): say where.
+        # A fund's close moving beyond the bound of its kind in a day is a data error far more
+        # often than a market move (data/fund_moves.py: the bounds and the worst real days).
+        from .fund_moves import describe_bound, likely_cause, log_bound
+
+        name = symbol or _symbol_of(path).upper()
         moves = np.abs(np.diff(np.log(kept)))
-        for i in np.flatnonzero(moves > np.log(1 + MAX_DAILY_MOVE)):
+        for i in np.flatnonzero(moves > log_bound(name) - 1e-12):
+            a, b = kept[i], kept[i + 1]
             issues.append(Issue(str(path), int(kept_lines[i + 1]), value_col, "jump",
-                                f"close moved from {kept[i]:g} to {kept[i + 1]:g} on {kept_days[i + 1].date()}"))
+                                f"close moved from {a:g} to {b:g} on {kept_days[i + 1].date()} "
+                                f"({b / a - 1:+.0%}, beyond {describe_bound(name)}; {likely_cause(a, b)})"))
     s = pd.Series(values[keep], index=days[keep], name=symbol or _symbol_of(path).upper())
     s.index.name = "date"
     s.attrs["issues"] = issues
@@ -402,6 +452,16 @@ def load_futures_settlements(path, max_gap_days: int | None = DEFAULT_MAX_GAP_DA
         except ContractError as exc:
             raise DataFileError(path, int(lines[i]), ccol, f"unknown contract code {text!r}: {exc}") from None
     contract = raw.map(codes).to_numpy()
+    # A contract settles until its last trading day; a row after it is another contract's
+    # price, or a date typed wrong.
+    for code in pd.unique(contract):
+        last = np.datetime64(Contract.parse(code).last_trading_day())
+        after = np.flatnonzero((contract == code) & (days.values.astype("datetime64[D]") > last))
+        if len(after):
+            i = int(after[0])
+            raise DataFileError(path, int(lines[i]), cols["date"],
+                                f"{code} settles on {days[i].date()}, after its last trading day "
+                                f"{Contract.parse(code).last_trading_day()}")
 
     out = pd.DataFrame({"date": days, "contract": contract})
     for name in ("open", "high", "low", "settle"):
@@ -455,6 +515,10 @@ def _prices(path: Path, frame: pd.DataFrame, column: str, required: bool) -> np.
     if len(bad):
         i = int(bad[0])
         raise DataFileError(path, i + 2, column, f"price {text.iat[i]!r} is not positive")
+    infinite = np.flatnonzero(np.isinf(values))
+    if len(infinite):
+        i = int(infinite[0])
+        raise DataFileError(path, i + 2, column, f"price {text.iat[i]!r} is not a finite number")
     return values
 
 

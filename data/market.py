@@ -120,10 +120,14 @@ def market_rates(market: MarketData) -> pd.DataFrame:
 
 
 def _one_file(folder: Path, stem: str) -> Path | None:
-    for name in (f"{stem}.csv", f"{stem}.csv.gz"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
+    """``folder/stem.csv`` or ``stem.csv.gz``; both there is an error naming them."""
+    from .loaders import DataFileError
+
+    found = [folder / name for name in (f"{stem}.csv", f"{stem}.csv.gz") if (folder / name).is_file()]
+    if len(found) > 1:
+        raise DataFileError(folder, None, None, f"two files for {stem}: {found[0].name} and "
+                            f"{found[1].name}; keep one (remove or rename the other)")
+    return found[0] if found else None
 
 
 def load_market(data_dir=None, symbols=None, max_gap_days: int | None = DEFAULT_MAX_GAP_DAYS) -> MarketData:
@@ -230,6 +234,12 @@ def read_snapshot(root: Path, label: str, path: Path | None = None) -> MarketDat
 def _load(root: Path, symbols, max_gap_days, label: str) -> MarketData:
     if not root.is_dir():
         raise FileNotFoundError(f"data folder {root} does not exist")
+    for name in ("yields", "closes", "etf", "real_futures", "rates", "treasuries"):
+        sub = root / name
+        if (sub.exists() or sub.is_symlink()) and not sub.is_dir():
+            from .loaders import DataFileError
+
+            raise DataFileError(sub, None, None, "is a file (or a broken link), not a folder of data files")
     ydir = root / "yields"
     if not ydir.is_dir():
         raise FileNotFoundError(f"{root}: no yields/ folder (FRED files such as yields/DGS10.csv)")

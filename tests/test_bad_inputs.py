@@ -271,7 +271,9 @@ PAPER_ROWS = [
     ("paper", "live-gateway-port-flag", ["paper", "--config", "p.toml", "--port", "4001", "--dry-run"], {"p.toml": '[strategy]\nclass = "EfficientCore"\n'}, "4001"),
 ]
 
-ROWS = OPTION_ROWS + CONFIG_ROWS + DATA_ROWS + SWEEP_ROWS + PAPER_ROWS
+from bad_inputs_round_two import ROUND_TWO_ROWS  # noqa: E402  (issue 22: off the paths above)
+
+ROWS = OPTION_ROWS + CONFIG_ROWS + DATA_ROWS + SWEEP_ROWS + PAPER_ROWS + ROUND_TWO_ROWS
 
 
 # ------------------------------------------------------------------------------------ fixtures
@@ -303,6 +305,7 @@ def prepare(tmp_path: Path, files: dict, small_data: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "daily.csv").write_text("date,nav\n2020-01-02,100\n")  # an earlier run's output
+    (out / ".ecore-manifest.json").write_text('{"backtest": ["daily.csv"]}\n')  # ... as it recorded it
     for rel, content in files.items():
         if rel == "__data__":
             shutil.copytree(small_data, tmp_path / "d")
@@ -330,6 +333,8 @@ def test_a_bad_input_stops_in_one_line_with_status_2_and_writes_nothing(
         kind, name, argv, files, words, tmp_path, monkeypatch, capsys, small_data):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ECORE_DEBUG", raising=False)
+    monkeypatch.setattr("sys.dont_write_bytecode", True)  # a user module imported writes no __pycache__
+    monkeypatch.setattr("sys.path", list(__import__("sys").path))
     prepare(tmp_path, files, small_data)
     before = snapshot(tmp_path)
     code = run_in_process(argv)

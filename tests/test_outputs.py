@@ -116,6 +116,7 @@ def test_a_successful_run_replaces_its_own_files_and_keeps_unrelated_ones(tmp_pa
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     (out / "daily.csv").write_text("from an earlier run")
+    (out / ".ecore-manifest.json").write_text('{"backtest": ["daily.csv"]}\n')  # the earlier run's
     write_outputs(out, *pair)
     assert (out / "notes.txt").read_text() == "mine"
     assert header(out / "daily.csv")[0] == "date"

@@ -32,6 +32,7 @@ import backtrader as bt
 
 from ...data.contracts import SPECS, Contract, ContractError, spec
 from ...data.rolls import RollRule
+from .user_code import PASS_THROUGH, describe_failure
 
 SYMBOL, ROOT, CONTRACT = "symbol", "root", "contract"
 
@@ -123,14 +124,32 @@ def strategy_class(name: str, key: str = "strategy", search: tuple = ()):
     except ImportError as exc:
         raise PlanError(f"{key}: cannot import module {module_name!r} of {name!r} ({exc}); "
                         "put it on PYTHONPATH or in the current folder") from None
-    except Exception as exc:  # the user's module raised while importing
-        raise PlanError(f"{key}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from None
+    except PASS_THROUGH:
+        raise
+    except BaseException as exc:  # the user's module raised (or called sys.exit) while importing
+        raise PlanError(f"{key}: {describe_failure(exc, f'importing {module_name!r}')}") from None
     cls = getattr(module, cls_name, None)
     if cls is None:
+        shadowed = _shadowed_file(module, module_name, [Path.cwd(), *search])
+        if shadowed is not None:
+            raise PlanError(f"{key}: {shadowed} is not imported: {module_name!r} is the name of an installed "
+                            f"module ({getattr(module, '__file__', None) or 'built in'}); rename your file")
         raise PlanError(f"{key}: module {module_name!r} has no class {cls_name!r}")
     if not (inspect.isclass(cls) and issubclass(cls, bt.Strategy)):
         raise PlanError(f"{key}: {name} is not a backtrader.Strategy subclass")
     return cls
+
+
+def _shadowed_file(module, module_name: str, folders) -> Path | None:
+    """The user's ``NAME.py`` (or package) in one of ``folders`` that lost to an installed or
+    standard-library module of the same name, if any."""
+    loaded = getattr(module, "__file__", None)
+    rel = Path(*module_name.split("."))
+    for folder in folders:
+        for candidate in (Path(folder) / f"{rel}.py", Path(folder) / rel / "__init__.py"):
+            if candidate.is_file() and (loaded is None or Path(loaded).resolve() != candidate.resolve()):
+                return candidate
+    return None
 
 
 def _extend_path(folders) -> None:

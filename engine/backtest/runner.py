@@ -17,6 +17,7 @@ import pandas as pd
 
 from ...data.calendar import as_date, treasury_calendar
 from ..errors import UserError
+from .user_code import PASS_THROUGH, describe_failure, user_frame
 
 # Settings a config file may hold at the top level, and their meaning.
 TOP_LEVEL_KEYS = {
@@ -30,7 +31,8 @@ TOP_LEVEL_KEYS = {
     "benchmark": "also run the 60/40 benchmark (true/false)",
     "analyzers": "backtrader analyzers to add (TradeAnalyzer, SharpeRatio, package.module.Class); "
                  "their results go to analyzers.json",
-    "accept_jumps": "run although a series the run needs moves by half or more in a day (true/false)",
+    "accept_jumps": "run although a fund's close or a settlement the run needs jumps beyond its daily bound "
+                    "(true/false)",
     "params": "table of strategy parameters",
     "broker": "table of broker and margin settings",
 }
@@ -57,7 +59,7 @@ class BacktestConfig:
     scenario: dict | None = None
     benchmark: bool = True
     analyzers: tuple[str, ...] = ()  # "TradeAnalyzer" (backtrader's) or "package.module.Class"
-    accept_jumps: bool = False  # run although a close or settlement jumps by half or more in a day
+    accept_jumps: bool = False  # run although a close or settlement jumps beyond its daily bound
 
     def __post_init__(self):
         # "2018-08-02" as well as a date: a bare TypeError deep in the run helps nobody.
@@ -93,20 +95,42 @@ def _strategy_class(name: str, key: str = "strategy", search: tuple = ()):
         raise UserError(str(exc)) from None
 
 
-def _analyzer_class(name: str, key: str = "analyzers"):
+def _analyzer_class(name: str, key: str = "analyzers", search: tuple = ()):
     """backtrader's analyzer ``name`` ("SharpeRatio") or the class at ``package.module.Class``."""
     import importlib
     import inspect
 
+    from .instruments import _extend_path
+    from .user_code import PASS_THROUGH, describe_failure
+
     module_name, _, cls_name = name.rpartition(".")
+    if module_name:
+        _extend_path([Path.cwd(), *search])  # found where strategies are found
     try:
         cls = getattr(importlib.import_module(module_name) if module_name else bt.analyzers, cls_name, None)
     except ImportError as exc:
         raise UserError(f"{key}: cannot import module {module_name!r} of {name!r} ({exc})") from None
+    except PASS_THROUGH:
+        raise
+    except BaseException as exc:  # a syntax error, a raise or sys.exit while importing
+        raise UserError(f"{key}: {describe_failure(exc, f'importing {module_name!r}')}") from None
     if not (inspect.isclass(cls) and issubclass(cls, bt.Analyzer)):
         raise UserError(f"{key}: {name!r} is not a backtrader analyzer (e.g. TradeAnalyzer, SharpeRatio, "
                         "DrawDown, or package.module.Class)")
     return cls
+
+
+def _analysis(strategy, name: str):
+    """The JSON-ready ``get_analysis()`` of analyzer ``name``; its error names it."""
+    from .user_code import PASS_THROUGH, describe_failure
+
+    analyzer = strategy.analyzers.getbyname(name.rpartition(".")[2].lower())
+    try:
+        return _plain_analysis(analyzer.get_analysis())
+    except PASS_THROUGH:
+        raise
+    except BaseException as exc:
+        raise StrategyError(describe_failure(exc, f"analyzer {name} (get_analysis)")) from exc
 
 
 def _plain_analysis(value):
@@ -181,8 +205,12 @@ def config_from_mapping(mapping: dict, source: str = "config", base_dir: Path | 
         what = "is a file, not a folder" if Path(data).expanduser().exists() else "folder not found"
         raise place.error(("data",), f"{what}: {Path(data).expanduser()}")
     analyzers = checked.get("analyzers") or ()
+    names = [n.rpartition(".")[2].lower() for n in analyzers]
+    twice = next((n for n in analyzers if names.count(n.rpartition(".")[2].lower()) > 1), None)
+    if twice is not None:  # one result per name in analyzers.json: the second would hide the first
+        raise place.error(("analyzers",), f"{twice!r} is listed twice (or two analyzers share its class name)")
     for name in analyzers:
-        _analyzer_class(name, f"{place.describe(('analyzers',))}: analyzers")
+        _analyzer_class(name, f"{place.describe(('analyzers',))}: analyzers", (base_dir,) if base_dir else ())
     return BacktestConfig(
         strategy=strategy,
         instruments=instruments,
@@ -206,9 +234,11 @@ def read_config_file(path) -> dict:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
+    from ..validation.input_files import base_folder, read_input
+
     p = Path(path).expanduser()
     try:
-        text = p.read_bytes().decode("utf-8")
+        text = read_input(p).decode("utf-8")  # once: a pipe or <(...) cannot be read twice
         mapping = tomllib.loads(text)
     except FileNotFoundError:
         raise UserError(f"config file not found: {p}") from None
@@ -223,7 +253,7 @@ def read_config_file(path) -> dict:
     data = mapping.get("data")
     if isinstance(data, str) and data:
         d = Path(data).expanduser()
-        mapping["data"] = str(d if d.is_absolute() else p.parent / d)
+        mapping["data"] = str(d if d.is_absolute() else base_folder(p) / d)
     return mapping
 
 
@@ -231,9 +261,11 @@ def load_config(path) -> BacktestConfig:
     """Read a TOML config file; errors name the file, the line and the key."""
     from ..validation.toml_position import locator
 
+    from ..validation.input_files import base_folder
+
     p = Path(path).expanduser()
     mapping = read_config_file(p)
-    return config_from_mapping(mapping, source=str(p), base_dir=p.resolve().parent, locate=locator(p))
+    return config_from_mapping(mapping, source=str(p), base_dir=base_folder(p), locate=locator(p))
 
 
 def _check_params(cls, params: dict, source: str) -> None:
@@ -413,6 +445,9 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
     cerebro.addstrategy(cls, **params)
     records = FillRecords()
     cerebro.addanalyzer(FillRecorder, records=records)
+    from .activity import WATCH_NAME, ActivityWatch, StrategyActivity, activity_message
+
+    cerebro.addanalyzer(ActivityWatch, _name=WATCH_NAME)
     for name in analyzers:
         cerebro.addanalyzer(_analyzer_class(name), _name=name.rpartition(".")[2].lower())
     if progress:
@@ -423,11 +458,17 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
                             roll_rule=plan.roll_rule)
     try:
         strategies = cerebro.run()
-    except Exception as exc:
-        if cls.__module__.split(".")[0] == "ecore":
+    except PASS_THROUGH:
+        raise
+    except BaseException as exc:  # sys.exit in the user's code too: never a silent exit 0
+        if cls.__module__.split(".")[0] == "ecore" and user_frame(exc) is None \
+                and not isinstance(exc, SystemExit):
             raise
-        raise StrategyError(f"{cls.__name__} raised {type(exc).__name__}: {exc}{_where(exc, cls)}") from exc
+        raise StrategyError(describe_failure(exc, f"strategy {cls.__name__}")) from exc
     strat = strategies[0]
+    idle = activity_message(strat, len(records.trades))
+    if idle is not None:
+        warnings.warn(idle, StrategyActivity, stacklevel=2)
     keeper_events = strategies[1].events if plan.engine_rolls else []
     daily = broker.daily_state()
     own = getattr(getattr(strat, "record", None), "days", None)
@@ -469,17 +510,6 @@ def check_scenario_date(scenario, start: dt.date, end: dt.date) -> None:
 class StrategyError(UserError):
     """A user's strategy raised during the run: one line naming the strategy and the error
     (``ECORE_DEBUG=1`` shows the traceback)."""
-
-
-def _where(exc: BaseException, cls) -> str:
-    """" (at FILE:LINE)" of the innermost frame of the strategy's module, if any."""
-    import traceback
-
-    module_file = getattr(sys.modules.get(cls.__module__), "__file__", None)
-    frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if module_file and Path(f.filename) == Path(module_file)]
-    last = (mine or frames[-1:])
-    return f" (at {Path(last[-1].filename).name}:{last[-1].lineno})" if last else ""
 
 
 def _broker_events(broker) -> pd.DataFrame:
@@ -660,6 +690,9 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     if scenario is not None:
         scenario = with_date(scenario, start, end)
         check_scenario_date(scenario, start, end)
+        from .scenarios import check_shocked_yields
+
+        check_shocked_yields(scenario, market, end)
         market = shock_market(market, scenario)
     roots = list(plan.futures_roots)
     book = None
@@ -683,6 +716,5 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     risk_free = market.short_rate()
     metrics = compute_metrics(result, risk_free=risk_free)
     bench_metrics = compute_metrics(benchmark, risk_free=risk_free) if benchmark is not None else None
-    analyses = {name: _plain_analysis(strategy.analyzers.getbyname(name.rpartition(".")[2].lower()).get_analysis())
-                for name in config.analyzers}
+    analyses = {name: _analysis(strategy, name) for name in config.analyzers}
     return BacktestRun(config, result, benchmark, metrics, bench_metrics, risk_free, strategy, analyses)

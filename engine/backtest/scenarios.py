@@ -127,3 +127,24 @@ def hiked_margin_model(day: dt.date, factor: float, **kwargs):
             )
 
     return HikedMarginModel(**kwargs)
+
+
+def check_shocked_yields(scenario, market, end: dt.date) -> None:
+    """A rate shock leaves every yield of the run inside what a yield file may hold
+    (:data:`ecore.data.loaders.YIELD_MIN`..``YIELD_MAX`` percent): ``shift_bp = -1000`` on
+    yields of 1 % would price futures on yields of -9 %."""
+    from ...data.loaders import YIELD_MAX, YIELD_MIN
+
+    if scenario.kind != "rate_shock" or not scenario.shift_bp:
+        return
+    window = market.yields.loc[pd.Timestamp(scenario.date):pd.Timestamp(end)]
+    if window.empty:
+        return
+    shocked = window + scenario.shift_bp / 100.0
+    low, high = shocked.min().min(), shocked.max().max()
+    if low < YIELD_MIN or high > YIELD_MAX:
+        bad = shocked.min().idxmin() if low < YIELD_MIN else shocked.max().idxmax()
+        value = low if low < YIELD_MIN else high
+        raise ScenarioError(f"scenario.shift_bp: {scenario.shift_bp:g} bp from {scenario.date.isoformat()} takes {bad} "
+                        f"to {value:.2f} %, outside {YIELD_MIN:g} to {YIELD_MAX:g} % where the yield curve is "
+                        "modelled; choose a smaller shift")

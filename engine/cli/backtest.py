@@ -32,8 +32,9 @@ def add_parser(sub) -> None:
     p.add_argument("--scenario", help="stress scenario: rate_shock or margin_hike")
     p.add_argument("--no-benchmark", action="store_true", help="skip the 60/40 benchmark run")
     p.add_argument("--accept-jumps", action="store_true",
-                   help="run although a close or futures settlement the run needs moves by half or more "
-                   "in a day (otherwise such a jump stops the run, naming the file and the day)")
+                   help="run although a fund's close moves beyond its kind's daily bound (equity 25%% down, "
+                   "bond 15%%: an unadjusted split) or a futures settlement by half or more in a day "
+                   "(otherwise such a jump stops the run, naming the file, the day and the likely cause)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     from .main import add_override_options
 
@@ -82,11 +83,21 @@ def run_command(args) -> int:
     if args.accept_jumps:
         mapping["accept_jumps"] = True
     source = str(args.config) if args.config else "command line"
-    base_dir = args.config.expanduser().resolve().parent if args.config else None
+    from ..validation.input_files import base_folder
+
+    base_dir = base_folder(args.config) if args.config else None
     if args.param or args.broker:
         apply_overrides(mapping, args.param, args.broker, base_dir)
     locate = locator(args.config.expanduser()) if args.config else None
     config = config_from_mapping(mapping, source=source, base_dir=base_dir, locate=locate)
+    from ..report.outputs import output_names
+    from ..report.staged_output import check_targets
+    from ..validation.output_location import check_not_inside_data
+
+    # Before the run: outputs go where nothing of the user's (a folder, a file no ecore run
+    # wrote, a data folder) would be replaced or read back as data.
+    check_not_inside_data(args.out, config.data_dir)
+    check_targets(args.out, output_names(config.benchmark, bool(config.analyzers)))
     run = run_backtest(config, progress=not args.quiet)
     # The command needs only the results from here on: letting go of the finished strategy (its
     # cerebro, feeds, broker and price book) before the report is built keeps the peak down.

@@ -116,6 +116,14 @@ def basket_record(contract: Contract, day: dt.date | None = None, data_dir=None)
     from ...data.synthetic_futures import FuturesModel, book_from_model
     from ..errors import UserError
 
+    if contract.last_trading_day() < contract.spec.launched:
+        raise UserError(f"{contract.code}: {contract.root} was launched on {contract.spec.launched.isoformat()}, "
+                        f"after this contract's last trading day ({contract.last_trading_day().isoformat()}): "
+                        "it never traded and has no basket")
+    if day is not None and day < max(contract.listing_day(), contract.spec.launched):
+        listed = max(contract.listing_day(), contract.spec.launched)
+        raise UserError(f"--date {day.isoformat()} is before {contract.code} was listed ({listed.isoformat()}): "
+                        "it had no price that day")
     market = load_market(data_dir)
     head = {"code": contract.code, "contract_grade": contract.spec.grade(contract.year, contract.month).describe(),
             "securities_source": "bundled note/bond table" if market.securities is None else market.source}

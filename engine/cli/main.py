@@ -87,10 +87,19 @@ def main(argv: list[str] | None = None) -> int:
     if threading_main():
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
+        from ..validation.input_files import forget_inputs
         from ..validation.options import validate_options
 
+        forget_inputs()  # each command reads its files afresh (and a pipe once)
+        from ..validation.output_location import check_no_empty_paths
+
+        check_no_empty_paths(sys.argv[1:] if argv is None else argv)
         validate_options(args)
-        return args.func(args)
+        from .warnings_once import collecting
+
+        # each warning once, one line, when the command ends well (a paper run: as it comes)
+        with collecting(name, live=args.command == "paper"):
+            return args.func(args)
     except BrokenPipeError:
         # The reader went away (``ecore ... | head``): not an error of ours.  Point stdout at
         # devnull so that Python's own flush at exit does not complain again.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import sys
 
 from ..errors import UserError
@@ -66,6 +67,11 @@ def run_status(args) -> int:
 
 
 def _run(args) -> int:
+    if not os.environ.get("ECORE_DEBUG"):
+        # The IB library logs each failed connect and IB message in its own words; ecore says
+        # what went wrong in one line (ECORE_DEBUG=1 shows the library's lines).
+        for name in ("ib_async", "ib_insync"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     if getattr(args, "action", "run") == "status":
         return run_status(args)
     config = config_from_args(args)

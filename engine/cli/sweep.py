@@ -71,6 +71,13 @@ def run_command(args) -> int:
         runs = check_size(spec, max_runs, points)
     out = Path(args.out) if args.out else DEFAULT_OUT_ROOT / f"sweep-{Path(args.file).stem}"
     check_sweep_folder(out, runs)
+    from ..report.staged_output import check_targets
+    from ..sweep.report import REPORT_FILE
+    from ..sweep.store import TABLE_CSV, TABLE_PARQUET
+    from ..validation.output_location import check_not_inside_data
+
+    check_not_inside_data(out, spec.data_dir)
+    check_targets(out, [TABLE_PARQUET, TABLE_CSV, REPORT_FILE])
     executor = DaskCluster(args.cluster, args.workers) if args.cluster else LocalPool(args.workers)
     progress = not args.no_progress
     try:
@@ -98,6 +105,10 @@ def run_command(args) -> int:
             raise UserError(f"cannot reach the Dask cluster {args.cluster}: {exc}") from None
         raise
     print(summary(outcome, spec, executor.describe()))
+    from .warnings_once import sweep_lines
+
+    for line in sweep_lines(outcome.warnings or {}, outcome.executed):
+        print(line, file=sys.stderr)
     t = outcome.table
     if len(t) and (t["status"] != "ok").all():
         first = t.iloc[0]["error"]

@@ -218,15 +218,42 @@ def check_port(port: int, where: str) -> None:
                           "only paper accounts: use 7497 (TWS paper) or 4002 (IB Gateway paper)")
 
 
+#: The first bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _journal_path(where, journal: Path | None) -> Path:
+    """The journal is a SQLite file (or not there yet, in an existing folder): a folder, another
+    kind of file or a missing folder is named with the key's line."""
+    if journal is None:
+        raise where.error("ib", "journal", "an empty path; give the journal's file name (SQLite)")
+    if journal.is_dir():
+        raise where.error("ib", "journal", f"{journal} is a folder, not a journal file (SQLite)")
+    if journal.exists():
+        try:
+            with open(journal, "rb") as fh:
+                head = fh.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            raise where.error("ib", "journal", f"{journal} cannot be read ({exc.strerror or exc})") from None
+        if head and head != SQLITE_HEADER:
+            raise where.error("ib", "journal", f"{journal} is not a journal: not a SQLite database "
+                              "(move it away or choose another path)")
+    elif not journal.parent.is_dir():
+        raise where.error("ib", "journal", f"folder {journal.parent} does not exist")
+    return journal
+
+
 def load_config(path: str | Path, strategy: str | None = None, instruments=None) -> PaperConfig:
     """Read and check the TOML configuration; ``ConfigError`` names the file, line and key.
     ``strategy`` and ``instruments`` (``--strategy``, ``--instruments``: a comma-separated text)
     replace the file's."""
+    from ..validation.input_files import read_input
+
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder, not a configuration file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input(path).decode("utf-8")  # once: a pipe or <(...) cannot be read twice
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -284,7 +311,9 @@ def load_config(path: str | Path, strategy: str | None = None, instruments=None)
     if exchange.upper() not in FUTURES_EXCHANGES:
         raise where.error("ib", "futures_exchange",
                           f"{exchange!r} must be {' or '.join(FUTURES_EXCHANGES)}")
-    base = path.parent
+    from ..validation.input_files import base_folder
+
+    base = base_folder(path)
 
     def _path(table, values, key, default=None):
         value = _typed(where, table, values, key, str, "a file path", default)
@@ -371,7 +400,7 @@ def load_config(path: str | Path, strategy: str | None = None, instruments=None)
         host=_typed(where, "ib", ib, "host", str, "a host name or address", "127.0.0.1"),
         port=port, client_id=client_id, account=account, client=client,
         futures_exchange=exchange,
-        journal=_path("ib", ib, "journal", "paper-journal.sqlite"),
+        journal=_journal_path(where, _path("ib", ib, "journal", "paper-journal.sqlite")),
         kill_file=_path("ib", ib, "kill_file"),
         limits=limits, strategy_params=dict(params), primary_exchanges=dict(primary),
         schedule=schedule, timezone=tz, history_days=history,

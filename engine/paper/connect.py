@@ -18,7 +18,14 @@ def open_session(config: PaperConfig, dry_run: bool, limits=None):
     lib = client_library(config.client)
     settings = ConnectionSettings(config.host, config.port, config.client_id, config.account,
                                   timeout=config.timeout, request_timeout=config.request_timeout)
-    journal = Journal(config.journal, read_only=dry_run)
+    import sqlite3
+
+    from ..errors import UserError
+
+    try:
+        journal = Journal(config.journal, read_only=dry_run)
+    except sqlite3.Error as exc:  # changed on disk since the config was checked, or damaged
+        raise UserError(f"ib.journal: {config.journal} cannot be opened as a journal ({exc})") from None
     session = IBSession(settings, journal, lib,
                         ContractBook(lib, config.primary_exchanges, config.futures_exchange),
                         limits, dry_run=dry_run)

@@ -32,6 +32,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 from ..backtest.instruments import plan_feeds, strategy_class
+from ..errors import UserError
 from .config import PaperConfig
 from .connect import open_session
 
@@ -88,6 +89,7 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
                          (config.base_dir,) if config.base_dir else ())
     plan = plan_feeds(cls, config.instruments, config.strategy_params,
                       key=config.key("instruments"), params_key=config.key("params"))
+    _check_param_values(cls, config)
     if kill_switch is None:
         kill_switch = KillSwitch(config.kill_file)
     if kill_switch.tripped:
@@ -134,7 +136,16 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         if plan.engine_rolls:
             cerebro.addstrategy(RollKeeper, roots=plan.rolling_roots, fixed=plan.fixed_contracts,
                                 roll_rule=plan.roll_rule)
-        strategies = cerebro.run()
+        try:
+            strategies = cerebro.run()
+        except (KeyboardInterrupt, GeneratorExit, ConnectionError):
+            raise
+        except BaseException as exc:  # the user's strategy raised or called sys.exit
+            from ..backtest.user_code import describe_failure, user_frame
+
+            if user_frame(exc) is None and not isinstance(exc, SystemExit):
+                raise
+            raise UserError(describe_failure(exc, f"strategy {cls.__name__}")) from exc
         session.pump(0.02)
         for event in session.poll():
             broker._apply(event)
@@ -168,6 +179,18 @@ def _await_reasons(session, broker) -> None:
         session.pump(0.05)
         for event in session.poll():
             broker._apply(event)
+
+
+def _check_param_values(cls, config: PaperConfig) -> None:
+    """Our strategies' parameters are in range, as in a backtest config (``drift_band = 5`` is
+    refused before connecting, naming the key)."""
+    from ..backtest.instruments import is_ours
+    from ..validation.backtest_config import params_rules
+    from ..validation.schema import Place
+
+    if is_ours(cls):
+        params_rules(cls, True).check(dict(config.strategy_params), Place(""),
+                                      tuple(config.key("params").split(".")))
 
 
 def _price_book(config: PaperConfig, roots, clock):

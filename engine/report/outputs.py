@@ -46,6 +46,12 @@ WRITERS = {
 }
 
 
+def output_names(benchmark: bool = True, analyzers: bool = False) -> list[str]:
+    """The files :func:`write_outputs` writes: with a benchmark, with analyzers."""
+    names = [n for n in WRITERS if benchmark or n != "benchmark_daily.csv"]
+    return names + (["analyzers.json"] if analyzers else [])
+
+
 def write_outputs(out_dir, result: BacktestResult, benchmark: BacktestResult | None = None,
                   risk_free=None, analyses: dict | None = None,
                   metrics: tuple[dict, dict | None] | None = None) -> list[Path]:

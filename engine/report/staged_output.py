@@ -2,7 +2,9 @@
 
 Every writer of a command (a backtest's files, a sweep's tables and ``sweep.html``) writes into a
 staging folder inside the output folder (same file system, so moves are renames) and, once all
-succeeded, :meth:`StagedFolder.commit` moves them in.  A manifest (``.ecore-manifest.json``)
+succeeded, :meth:`StagedFolder.commit` moves them in.  Only files the manifest lists are ever
+replaced: a folder or a file of the user's in an output's place stops the command
+(:func:`check_targets`, also run before the work starts).  A manifest (``.ecore-manifest.json``)
 records which files each command wrote last; files an earlier run of the same command wrote and
 this run does not (``benchmark_daily.csv`` after ``--no-benchmark``, ``fast.csv`` after a sweep
 without ``--fast``) are removed at the commit, so the folder holds one run's files.  Files the
@@ -25,6 +27,8 @@ import signal
 import tempfile
 import threading
 from pathlib import Path
+
+from ..errors import UserError
 
 MANIFEST = ".ecore-manifest.json"
 STAGING_PREFIX = ".ecore-staging-"
@@ -73,6 +77,29 @@ def remove_dead_staging(folder: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+class OutputConflict(UserError):
+    """An output's place is taken by something no ecore run wrote (a folder, the user's file)."""
+
+
+def check_targets(out_dir, names, option: str = "--out") -> None:
+    """Each of ``names`` in ``out_dir`` is free or a file a manifest lists (an earlier run's):
+    a folder, or a file no manifest lists, is the user's and is never replaced.  Raises
+    :class:`OutputConflict` naming the first; nothing is changed."""
+    out = Path(out_dir)
+    if not out.is_dir():
+        return
+    manifest = read_manifest(out)
+    listed = {n for written in manifest.values() for n in written}
+    for name in names:
+        target = out / name
+        if target.is_dir() and not target.is_symlink():
+            raise OutputConflict(f"{option}: {target} is a folder, where this command writes its {name}: "
+                                 "ecore never replaces a folder; move it or choose another folder")
+        if (target.exists() or target.is_symlink()) and name not in listed:
+            raise OutputConflict(f"{option}: {target} exists and no ecore run wrote it (it is not in "
+                                 f"{out / MANIFEST}): ecore never replaces it; move it or choose another folder")
+
+
 class StagedFolder:
     """Stage files for ``out_dir`` and move them in at once (see the module text).
 
@@ -110,13 +137,11 @@ class StagedFolder:
         an earlier step, e.g. a sweep's ``fast.csv``).  Returns the paths written."""
         names = list(names)
         current = set(names) | set(also_current)
+        check_targets(self.out_dir, names)
         with signals_held():
             manifest = read_manifest(self.out_dir)
             for name in names:
-                target = self.out_dir / name
-                if target.is_dir() and not target.is_symlink():
-                    shutil.rmtree(target)
-                os.replace(self.staging / name, target)
+                os.replace(self.staging / name, self.out_dir / name)
             for name in manifest.get(self.command, []):
                 if name not in current and "/" not in name and not name.startswith("."):
                     with contextlib.suppress(FileNotFoundError, IsADirectoryError):

@@ -27,6 +27,22 @@ def data_fingerprint(data_dir: Path | None) -> str:
     return tree_fingerprint(Path(data_dir) if data_dir else BUNDLED_DIR)
 
 
+def input_files_fingerprint(spec: SweepSpec) -> str | None:
+    """Hash of the files the runs read besides the data folder (the ``[broker]``
+    ``margin_schedule``), or None when there are none."""
+    path = (spec.broker or {}).get("margin_schedule") if isinstance(spec.broker, dict) else None
+    if not path:
+        return None
+    p = Path(path)
+    if not p.is_absolute() and spec.base_dir is not None:
+        p = Path(spec.base_dir) / p
+    try:
+        content = hashlib.sha256(p.read_bytes()).hexdigest()
+    except OSError:
+        content = "missing"
+    return hashlib.sha256(f"{p}\0{content}".encode()).hexdigest()[:KEY_LENGTH]
+
+
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
     """The package version plus a hash of the source and tables that decide a backtest's result:
@@ -51,16 +67,22 @@ def code_version() -> str:
 
 def strategy_fingerprint(spec: SweepSpec) -> str | None:
     """Hash of the source files of the sweep's strategy when it is a user's (its module, or its
-    top-level package), so that editing it gives new resume keys; None for ours (their source is
-    in :func:`code_version`)."""
+    top-level package, and every module of the user's they import, at any depth: a helper module
+    edited between two runs of a sweep gives new keys), so that editing any gives new resume
+    keys; None for ours (their source is in :func:`code_version`)."""
     from ..backtest.instruments import strategy_class, strategy_source_files
 
+    from ..backtest.user_code import user_source_files
+
     cls = strategy_class(spec.strategy, f"{spec.source}: strategy", _search(spec))
-    files = strategy_source_files(cls)
+    files = set(strategy_source_files(cls))
+    if files:
+        # and every module of the user's that the strategy's module imports, at any depth
+        files.update(user_source_files([cls.__module__]))
     if not files:
         return None
     h = hashlib.sha256()
-    for path in files:
+    for path in sorted(files):
         h.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()[:KEY_LENGTH]
 
@@ -87,7 +109,9 @@ def import_error(module: str, folders: list[str]) -> str | None:
             sys.path.append(folder)
     try:
         importlib.import_module(module)
-    except Exception as exc:  # reported to the user by the executor
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException as exc:  # reported to the user by the executor (sys.exit included)
         return f"{type(exc).__name__}: {exc}"
     return None
 
@@ -131,7 +155,7 @@ def check_axes(spec: SweepSpec) -> None:
     cls = strategy_class(spec.strategy, f"{spec.source}: strategy", _search(spec))
     params = params_rules(cls, is_ours(cls)).fields
     broker = broker_rules(spec.base_dir).fields
-    place = Place(spec.source, locator(Path(spec.source)) if Path(spec.source).is_file() else None)
+    place = Place(spec.source, locator(Path(spec.source)) if Path(spec.source).exists() else None)
 
     def rule_of(name):
         if name.startswith("broker."):
@@ -166,6 +190,9 @@ class EventDrivenBacktester(Backtester):
 
     def identity(self, spec: SweepSpec) -> dict:
         identity = {"data": data_fingerprint(spec.data_dir), "code": code_version()}
+        inputs = input_files_fingerprint(spec)
+        if inputs is not None:
+            identity["inputs"] = inputs
         source = strategy_fingerprint(spec)
         if source is not None:
             identity["strategy"] = source
@@ -193,9 +220,16 @@ class EventDrivenBacktester(Backtester):
         check_axes(spec)
         first = next(spec.space.iter_points(), {})
         config = backtest_config(spec, spec.run_config(first))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # data warnings are the runs' to report
+        from ...data.loaders import DataWarning
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             check_against_data(config, load_market(spec.data_dir))
+        # The data folder's own findings (gaps) are said once, here: workers load the data
+        # outside any run and say nothing; the runs report what they meet themselves.
+        for w in caught:
+            if issubclass(w.category, DataWarning):
+                warnings.warn(w.message, w.category, stacklevel=2)
 
     def span(self, spec: SweepSpec):
         """(first, last) day the data hold for every series a run of ``spec`` needs, whatever

@@ -64,6 +64,7 @@ class SweepOutcome:
     html: Path | None
     #: with --fast and folds: the fast path's table the folds' ranks come from (.fast_folds)
     ranks: pd.DataFrame | None = None
+    warnings: dict | None = None  # distinct warning text -> runs (executed now) that gave it
 
 
 #: Runs a sweep may have without ``--max-runs``: a typo in a range step must not start a
@@ -171,7 +172,8 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backtester: Backtester | Non
 
         plan = SweepPlan([], token, identity)
         skipped = len(keys) - todo
-        executed = _execute(tasks(), todo, skipped, plan, spec, backtester, executor, store, progress)
+        warned: dict[str, int] = {}
+        executed = _execute(tasks(), todo, skipped, plan, spec, backtester, executor, store, progress, warned)
         rows = store.rows()
         if spec.validation is not None:  # ranked within each fold's window (.walkforward)
             from .walkforward import walk_forward_table
@@ -184,7 +186,7 @@ def run_sweep(spec: SweepSpec, out_dir: str | Path, backtester: Backtester | Non
         parquet, csv, html = _write_results(table, spec, store, report, also_current)
     failed = int((table["status"] != "ok").sum())
     return SweepOutcome(Path(out_dir), table, executed, skipped, failed, time.perf_counter() - started,
-                        parquet, csv, html)
+                        parquet, csv, html, warnings=warned)
 
 
 def _write_results(table, spec, store, report: bool, also_current):
@@ -212,7 +214,7 @@ def _write_results(table, spec, store, report: bool, also_current):
     return folder / TABLE_PARQUET, folder / TABLE_CSV, (folder / REPORT_FILE if report else None)
 
 
-def _execute(todo, total, skipped, plan, spec, backtester, executor, store, progress) -> int:
+def _execute(todo, total, skipped, plan, spec, backtester, executor, store, progress, warned=None) -> int:
     """Run the tasks of the iterator ``todo`` (``total`` of them) on ``executor``, appending each
     record to ``store``; returns runs done."""
     from tqdm import tqdm
@@ -229,6 +231,9 @@ def _execute(todo, total, skipped, plan, spec, backtester, executor, store, prog
                 for record in records:
                     store.append(record)
                     done += 1
+                    if warned is not None:
+                        for text in getattr(record, "warnings", ()):
+                            warned[text] = warned.get(text, 0) + 1
                     if not record.ok:
                         failed += 1
                         bar.set_postfix_str(f"failed={failed}, resumed={skipped}, {executor.describe()}",

@@ -65,28 +65,76 @@ class LocalPool(Executor):
         if first is None:
             return
         workers = self.workers if total is None else max(1, min(self.workers, total))
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=init_pool_worker,
+        queue = itertools.chain([first], tasks)
+        while True:
+            suspects: list = []
+            yield from self._run_pool(queue, workers, token, backtester, spec, suspects)
+            if not suspects:
+                return
+            # A worker died (killed, out of memory) with these runs in flight: run them again one
+            # at a time, so a death names its run (a failed row) and the others finish.
+            yield from self._isolate(suspects, token, backtester, spec)
+
+    @staticmethod
+    def _new_pool(workers, token, backtester, spec) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers, initializer=init_pool_worker,
                                    initargs=(token, backtester, spec, os.getpid()))
+
+    def _run_pool(self, queue, workers, token, backtester, spec, suspects: list):
+        """Run ``queue`` on a pool of ``workers``; when a worker dies, the runs in flight are
+        put in ``suspects`` and the pool is given up."""
+        pool = self._new_pool(workers, token, backtester, spec)
         finished = False
         try:
-            pending = set()
-            queue = itertools.chain([first], tasks)
+            pending = {}
             for task in itertools.islice(queue, IN_FLIGHT_PER_WORKER * workers):
-                pending.add(pool.submit(execute, task, token, backtester, spec))
+                pending[pool.submit(execute, task, token, backtester, spec)] = task
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                broken = False
                 for future in done:
-                    try:
-                        record = future.result()
-                    except BrokenProcessPool:
-                        raise WorkerDied("a worker process died (killed or out of memory); "
-                                         "run the sweep again to resume") from None
-                    for task in itertools.islice(queue, 1):
-                        pending.add(pool.submit(execute, task, token, backtester, spec))
-                    yield record
+                    task = pending.pop(future)
+                    if isinstance(future.exception(), BrokenProcessPool):
+                        suspects.append(task)
+                        broken = True
+                        continue
+                    if not broken:
+                        for nxt in itertools.islice(queue, 1):
+                            pending[pool.submit(execute, nxt, token, backtester, spec)] = nxt
+                    yield future.result()
+                if broken:
+                    for future, task in pending.items():
+                        if future.done() and future.exception() is None:
+                            yield future.result()
+                        else:
+                            suspects.append(task)
+                    return
             finished = True
         finally:
             _stop_pool(pool, wait=finished)
+
+    def _isolate(self, suspects, token, backtester, spec):
+        pool = None
+        try:
+            for task in suspects:
+                if pool is None:
+                    pool = self._new_pool(1, token, backtester, spec)
+                future = pool.submit(execute, task, token, backtester, spec)
+                try:
+                    record = future.result()
+                except BrokenProcessPool:
+                    _stop_pool(pool, wait=False)
+                    pool = None
+                    record = RunRecord(task.key, task.params, "failed", error=WORKER_DIED)
+                yield record
+        finally:
+            if pool is not None:
+                _stop_pool(pool, wait=True)
+
+
+#: The error of a run whose worker process died under it.
+WORKER_DIED = ("WorkerDied: the worker process running this run died (killed, os._exit or out of "
+               "memory); the other runs went on")
 
 
 def _stop_pool(pool: ProcessPoolExecutor, wait: bool) -> None:

@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 import traceback
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,7 @@ class RunRecord:
     worker: str = ""
     nav_dates: np.ndarray | None = None
     nav_values: np.ndarray | None = None
+    warnings: tuple = ()  # distinct warning texts of the run (the sweep prints each once)
 
     @property
     def ok(self) -> bool:
@@ -165,8 +167,11 @@ def execute(task: RunTask, token: str, backtester: Backtester, spec: SweepSpec) 
     started = time.perf_counter()
     if isinstance(market, _LoadFailure):
         return RunRecord(task.key, task.params, "failed", error=market.error, worker=worker)
+    caught: list = []
     try:
-        out = backtester.run(spec, spec.run_config(task.params), market)
+        with warnings.catch_warnings(record=True) as caught:  # the sweep reports them, not the worker
+            warnings.simplefilter("always")
+            out = backtester.run(spec, spec.run_config(task.params), market)
         if not isinstance(out, RunOutput):
             raise TypeError(f"backtester returned {type(out).__name__}, expected RunOutput")
         metrics = {str(k): _plain(v) for k, v in out.metrics.items()}
@@ -174,14 +179,33 @@ def execute(task: RunTask, token: str, backtester: Backtester, spec: SweepSpec) 
         if out.nav is not None and len(out.nav):
             dates = pd.DatetimeIndex(out.nav.index).values.astype("datetime64[D]")
             values = np.asarray(out.nav.to_numpy(), dtype=float)
-    except Exception as exc:
-        last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-        where = f" [{os.path.basename(last[0].filename)}:{last[0].lineno}]" if last else ""
-        return RunRecord(task.key, task.params, "failed", error=f"{type(exc).__name__}: {exc}{where}",
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException as exc:  # sys.exit in the user's code is a failed run, not the worker's end
+        if isinstance(exc, SystemExit):
+            error = f"SystemExit: sys.exit({exc.code!r}) was called{_user_where(exc)}"
+        else:
+            error = f"{type(exc).__name__}: {' '.join(str(exc).split())}{_user_where(exc)}"
+        return RunRecord(task.key, task.params, "failed", error=error,
                          seconds=time.perf_counter() - started, worker=worker)
+    texts = tuple(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
     return RunRecord(task.key, task.params, "ok", metrics=metrics,
                      seconds=time.perf_counter() - started, worker=worker,
-                     nav_dates=dates, nav_values=values)
+                     nav_dates=dates, nav_values=values, warnings=texts)
+
+
+def _user_where(exc: BaseException) -> str:
+    """`` [file.py:LINE]`` of the user's line that raised (else of the last frame), unless the
+    message already says where."""
+    from ..backtest.user_code import user_location
+
+    if "(at " in str(exc):
+        return ""
+    where = user_location(exc)
+    if where is None:
+        last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+        where = f"{os.path.basename(last[0].filename)}:{last[0].lineno}" if last else None
+    return f" [{where}]" if where else ""
 
 
 def _plain(value):

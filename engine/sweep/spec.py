@@ -151,15 +151,22 @@ class SweepSpec:
 
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and validate a sweep file; a relative ``data`` folder is taken from the file's folder."""
+    from ..validation.input_files import base_folder, read_input
+
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+        data = tomllib.loads(read_input(path).decode("utf-8"))  # once: a pipe cannot be read twice
     except FileNotFoundError:
         raise FileNotFoundError(f"sweep file not found: {path}") from None
+    except IsADirectoryError:
+        raise SweepFileError(f"{path}: is a folder, not a sweep file (TOML)") from None
+    except PermissionError:
+        raise SweepFileError(f"{path}: cannot be read (permission denied)") from None
+    except UnicodeDecodeError as exc:
+        raise SweepFileError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise SweepFileError(f"{path}: not valid TOML: {exc}") from None
-    return parse_sweep(data, source=str(path), base_dir=path.resolve().parent)
+    return parse_sweep(data, source=str(path), base_dir=base_folder(path))
 
 
 def parse_sweep(data: dict, source: str = "<sweep>", base_dir: Path | None = None) -> SweepSpec:

@@ -121,6 +121,9 @@ def read_rows(path: str | Path) -> dict[str, dict]:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if not (isinstance(row, dict) and isinstance(row.get("key"), str) and "status" in row
+                    and isinstance(row.get("params"), dict)):
+                continue  # not a run's line (written by something else): its run executes again
             out[row["key"]] = row
     return out
 

@@ -13,7 +13,26 @@ from pathlib import Path
 from ...data.contracts import SPECS
 from .schema import (AnyOf, Bool, Choice, Custom, Date, ListOf, Number, Place, Table, Text, Weights)
 
-SYMBOL = Text("a fund symbol such as IVV", r"[A-Za-z0-9][A-Za-z0-9.^-]{0,14}")
+
+class FundSymbol(Text):
+    """A fund's symbol, not a futures root or contract code (``equity = "ZN"`` would make the
+    ladder's root feed a fund's as well)."""
+
+    def check(self, value, place, path):
+        out = super().check(value, place, path)
+        from ...data.contracts import Contract, ContractError
+
+        upper = out.upper()
+        if upper in SPECS:
+            raise place.error(path, f"{out!r} is a futures root, not a fund symbol (such as IVV)")
+        try:
+            Contract.parse(upper)
+        except (ContractError, ValueError):
+            return out
+        raise place.error(path, f"{out!r} is a futures contract code, not a fund symbol (such as IVV)")
+
+
+SYMBOL = FundSymbol("a fund symbol such as IVV", r"[A-Za-z0-9][A-Za-z0-9.^-]{0,14}")
 FRACTION = "a fraction of NAV"
 
 #: Rules of our strategies' parameters, by name (EfficientCore, CorePlus, SixtyForty share names).

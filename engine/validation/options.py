@@ -105,7 +105,9 @@ def validate_options(args) -> None:
             check_output_folder(value, opt.expected_bytes, opt.flag)
         elif opt.rule is not None:
             converted = opt.rule.check(value, place, (opt.flag,))
-            if not isinstance(opt.rule, (Date, ListOf)):
+            if isinstance(opt.rule, Date):
+                setattr(args, opt.dest, converted.isoformat())  # " 2021-01-04" as checked, stripped
+            elif not isinstance(opt.rule, ListOf):
                 setattr(args, opt.dest, converted)
     from .overrides import check_assignments
 

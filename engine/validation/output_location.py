@@ -58,15 +58,19 @@ def check_output_folder(path, expected_bytes: int, option: str = "--out") -> Pat
 
 
 def check_input_file(path, option: str) -> Path:
-    """An existing, readable file (not a folder)."""
+    """An existing, readable file (not a folder), read into memory once (see :mod:`.input_files`)."""
+    if not str(path).strip():
+        raise InputError(f"{option}: an empty path; give a file name")
     p = Path(path).expanduser()
     if not p.exists():
         raise InputError(f"{option}: file not found: {p}")
     if p.is_dir():
         raise InputError(f"{option}: {p} is a folder, not a file")
+    from .input_files import read_input
+
     try:
-        with open(p, "rb") as fh:
-            fh.read(1)
+        # The whole file, kept for the loader: a pipe (``<(...)``) can be read only once.
+        read_input(p)
     except OSError as exc:
         raise InputError(f"{option}: cannot read {p} ({exc.strerror or exc})") from None
     return p
@@ -85,3 +89,34 @@ def check_input_folder(path, option: str) -> Path:
 def has_room(folder, expected_bytes: int) -> bool:
     """Whether the file system of ``folder`` (or of its nearest existing ancestor) has room."""
     return shutil.disk_usage(nearest_existing(Path(folder))).free >= expected_bytes
+
+
+def check_not_inside_data(out, data_dir, option: str = "--out") -> None:
+    """The output folder ``out`` is not inside the data folder ``data_dir`` (None: the bundled
+    set), nor the data folder inside it: outputs written there (``daily.csv``, ``trades.csv``)
+    would be read back as data by every later run."""
+    from ...data.market import BUNDLED_DIR
+
+    data = Path(data_dir).expanduser() if data_dir is not None else BUNDLED_DIR
+    o, d = Path(out).expanduser().resolve(), data.resolve()
+    if o == d or d in o.parents:
+        raise InputError(f"{option}: {out} is inside the data folder {data}: outputs written there would be "
+                         "read as data by later runs; choose a folder outside it")
+    if o in d.parents:
+        raise InputError(f"{option}: {out} holds the data folder {data}: choose an output folder of its own")
+
+
+#: Path options whose value must not be empty (``--out ''`` is not the current folder).
+PATH_OPTIONS = ("--out", "--config", "--data")
+
+
+def check_no_empty_paths(argv) -> None:
+    """An empty value of a path option (``--out ''``, ``--out=``) is refused: ``Path('')`` is the
+    current folder, which is not what an empty shell variable meant."""
+    argv = list(argv)
+    for i, token in enumerate(argv):
+        for flag in PATH_OPTIONS:
+            if token == flag and i + 1 < len(argv) and not argv[i + 1].strip():
+                raise InputError(f"{flag}: an empty path; give a folder or file name")
+            if token.startswith(flag + "=") and not token[len(flag) + 1:].strip():
+                raise InputError(f"{flag}: an empty path; give a folder or file name")

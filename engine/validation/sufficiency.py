@@ -7,9 +7,11 @@ derives them from the pricing model and the run's feeds.  The checks here know n
 model: a series that is missing, starts late, ends early or has a hole longer than its
 ``max_gap_days`` business days inside its window is an error naming the file and the dates.
 
-Jumps: a close or a real futures settlement that moves by half or more from one row to the
-next (:data:`ecore.data.loaders.MAX_DAILY_MOVE`, the same rule for both) inside the window stops
-the run with the file, line and day, unless the user accepts jumps (``accept_jumps = true`` or
+Jumps: a fund's close that moves beyond the bound of its kind from one row to the next
+(:mod:`ecore.data.fund_moves`: 25 % down for an equity fund, 15 % for a bond fund, the same
+moves up in log terms; an unadjusted split), or a real futures settlement that moves by half or
+more (:data:`ecore.data.loaders.MAX_DAILY_MOVE`), inside the window stops the run with the file,
+line, day and likely cause, unless the user accepts jumps (``accept_jumps = true`` or
 ``--accept-jumps``): a 90 % error in one settlement would otherwise be traded on.
 """
 
@@ -104,8 +106,9 @@ def check_requirements(market, requirements: list[SeriesRequirement]) -> None:
 
 
 def check_close_jumps(market, symbols, first: dt.date, last: dt.date) -> None:
-    """No close of ``symbols`` jumps by :data:`MAX_DAILY_MOVE` or more inside the window (the
-    loaders record each such move as an issue with its file and line)."""
+    """No close of ``symbols`` moves beyond its fund kind's bound inside the window
+    (:mod:`ecore.data.fund_moves`; the loaders record each such move as an issue with its file,
+    line and likely cause)."""
     wanted = {s.upper() for s in symbols}
     for issue in market.issues:
         if issue.kind != "jump":
@@ -113,8 +116,8 @@ def check_close_jumps(market, symbols, first: dt.date, last: dt.date) -> None:
         name = Path(issue.path).name.split(".")[0].upper()
         day = _day_in(issue.message)
         if name in wanted and day is not None and first <= day <= last:
-            raise DataInsufficient(f"{issue.path}, line {issue.line}: {issue.message} "
-                                   f"({_jump_hint()})")
+            raise DataInsufficient(f"{issue.path}, line {issue.line}: {issue.message}; if it is real, "
+                                   "run with --accept-jumps or accept_jumps = true")
 
 
 def check_settlement_jumps(market, roots, first: dt.date, last: dt.date, folder: Path | None) -> None:

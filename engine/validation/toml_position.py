@@ -61,9 +61,11 @@ def locate(text: str, path: tuple[str, ...]) -> tuple[int, int] | None:
 def locator(path: Path, text: str | None = None):
     """A function ``key path -> "line N, column C"`` (or None) for the TOML file at ``path``."""
     if text is None:
+        from .input_files import read_input
+
         try:
-            text = Path(path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            text = read_input(path).decode("utf-8", errors="replace")
+        except (OSError, ValueError):
             text = ""
 
     def at(keys: tuple[str, ...]) -> str | None:
