@@ -4,7 +4,8 @@
   plus ``futures_slippage_ticks`` against the order; the fill books ``q x m x (S_t - P_fill)`` of
   variation margin at once, so the position is marked at the settlement from its first day.
 * Shares fill at the close plus ``share_slippage_bps`` against the order, only on days the stock
-  market traded; they are held fully paid (no short sales).
+  market traded; a sale below zero is a short sale under :mod:`.short_sales` (refused when the
+  broker's ``short_sales`` is off).
 * Pre-trade margin: an order that does not only reduce a position must leave margin equity at or
   above the initial margin of the resulting positions, or it is refused (status ``Margin``);
   share purchases also need the cash (``share_buys_need_cash``).  A contract inside its delivery
@@ -18,7 +19,6 @@ later day), and raises :class:`~.orders.OrderError` for an order that can never 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,6 +29,7 @@ from . import journal as J
 from .account import Account
 from .delivery_guard import guard_day
 from .orders import FuturesCommInfo, OrderError, share_comminfo
+from . import short_sales
 from .positions import new_average, reduces, split
 
 
@@ -84,8 +85,7 @@ def fill_future(account: Account, order, day: dt.date, calendar, futures_fill: s
     size = int(round(order.size))
     mult = c.spec.multiplier
     tick = float(c.spec.tick(day))
-    costs = account.costs
-    fill = base + (math.copysign(costs.futures_slippage_ticks * tick, size) if slip else 0.0)
+    fill = account.slipped(order, base, size, tick=tick, slip=slip)
     if order.exectype == Order.Limit:
         lim = float(order.price)
         if (size > 0 and base > lim) or (size < 0 and base < lim):
@@ -94,7 +94,7 @@ def fill_future(account: Account, order, day: dt.date, calendar, futures_fill: s
     fp = account.future(c)
     old = fp.size
     new = old + size
-    comm = costs.futures_fee(size)
+    comm = account.commission(order, size, fill)
     vm = size * mult * (settle - fill)
     if not reduces(old, new) and not forced:
         if day >= guard_day(c):
@@ -146,33 +146,38 @@ def fill_share(account: Account, order, day: dt.date, buys_need_cash: bool = Tru
     close = float(data.close[0])
     if not (close > 0):
         raise OrderError(f"no usable close for {inst.name} on {day.isoformat()}")
+    base = account.execution.base_price(order, close) if account.execution is not None else close
     size = float(order.size)
     sp = account.share(inst.name, data)
     old = sp.size
     new = old + size
-    if new < -1e-12:
-        raise OrderError(f"short sale of {inst.name} refused: shares are held fully paid, not shorted")
-    costs = account.costs
     journal = account.journal
-    bps = costs.share_slippage_bps / 1e4
-    fill = close * (1 + bps) if size > 0 else close * (1 - bps)
+    fill = account.slipped(order, base, size)
     if order.exectype == Order.Limit:
         lim = float(order.price)
         if (size > 0 and close > lim) or (size < 0 and close < lim):
             return None
         fill = min(fill, lim) if size > 0 else max(fill, lim)
-    comm = costs.share_fee(size, fill)
-    if size > 0:
+    comm = account.commission(order, size, fill)
+    if size < 0:
+        why = short_sales.refusal(account, account.short_rules, inst.name, old, size, fill, comm,
+                                  account.futures_requirements(day)[1])
+        if why is not None:
+            return Refusal(why)
+    if size > 0 and not reduces(old, new):
         cash_after = journal.cash - size * fill - comm
         if buys_need_cash and cash_after < 0:
             return Refusal(f"insufficient cash: buying {size:g} {inst.name} needs "
                            f"${size * fill + comm:,.2f}, cash is ${journal.cash:,.2f}")
         _, im = account.requirements(day)
-        # Cash pays fill and commission; the shares count at their close, times share_collateral.
-        equity_after = account.margin_equity() - size * fill - comm + account.share_collateral * size * close
+        # Cash pays fill and commission; the shares count at their close, times share_collateral
+        # (shares bought back to cover a short release their value from the locked proceeds).
+        covered = min(size, max(-old, 0.0))
+        equity_after = (account.margin_equity() - size * fill - comm + account.share_collateral * (size - covered) * close
+                        + covered * close)
         if equity_after < im:
             return Refusal(f"margin: equity after the trade ${equity_after:,.2f} < initial margin ${im:,.2f}")
-    order.addinfo(slippage=size * (fill - close))  # dollars paid over the close
+    order.addinfo(slippage=size * (fill - base))  # dollars paid over the close (or the cheat price)
     kind = J.SHARE_BUY if size > 0 else J.SHARE_SELL
     journal.post(day, kind, inst.name, -size * fill, note=f"{size:+g} @ {fill}")
     journal.post(day, kind, inst.name, size * fill, account=J.SHARES, note=f"{size:+g} @ {fill}")

@@ -73,30 +73,43 @@ from backtrader.order import BuyOrder, SellOrder
 from backtrader.position import Position
 
 from ..data.calendar import as_date, treasury_calendar
-from ..data.contracts import spec
 from ..data.feeds import latest_day
 from . import delivery_guard, journal as J, settlement
+from . import short_sales
 from .account import Account
 from .accruals import ShortRate, accrue
+from .broker_api import BrokerAPI, UnsupportedBrokerCall
+from .default_book import LazyBook
+from .execution import Execution, created_this_bar
+from .fund_mode import FundShares
+from .refusals import category as refusal_category
+from .short_sales import ShortSaleRules
+from .submission_check import check_submitted
 from .costs import CostModel
 from .delivery_guard import DeliveryWarning
 from .fills import Fill, Refusal, fill_future, fill_share
 from .liquidation import LIQUIDATION_POLICIES, check_policy, liquidation_plan, liquidation_prices
 from .margin import MarginModel
 from .margin_calls import MarginCall, MarginCalls
-from .orders import FuturesCommInfo, OrderError, belongs, data_kind, forced_order, resolve, root_of_data, \
-    share_comminfo, validate
+from .orders import FuturesCommInfo, OrderError, belongs, data_kind, forced_order, resolve, validate
 from .positions import FuturesPosition, reduces
 
 log = logging.getLogger(__name__)
 
 
-class MarginBroker(bt.BrokerBase):
-    """Margin-accounting broker for equity shares and Treasury futures (see module docstring)."""
+class MarginBroker(BrokerAPI, bt.BrokerBase):
+    """Margin-accounting broker for equity shares and Treasury futures (see module docstring).
+
+    ``MarginBroker()`` with no arguments is a drop-in for ``cerebro.setbroker()``: $1,000,000 of
+    cash and the bundled futures price book, built on the first futures question (a shares-only
+    run never builds it).  backtrader's broker API is honoured or refused at the call
+    (:mod:`.broker_api`); every ``start()`` (each ``cerebro.run()``, each ``optstrategy``
+    combination) begins from a fresh account.
+    """
 
     params = (
         ("cash", 1_000_000.0),
-        ("price_book", None),  # FuturesPriceBook
+        ("price_book", None),  # FuturesPriceBook (None: the bundled book, built on first use)
         ("margin_model", None),  # MarginModel (None: MarginModel(history=price_book))
         ("short_rate", 0.0),  # float, or Series of decimal annual rates indexed by date
         # Interactive Brokers charges its benchmark + 1.5% on small debit balances (less on large
@@ -116,24 +129,45 @@ class MarginBroker(bt.BrokerBase):
         # futures must be covered from cash (selling shares to raise it).  1 counts shares in
         # full, like a single brokerage account that sweeps excess equity between segments.
         ("share_collateral", 0.0),
+        # Short sales of shares under short_sale_rules (a ShortSaleRules; None: the bundled Reg T /
+        # FINRA 4210 figures); False refuses any order that would leave a short.
+        ("short_sales", True),
+        ("short_sale_rules", None),
+        # backtrader's BackBroker settings (see broker_api.py)
+        ("checksubmit", True),
+        ("coc", False),
+        ("coo", False),
+        ("fundmode", False),
+        ("fundstartval", 100.0),
     )
 
     def __init__(self):
         super().__init__()
         self.startingcash = float(self.p.cash)
+        self._running = False
+        self._execution = Execution()
+        self._execution.coc, self._execution.coo = bool(self.p.coc), bool(self.p.coo)
+        self._default_book = None
         self._reset()
 
     # ------------------------------------------------------------------ state ------------------
     def _reset(self):
-        if self.p.price_book is None:
-            raise ValueError("MarginBroker needs price_book= (a FuturesPriceBook)")
         if self.p.futures_fill not in ("settle", "open"):
             raise ValueError("futures_fill must be 'settle' or 'open'")
         check_policy(self.p.liquidation_policy)
         book = self.p.price_book
+        if book is None:
+            book = self._default_book = self._default_book or LazyBook()
         model = self.p.margin_model if self.p.margin_model is not None else MarginModel(history=book)
         costs = self.p.costs if self.p.costs is not None else CostModel()
         self._account = Account(self.startingcash, book, model, costs, self.p.share_collateral)
+        self._account.execution = self._execution
+        rules = self.p.short_sale_rules
+        if rules is not None and not isinstance(rules, ShortSaleRules):
+            raise ValueError("short_sale_rules must be a ShortSaleRules (or None for the bundled figures)")
+        self._account.short_rules = (rules or ShortSaleRules.bundled()) if self.p.short_sales else None
+        self._fund = FundShares(self.startingcash, self.p.fundstartval)
+        self._submitted: list = []
         self._cal = treasury_calendar()
         self._calls = MarginCalls(self._account, self._cal, self.p.call_deadline_days)
         self._rate = ShortRate(self.p.short_rate)
@@ -145,29 +179,30 @@ class MarginBroker(bt.BrokerBase):
         self._prev_day: dt.date | None = None
         self._states: list[dict] = []
         self._day_memo: dict = {}
+        if not hasattr(self, "_prerun_cash"):
+            self._prerun_cash: list[float] = []
 
     def start(self):
+        """A fresh account for every run (``cerebro.run()`` twice, each ``optstrategy``
+        combination): cash, positions, orders, journal, margin calls and records start over;
+        deposits queued before the run stay queued."""
         super().start()
-        self._reset_if_unused()
+        queued = list(self._prerun_cash)
+        self._reset()
+        self._queued_cash = queued
+        self._prerun_cash = queued
+        self._running = True
 
-    def _reset_if_unused(self):
-        if self._today is None and not self._account.journal.rows and not self.pending:
-            queued = list(self._queued_cash)
-            self._reset()
-            self._queued_cash = queued
+    def stop(self):
+        super().stop()
+        self._running = False
 
     # ------------------------------------------------------------------ cash / value -----------
-    def set_cash(self, cash):
-        """Starting cash (before the run)."""
-        if self._today is not None:
-            raise RuntimeError("set_cash after the run started: use add_cash (a journaled deposit)")
-        self.startingcash = float(cash)
-        self.p.cash = float(cash)
-        self._account.journal = J.Journal(self.startingcash)
-
     def add_cash(self, cash):
         """Deposit (positive) or withdraw (negative); booked at the start of the next trading day."""
         self._queued_cash.append(float(cash))
+        if not self._running:
+            self._prerun_cash = list(self._queued_cash)
 
     def getcash(self):
         return self._account.journal.cash
@@ -194,8 +229,10 @@ class MarginBroker(bt.BrokerBase):
         """NAV; with ``datas``, the value of those datas: share market value, or the signed
         notional of a futures feed's contracts."""
         account = self._account
+        if lever:
+            raise UnsupportedBrokerCall("MarginBroker.get_value(lever=True): leverage is not modelled")
         if not datas:
-            return account.journal.nav
+            return account.journal.shares_value if mkt else account.journal.nav
         total = 0.0
         for d in datas:
             if data_kind(d) == "share":
@@ -210,14 +247,6 @@ class MarginBroker(bt.BrokerBase):
         return total
 
     get_value = getvalue
-
-    def get_fundmode(self):
-        return False
-
-    def getcommissioninfo(self, data):
-        if data_kind(data) == "share":
-            return share_comminfo()
-        return FuturesCommInfo(mult=spec(root_of_data(data)).multiplier)
 
     # ------------------------------------------------------------------ positions --------------
     def getposition(self, data):
@@ -322,11 +351,21 @@ class MarginBroker(bt.BrokerBase):
             self._reject(order, str(exc), status="rejected")
             return order
         order._ecore_inst = inst
+        if inst.kind == "future" and (self._execution.coc or self._execution.coo) and \
+                order.exectype in (None, bt.Order.Market):
+            self._reject(order, "cheat-on-close/open is modelled for shares only: futures fill at the "
+                         "settlement (or the open with futures_fill='open')")
+            return order
         if inst.kind == "future" and isinstance(order.tradeid, int) and order.tradeid == 0 and \
                 "held" in order.data.lines.getlinealiases():
             # One backtrader Trade per contract (not per root feed): trade P&L never mixes the
             # prices of two contracts.
             order.tradeid = inst.name
+        if self.p.checksubmit:
+            # backtrader's checksubmit: the order waits as Submitted; cash and margin are reserved
+            # for it at the start of the next bar (submission_check.py).
+            self._submitted.append(order)
+            return order
         order.accept(self)
         self.notify(order)
         self.pending.append(order)
@@ -342,6 +381,7 @@ class MarginBroker(bt.BrokerBase):
 
     def _reject(self, order, reason: str, status: str = "rejected"):
         order.info["reason"] = reason
+        order.info["refusal"] = refusal_category(reason, status)
         order.reason = reason
         counters = self._account.counters
         if status == "margin":
@@ -367,9 +407,21 @@ class MarginBroker(bt.BrokerBase):
         openedcomm = fill.commission - closedcomm
         pos = self.getposition(order.data)
         price, mult = fill.price, fill.mult
-        order.execute(order.data.datetime[0], fill.size, price,
-                      fill.closed, abs(fill.closed) * price * mult, closedcomm,
-                      fill.opened, abs(fill.opened) * price * mult, openedcomm,
+        # As backtrader reports them: a closed part is valued at its cost basis (the average entry
+        # price, found from the realised P&L), an opened part at the fill; shares signed (short
+        # value negative, backtrader's shortcash), futures as notional.
+        basis = price + fill.pnl / (fill.closed * mult) if fill.closed else price
+        if order._ecore_inst.kind == "share":
+            closedvalue, openedvalue = -fill.closed * basis, fill.opened * price
+        else:
+            closedvalue, openedvalue = abs(fill.closed) * basis * mult, abs(fill.opened) * price * mult
+        when = order.data.datetime[0]
+        if self._execution.coc and order._ecore_inst.kind == "share" and order.exectype in (None, bt.Order.Market) \
+                and order.info.get("coc", True):
+            when = order.created.dt
+        order.execute(when, fill.size, price,
+                      fill.closed, closedvalue, closedcomm,
+                      fill.opened, openedvalue, openedcomm,
                       0.0, fill.pnl, pos.size, pos.price)
         order.addcomminfo(fill.comminfo)
         if order in self.pending:
@@ -378,7 +430,9 @@ class MarginBroker(bt.BrokerBase):
 
     def _settle_order(self, order, outcome: Fill | Refusal | None):
         if isinstance(outcome, Refusal):
-            self._reject(order, outcome.reason, status="margin")
+            # Short sales switched off are a refusal of the order itself, not of its margin.
+            off = self._account.short_rules is None and refusal_category(outcome.reason) == "short sale"
+            self._reject(order, outcome.reason, status="rejected" if off else "margin")
         elif isinstance(outcome, Fill):
             self._execute(order, outcome)
 
@@ -393,8 +447,11 @@ class MarginBroker(bt.BrokerBase):
             return
         account = self._account
         self._prev_day, self._today = self._today, day
+        if self._submitted:
+            self._check_submitted(day)
         accrue(account, self._prev_day, day, self._rate, self.p.borrow_spread, self.p.collateral_haircut,
                self.p.expense_ratio)
+        short_sales.accrue_borrow(account, account.short_rules, self._prev_day, day)
         self._apply_cash(day)
         if self.p.delivery_guard:
             self._close_for_delivery(delivery_guard.overdue(account, day), day)
@@ -407,11 +464,22 @@ class MarginBroker(bt.BrokerBase):
         self._calls.settle(day, self._liquidate, self._notify_margin_call)
         self._record(day)
 
+    def _check_submitted(self, day: dt.date):
+        orders, self._submitted = self._submitted, []
+        for order, reason in check_submitted(self._account, orders, day):
+            if reason is not None:
+                self._reject(order, reason, status="margin")
+            else:
+                order.accept(self)
+                self.notify(order)
+                self.pending.append(order)
+
     def _apply_cash(self, day: dt.date):
         for amount in self._queued_cash:
             kind = J.DEPOSIT if amount >= 0 else J.WITHDRAWAL
             self._account.journal.post(day, kind, "cash", amount)
             self._calls.deposit(amount)
+            self._fund.deposit(amount)
         self._queued_cash = []
 
     def _fill_pending(self, day: dt.date):
@@ -430,6 +498,8 @@ class MarginBroker(bt.BrokerBase):
                 self.pending.remove(order)
                 self.notify(order)
                 continue
+            if not self._execution.coo and created_this_bar(order):
+                continue  # created in next_open of this bar: fills from the next bar (backtrader)
             try:
                 if order._ecore_inst.kind == "future":
                     outcome = fill_future(account, order, day, self._cal, self.p.futures_fill)
@@ -482,6 +552,7 @@ class MarginBroker(bt.BrokerBase):
         j = account.journal
         mm, im = account.requirements(day)
         nav = j.nav
+        self._fund.mark(nav)
         equity = account.margin_equity()
         counters = account.counters
         self._states.append({

@@ -1,0 +1,88 @@
+"""How backtrader's broker settings move fill prices: cheat-on-close, cheat-on-open, slippage.
+
+* ``set_coc(True)``: a market order fills at the close of the bar it was created on (backtrader's
+  ``order.created.pclose``), booked on the next bar;
+* ``set_coo(True)`` (``Cerebro(cheat_on_open=True)``): a market order created in ``next_open``
+  fills at that same bar's open; without it such an order waits for the next bar;
+* ``set_slippage_perc(perc)`` / ``set_slippage_fixed(points)``, with ``slip_open``,
+  ``slip_limit``, ``slip_match`` and ``slip_out`` as backtrader's ``BackBroker``: the price moves
+  against the trader, capped at the bar's high (buys) or low (sells) unless ``slip_out``.  Once
+  set, it replaces the CostModel's slippage for every order.
+
+Shares only: futures fill at the day's settlement (or open), so cheat-on-close and cheat-on-open
+refuse a futures order with a reason (never silently).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backtrader.order import Order
+
+from .commission import Commissions
+
+
+@dataclass(frozen=True)
+class Slippage:
+    """backtrader's slippage settings; ``perc`` as a decimal (0.01 = 1%), ``fixed`` in price units."""
+
+    perc: float = 0.0
+    fixed: float = 0.0
+    slip_open: bool = True
+    slip_limit: bool = True
+    slip_match: bool = True
+    slip_out: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.perc or self.fixed)
+
+    def apply(self, order, price: float, size: float, limit: bool = False) -> float:
+        """The slipped price of a market order at ``price`` (BackBroker's ``_slip_up/_slip_down``
+        with the bar's high/low as bounds; ``slip_open`` governs market orders)."""
+        if not self.slip_open and not limit:
+            return price
+        data = order.data
+        if size > 0:
+            pslip = price * (1 + self.perc) if self.perc else price + self.fixed
+            bound = float(data.high[0]) if len(data) else price
+            if pslip <= bound or self.slip_out:
+                return pslip
+        else:
+            pslip = price * (1 - self.perc) if self.perc else price - self.fixed
+            bound = float(data.low[0]) if len(data) else price
+            if pslip >= bound or self.slip_out:
+                return pslip
+        if self.slip_match or (limit and self.slip_limit):
+            return bound
+        return price
+
+
+class Execution:
+    """The broker-API settings that change fills: ``coc``, ``coo``, ``slippage``, commissions."""
+
+    def __init__(self):
+        self.coc = False
+        self.coo = False
+        self.slippage = Slippage()
+        self.commissions = Commissions()
+
+    def base_price(self, order, close: float) -> float:
+        """Price a share order fills at before slippage: the creation bar's close with
+        cheat-on-close, the bar's open with cheat-on-open on the creation bar, else ``close``."""
+        if order.exectype not in (None, Order.Market):
+            return close
+        if self.coc and order.info.get("coc", True):
+            return float(order.created.pclose)
+        if self.coo and created_this_bar(order):
+            return float(order.data.open[0])
+        return close
+
+    def commission(self, order, size: float, price: float) -> float | None:
+        return self.commissions.commission(order.data, size, price)
+
+
+def created_this_bar(order) -> bool:
+    """Whether ``order`` was created on its data's current bar (in ``next_open``)."""
+    data = order.data
+    return bool(len(data)) and data.datetime[0] <= order.created.dt
