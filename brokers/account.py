@@ -56,10 +56,11 @@ class Account:
             return self.costs.futures_fee(size)
         return self.costs.share_fee(size, price)
 
-    def slipped(self, order, base: float, size: float, tick: float | None = None, slip: bool = True) -> float:
+    def slipped(self, order, base: float, size: float, tick: float | None = None, slip: bool = True) -> float | None:
         """The fill price of ``size`` at ``base`` after slippage against the trader: backtrader's
         ``set_slippage_perc``/``_fixed`` when set, else the CostModel's ticks (futures, ``tick``
-        points each) or basis points (shares)."""
+        points each) or basis points (shares).  None: no fill on this bar (backtrader's slippage
+        outside the bar without ``slip_match``)."""
         if not slip:
             return base
         if self.execution is not None and self.execution.slippage.active:

@@ -37,9 +37,10 @@ class Slippage:
     def active(self) -> bool:
         return bool(self.perc or self.fixed)
 
-    def apply(self, order, price: float, size: float, limit: bool = False) -> float:
+    def apply(self, order, price: float, size: float, limit: bool = False) -> float | None:
         """The slipped price of a market order at ``price`` (BackBroker's ``_slip_up/_slip_down``
-        with the bar's high/low as bounds; ``slip_open`` governs market orders)."""
+        with the bar's high/low as bounds; ``slip_open`` governs market orders); None when it
+        falls outside the bar and neither ``slip_match`` nor ``slip_out`` allows it."""
         if not self.slip_open and not limit:
             return price
         data = order.data
@@ -55,7 +56,7 @@ class Slippage:
                 return pslip
         if self.slip_match or (limit and self.slip_limit):
             return bound
-        return price
+        return None  # the slipped price is outside the bar: no fill on this bar (backtrader)
 
 
 class Execution:

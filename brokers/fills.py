@@ -86,6 +86,8 @@ def fill_future(account: Account, order, day: dt.date, calendar, futures_fill: s
     mult = c.spec.multiplier
     tick = float(c.spec.tick(day))
     fill = account.slipped(order, base, size, tick=tick, slip=slip)
+    if fill is None:
+        return None  # slipped outside the day's range: waits (backtrader's slip_match=False)
     if order.exectype == Order.Limit:
         lim = float(order.price)
         if (size > 0 and base > lim) or (size < 0 and base < lim):
@@ -153,6 +155,8 @@ def fill_share(account: Account, order, day: dt.date, buys_need_cash: bool = Tru
     new = old + size
     journal = account.journal
     fill = account.slipped(order, base, size)
+    if fill is None:
+        return None  # slipped outside the bar: waits (backtrader's slip_match=False)
     if order.exectype == Order.Limit:
         lim = float(order.price)
         if (size > 0 and close > lim) or (size < 0 and close < lim):

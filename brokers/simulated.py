@@ -100,7 +100,7 @@ log = logging.getLogger(__name__)
 class MarginBroker(BrokerAPI, bt.BrokerBase):
     """Margin-accounting broker for equity shares and Treasury futures (see module docstring).
 
-    ``MarginBroker()`` with no arguments is a drop-in for ``cerebro.setbroker()``: $1,000,000 of
+    ``MarginBroker()`` with no arguments is a drop-in for ``cerebro.setbroker()``: $10,000 of
     cash and the bundled futures price book, built on the first futures question (a shares-only
     run never builds it).  backtrader's broker API is honoured or refused at the call
     (:mod:`.broker_api`); every ``start()`` (each ``cerebro.run()``, each ``optstrategy``
@@ -108,7 +108,7 @@ class MarginBroker(BrokerAPI, bt.BrokerBase):
     """
 
     params = (
-        ("cash", 1_000_000.0),
+        ("cash", 10_000.0),  # backtrader's default
         ("price_book", None),  # FuturesPriceBook (None: the bundled book, built on first use)
         ("margin_model", None),  # MarginModel (None: MarginModel(history=price_book))
         ("short_rate", 0.0),  # float, or Series of decimal annual rates indexed by date
@@ -343,7 +343,6 @@ class MarginBroker(BrokerAPI, bt.BrokerBase):
     def submit(self, order):
         order.submit(self)
         self.orders.append(order)
-        self.notify(order)
         try:
             inst = resolve(order)
             validate(order, inst, self._current_day(order), self._account.book)
@@ -364,8 +363,10 @@ class MarginBroker(BrokerAPI, bt.BrokerBase):
         if self.p.checksubmit:
             # backtrader's checksubmit: the order waits as Submitted; cash and margin are reserved
             # for it at the start of the next bar (submission_check.py).
+            self.notify(order)
             self._submitted.append(order)
             return order
+        # backtrader without checksubmit tells of the order once, accepted
         order.accept(self)
         self.notify(order)
         self.pending.append(order)
