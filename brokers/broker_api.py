@@ -62,15 +62,23 @@ class BrokerAPI:
     def _set_comminfo(self, call: str, comminfo, name):
         try:
             check(call, comminfo, name, self._margin_of)
-            if name is None:  # the default applies to futures feeds too: check the roots traded
-                for data in getattr(getattr(self, "cerebro", None), "datas", []) or []:
-                    root = futures_root(getattr(data, "_name", None))
-                    if root is not None:
-                        check(call, comminfo, root, self._margin_of)
+            if name is None:  # the default applies to every feed: check each one the run has
+                datas = getattr(getattr(self, "cerebro", None), "datas", []) or []
+                roots = {futures_root(getattr(d, "_name", None)) for d in datas}
+                for root in roots - {None}:
+                    check(call, comminfo, root, self._margin_of)
+                if None in roots:
+                    check(call, comminfo, None, self._margin_of, shares=True)
         except CommissionError as exc:
             raise UnsupportedBrokerCall(str(exc)) from None
         self.comminfo[name] = comminfo
         self._execution.commissions.set(name, comminfo)
+
+    def _check_schemes(self):
+        """At the start of a run, the schemes set before the feeds were added meet them."""
+        for name, comminfo in list(self._execution.commissions.schemes.items()):
+            self._set_comminfo("setcommission" if type(comminfo) is CommInfoBase else "addcommissioninfo",
+                               comminfo, name)
 
     def _margin_of(self, root: str):
         """(initial margin in dollars, day) of one ``root`` contract: today's, else the latest

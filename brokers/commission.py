@@ -38,10 +38,11 @@ def futures_root(name: str | None) -> str | None:
         return None
 
 
-def check(call: str, comminfo: CommInfoBase, name: str | None, margin_of=None) -> None:
+def check(call: str, comminfo: CommInfoBase, name: str | None, margin_of=None, shares: bool = False) -> None:
     """Refuse a scheme the broker cannot honour for ``name`` (see the module docstring).
 
-    ``margin_of(root) -> (dollars, day)`` gives ecore's initial margin of a futures root."""
+    ``margin_of(root) -> (dollars, day)`` gives ecore's initial margin of a futures root;
+    ``shares``: the default scheme (``name`` None) will apply to share feeds."""
     p = comminfo.p
     if not isinstance(comminfo, CommInfoBase):
         raise CommissionError(f"{call}: expected a backtrader CommInfoBase, got {type(comminfo).__name__}")
@@ -53,8 +54,22 @@ def check(call: str, comminfo: CommInfoBase, name: str | None, margin_of=None) -
                               "margin (futures) or cash; leverage is not modelled")
     root = futures_root(name)
     if root is None:
+        if name is not None or shares:
+            check_shares(call, comminfo, name)
         return
     check_futures(call, comminfo, root, margin_of)
+
+
+def check_shares(call: str, comminfo: CommInfoBase, name: str | None) -> None:
+    """A share scheme must be stock-like with a multiplier of 1: ecore's futures are its own
+    contracts (ZN, ZB...), not a share feed traded on margin."""
+    p = comminfo.p
+    if not comminfo.stocklike:
+        raise CommissionError(f"{call}(margin={p.margin!r}, mult={p.mult!r}) for {name or 'the shares'}: a "
+                              "futures-like scheme on shares is not modelled; trade a futures root (ZN, ZB...) "
+                              "or pass stocklike=True")
+    if p.mult not in (None, 1.0):
+        raise CommissionError(f"{call}(mult={p.mult!r}) for {name or 'the shares'}: a share's multiplier is 1")
 
 
 def check_futures(call: str, comminfo: CommInfoBase, root: str, margin_of=None) -> None:

@@ -48,6 +48,9 @@ class LazyBook:
     def __contains__(self, item):
         return item in self._book()
 
+    def __bool__(self):
+        return True
+
     def __len__(self):
         return len(self._book())
 

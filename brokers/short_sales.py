@@ -131,3 +131,23 @@ def accrue_borrow(account, rules: ShortSaleRules | None, prev: dt.date | None, d
             fee = sp.value * rules.borrow_fee * days / 360.0  # value is negative: a charge
             account.journal.post(day, BORROW_FEE, sym, fee,
                                  note=f"{-sp.value:,.2f} short x {rules.borrow_fee:.4%} x {days}/360")
+
+
+def buy_ins(account, day: dt.date) -> list[tuple[object, float]]:
+    """(share position, shares to buy) covering shorts, largest first, until margin equity covers
+    the initial requirement left: what a broker buys in when a call is not met after the futures
+    have been liquidated.  Empty when there is no short or equity already covers it."""
+    rules = account.short_rules
+    if rules is None:
+        return []
+    shorts = sorted((sp for sp in account.shares.values() if sp.size < 0), key=lambda sp: sp.value)
+    plan = []
+    covered: set[str] = set()
+    for sp in shorts:
+        _, im = account.requirements(day)
+        left = im - sum(rules.initial(s.size, abs(s.value / s.size)) for s in shorts if s.symbol in covered)
+        if account.margin_equity() >= left:
+            break
+        plan.append((sp, -sp.size))
+        covered.add(sp.symbol)
+    return plan

@@ -91,7 +91,7 @@ from .fills import Fill, Refusal, fill_future, fill_share
 from .liquidation import LIQUIDATION_POLICIES, check_policy, liquidation_plan, liquidation_prices
 from .margin import MarginModel
 from .margin_calls import MarginCall, MarginCalls
-from .orders import FuturesCommInfo, OrderError, belongs, data_kind, forced_order, resolve, validate
+from .orders import FuturesCommInfo, Instrument, OrderError, belongs, data_kind, forced_order, resolve, validate
 from .positions import FuturesPosition, reduces
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,9 @@ class MarginBroker(BrokerAPI, bt.BrokerBase):
         check_policy(self.p.liquidation_policy)
         book = self.p.price_book
         if book is None:
-            book = self._default_book = self._default_book or LazyBook()
+            if self._default_book is None:
+                self._default_book = LazyBook()
+            book = self._default_book
         model = self.p.margin_model if self.p.margin_model is not None else MarginModel(history=book)
         costs = self.p.costs if self.p.costs is not None else CostModel()
         self._account = Account(self.startingcash, book, model, costs, self.p.share_collateral)
@@ -187,6 +189,7 @@ class MarginBroker(BrokerAPI, bt.BrokerBase):
         combination): cash, positions, orders, journal, margin calls and records start over;
         deposits queued before the run stay queued."""
         super().start()
+        self._check_schemes()
         queued = list(self._prerun_cash)
         self._reset()
         self._queued_cash = queued
@@ -540,6 +543,22 @@ class MarginBroker(BrokerAPI, bt.BrokerBase):
                   f"{call.deadline.isoformat()}: forced liquidation")
         for fp, q, price in liquidation_prices(self._account, plan, day):
             self._force_close(fp, q, day, price, J.FORCED_LIQUIDATION, reason, slip=True)
+        for sp, shares in short_sales.buy_ins(self._account, day):
+            self._buy_in(sp, shares, day, reason)
+
+    def _buy_in(self, sp, shares: float, day: dt.date, reason: str):
+        """Cover a short at today's close (a forced order, like a futures liquidation)."""
+        order = BuyOrder(owner=None, data=sp.data, size=shares, price=None, exectype=bt.Order.Market)
+        order.addinfo(forced=True, reason=reason, event=J.FORCED_LIQUIDATION)
+        order.reason = reason
+        order._ecore_inst = Instrument("share", sp.symbol, None)
+        order.submit(self)
+        self.orders.append(order)
+        order.accept(self)
+        self.notify(order)
+        self._account.journal.event(day, J.FORCED_LIQUIDATION, sp.symbol, f"buy-in of {shares:g}: {reason}")
+        self._account.counters["forced_orders"] += 1
+        self._settle_order(order, fill_share(self._account, order, day, False))
 
     def _notify_margin_call(self, call: MarginCall):
         for strat in getattr(getattr(self, "cerebro", None), "runningstrats", []) or []:

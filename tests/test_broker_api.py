@@ -1,0 +1,142 @@
+"""backtrader's broker API on MarginBroker: a drop-in with no arguments, commissions charged,
+contradictions with ecore's contract data refused naming both values, and every call it cannot
+honour refused at the call, naming the method."""
+
+import backtrader as bt
+import pytest
+
+from broker_helpers import book, days, feed, make_broker, rows, run
+from ecore.brokers import default_book
+from ecore.brokers.broker_api import UnsupportedBrokerCall
+from ecore.brokers.simulated import MarginBroker
+
+
+class BuyOnce(bt.Strategy):
+    params = (("size", 10),)
+
+    def next(self):
+        if len(self) == 1:
+            self.buy(size=self.p.size)
+
+
+def _cerebro(broker, *datas, strategy=BuyOnce, **params):
+    c = bt.Cerebro(stdstats=False)
+    c.setbroker(broker)
+    for d in datas:
+        c.adddata(d)
+    c.addstrategy(strategy, **params)
+    return c
+
+
+def test_marginbroker_without_arguments_runs_shares_without_building_the_futures_book(monkeypatch):
+    def no_book():
+        raise AssertionError("a shares-only run built the futures price book")
+
+    monkeypatch.setattr(default_book, "bundled_book", no_book)
+    ds = days("2025-01-06", 4)
+    broker = MarginBroker()
+    _cerebro(broker, feed("SPY", ds, [100.0] * 4)).run()
+    assert broker.share_positions() == {"SPY": 10}
+    assert broker.startingcash == 10_000.0
+
+
+def test_marginbroker_without_arguments_trades_a_contract_on_the_bundled_book():
+    full = default_book.bundled_book()
+    s = full.series("ZNH25").dropna()
+    s = s[(s.index >= "2024-10-01") & (s.index <= "2024-10-31")]
+    ds = [d.date() for d in s.index]
+    broker = MarginBroker(cash=100_000.0)
+    strat = run(broker, [feed("ZNH25", ds, list(s.values))], {1: lambda st: st.buy(size=1)})
+    (fill,) = [o for o in strat.orders if o.status == bt.Order.Completed]
+    assert fill.executed.price == pytest.approx(s.iloc[2] + 1 / 128)  # settlement + half a tick
+    assert broker.contract_positions() == {"ZNH25": 1}
+    vm = rows(broker, "variation_margin")["amount"].sum()
+    assert vm == pytest.approx(1000 * (s.iloc[-1] - fill.executed.price))
+
+
+def test_setcash_and_set_cash_set_the_starting_cash():
+    broker = MarginBroker()
+    broker.setcash(25_000)
+    assert broker.getcash() == broker.getvalue() == 25_000.0
+    broker.set_cash(30_000)
+    assert broker.startingcash == 30_000.0
+
+
+def test_per_contract_commission_is_charged_on_futures():
+    ds = days("2025-01-06", 3)
+    pb = book({"ZNH25": [110.0] * 3}, ds)
+    br = make_broker(pb)
+    br.setcommission(commission=2.5, commtype=bt.CommInfoBase.COMM_FIXED, name="ZNH25")
+    run(br, [feed("ZNH25", ds, [110.0] * 3)], {0: lambda s: s.buy(size=4)})
+    assert rows(br, "commission")["amount"].sum() == pytest.approx(-10.0)  # 4 contracts x $2.50
+
+
+def test_a_multiplier_contradicting_the_contract_table_is_refused_naming_both():
+    with pytest.raises(UnsupportedBrokerCall, match=r"mult=10\b.*ZN multiplier is 1000"):
+        MarginBroker().setcommission(commission=2.0, mult=10.0, name="ZN")
+
+
+def test_a_margin_contradicting_the_schedule_is_refused_naming_both():
+    ds = days("2025-01-06", 3)
+    br = make_broker(book({"ZNH25": [110.0] * 3}, ds))  # ZN initial: $2,000 x 1.1 = $2,200
+    with pytest.raises(UnsupportedBrokerCall, match=r"margin=1000.*initial margin is \$2,200\.00"):
+        br.setcommission(commission=2.0, margin=1000.0, mult=1000.0, name="ZNH25")
+
+
+def test_a_futures_like_default_scheme_on_a_share_feed_is_refused_at_the_start():
+    # backtrader's commission-schemes sample: margin=2000, mult=10 on a share feed.
+    ds = days("2025-01-06", 3)
+    broker = MarginBroker()
+    broker.setcommission(commission=2.0, margin=2000.0, mult=10)
+    with pytest.raises(UnsupportedBrokerCall, match="futures-like scheme on shares"):
+        _cerebro(broker, feed("SPY", ds, [100.0] * 3)).run()
+
+
+@pytest.mark.parametrize("call, method", [
+    (lambda b: b.set_filler(bt.broker.fillers.FixedSize()), "set_filler"),
+    (lambda b: b.set_int2pnl(True), "set_int2pnl"),
+    (lambda b: b.set_shortcash(False), "set_shortcash"),
+    (lambda b: b.set_eosbar(True), "set_eosbar"),
+    (lambda b: b.set_fund_history([]), "set_fund_history"),
+    (lambda b: b.add_order_history([]), "add_order_history"),
+    (lambda b: b.getvalue(lever=True), "get_value"),
+    (lambda b: b.setcommission(commission=0.001, interest=0.05), "interest"),
+    (lambda b: b.setcommission(commission=0.001, leverage=2.0), "leverage"),
+])
+def test_what_cannot_be_honoured_is_refused_at_the_call_naming_the_method(call, method):
+    with pytest.raises(UnsupportedBrokerCall, match=method):
+        call(MarginBroker())
+
+
+def test_harmless_settings_pass():
+    b = MarginBroker()
+    b.set_filler(None)
+    b.set_int2pnl(False)
+    b.set_shortcash(True)
+    b.set_eosbar(False)
+
+
+def test_getvalue_of_datas_and_open_orders():
+    ds = days("2025-01-06", 4)
+    pb = book({"ZNH25": [110.0] * 4}, ds)
+    br = make_broker(pb, cash=10_000.0)
+    seen = {}
+
+    def look(s):
+        seen["value"] = s.broker.getvalue(datas=[s.datas[0]])
+        seen["mkt"] = s.broker.getvalue(mkt=True)
+        s.buy(size=5, exectype=bt.Order.Limit, price=50.0)  # far below: stays open
+
+    def count(s):
+        seen["open"] = len(s.broker.get_orders_open())
+
+    run(br, [feed("SPY", ds, [100.0, 100.0, 102.0, 103.0])],
+        {0: lambda s: s.buy(size=10), 2: look, 3: count})
+    assert seen == {"value": 1020.0, "mkt": 1020.0, "open": 1}
+
+
+def test_set_cash_during_the_run_is_refused():
+    ds = days("2025-01-06", 3)
+    br = make_broker(book({"ZNH25": [110.0] * 3}, ds))
+    with pytest.raises(UnsupportedBrokerCall, match="set_cash.*add_cash"):
+        run(br, [feed("SPY", ds, [100.0] * 3)], {1: lambda s: s.broker.set_cash(5)})
