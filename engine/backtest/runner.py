@@ -437,7 +437,7 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
         daily["ladder_duration"] = float("nan")
     own_events = getattr(getattr(strat, "record", None), "events", None)
     events = pd.DataFrame((own_events if isinstance(own_events, list) else []) + keeper_events + records.events,
-                          columns=["date", "kind", "detail"])
+                          columns=["date", "kind", "detail", "reason"])
     events = pd.concat([events, _broker_events(broker)], ignore_index=True)
     # Slippage (dollars paid over the settlement or close, per fill) is a cost like commissions:
     # trades.csv and the metrics' total_costs carry it.

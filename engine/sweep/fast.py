@@ -72,7 +72,7 @@ BROKER_SETTINGS = ("costs", "borrow_spread", "margin_schedule", "initial_ratio",
                    "fallback_k", "share_collateral", "call_deadline_days", "liquidation_policy", "expense_ratio")
 #: Metrics of the fast table (same definitions as ``ecore.engine.report.metrics``).
 FAST_METRICS = ("total_return", "cagr", "annual_volatility", "sharpe", "sortino", "max_drawdown", "final_nav",
-                "margin_calls", "forced_liquidations", "refused_orders")
+                "margin_calls", "forced_liquidations", "refused_orders", "rejections")
 BATCH = 1000  # parameter sets evaluated together (NAV paths: days x BATCH x 8 bytes)
 _DURATION_TOLERANCE = 0.1   # years, as ecore.strategies.ladder
 _NOTIONAL_TOLERANCE = 0.01  # fraction of target notional, as ecore.strategies.ladder
@@ -904,6 +904,7 @@ def fast_table(spec, market=None, points: list[dict] | None = None) -> pd.DataFr
                 m = {name: float(values[j]) for name, values in metrics.items()}
                 for name in ("margin_calls", "forced_liquidations", "refused_orders"):
                     m[name] = int(getattr(result, name)[j])
+                m["rejections"] = m["refused_orders"]  # the column a full sweep's results carry
                 rows[i] = {"key": f"fast-{i}", "params": points[i], "status": "ok", "error": None, "metrics": m}
     rank_by = spec.rank_by or DEFAULT_RANK_METRIC
     if rank_by not in FAST_METRICS:
