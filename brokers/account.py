@@ -74,8 +74,8 @@ class Account:
         """Equity that backs futures margin (dollars): cash plus ``share_collateral`` times the
         shares' market value."""
         j = self.journal
-        shorts = short_value(self)
         # Short-sale proceeds are collateral for the borrowed shares: they back nothing else.
+        shorts = short_value(self) if self.shares else 0.0
         return j.cash + self.share_collateral * (j.shares_value + shorts) - shorts
 
     def future(self, c: Contract) -> FuturesPosition:
@@ -118,8 +118,8 @@ class Account:
         the positions held) on ``day``."""
         sizes = self.held() if sizes is None else sizes
         # Asked several times a day for the same positions: remember the day's answers.
-        shorts = tuple((s, sp.size, sp.value) for s, sp in self.shares.items() if sp.size < 0)
-        key = (day, tuple(sorted((c, q) for c, q in sizes.items() if q)), shorts)
+        shorts = [(s, sp.size, sp.value) for s, sp in self.shares.items() if sp.size < 0] if self.shares else None
+        key = (day, tuple(sorted((c, q) for c, q in sizes.items() if q)), tuple(shorts) if shorts else None)
         hit = self._req_memo.get(key)
         if hit is not None:
             return hit

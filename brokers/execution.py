@@ -82,6 +82,26 @@ class Execution:
     def commission(self, order, size: float, price: float) -> float | None:
         return self.commissions.commission(order.data, size, price)
 
+    def fill_time(self, order) -> float:
+        """When backtrader dates a fill: the creation bar's time for a cheat-on-close share
+        order, else the current bar's."""
+        if self.coc and order._ecore_inst.kind == "share" and order.exectype in (None, Order.Market) \
+                and order.info.get("coc", True):
+            return order.created.dt
+        return order.data.datetime[0]
+
+
+def reported_values(fill, kind: str) -> tuple[float, float]:
+    """(closed value, opened value) of a fill in dollars as backtrader reports them: a closed part
+    at its cost basis (the average entry price, found from the realised P&L), an opened part at
+    the fill; shares signed (a short's value negative, backtrader's ``shortcash``), futures as
+    notional (``FuturesCommInfo``)."""
+    price, mult = fill.price, fill.mult
+    basis = price + fill.pnl / (fill.closed * mult) if fill.closed else price
+    if kind == "share":
+        return -fill.closed * basis, fill.opened * price
+    return abs(fill.closed) * basis * mult, abs(fill.opened) * price * mult
+
 
 def created_this_bar(order) -> bool:
     """Whether ``order`` was created on its data's current bar (in ``next_open``)."""

@@ -29,7 +29,10 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from backtrader.order import BuyOrder, Order
+
 from . import journal as J
+from .orders import Instrument
 
 RULES_FILE = Path(__file__).with_name("short_sale_rules.csv")
 BORROW_FEE = "borrow_fee"  # journal kind
@@ -151,3 +154,12 @@ def buy_ins(account, day: dt.date) -> list[tuple[object, float]]:
         plan.append((sp, -sp.size))
         covered.add(sp.symbol)
     return plan
+
+
+def buy_in_order(sp, shares: float, reason: str):
+    """The market order that covers ``shares`` of the short ``sp`` (forced, with its reason)."""
+    order = BuyOrder(owner=None, data=sp.data, size=shares, price=None, exectype=Order.Market)
+    order.addinfo(forced=True, reason=reason, event=J.FORCED_LIQUIDATION)
+    order.reason = reason
+    order._ecore_inst = Instrument("share", sp.symbol, None)
+    return order

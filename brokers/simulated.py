@@ -80,7 +80,7 @@ from .account import Account
 from .accruals import ShortRate, accrue
 from .broker_api import BrokerAPI, UnsupportedBrokerCall
 from .default_book import LazyBook
-from .execution import Execution, created_this_bar
+from .execution import Execution, created_this_bar, reported_values
 from .fund_mode import FundShares
 from .refusals import category as refusal_category
 from .short_sales import ShortSaleRules
@@ -91,7 +91,7 @@ from .fills import Fill, Refusal, fill_future, fill_share
 from .liquidation import LIQUIDATION_POLICIES, check_policy, liquidation_plan, liquidation_prices
 from .margin import MarginModel
 from .margin_calls import MarginCall, MarginCalls
-from .orders import FuturesCommInfo, Instrument, OrderError, belongs, data_kind, forced_order, resolve, validate
+from .orders import FuturesCommInfo, OrderError, belongs, data_kind, forced_order, resolve, validate
 from .positions import FuturesPosition, reduces
 
 log = logging.getLogger(__name__)
@@ -410,20 +410,9 @@ class MarginBroker(BrokerAPI, bt.BrokerBase):
         closedcomm = fill.commission * abs(fill.closed) / total
         openedcomm = fill.commission - closedcomm
         pos = self.getposition(order.data)
-        price, mult = fill.price, fill.mult
-        # As backtrader reports them: a closed part is valued at its cost basis (the average entry
-        # price, found from the realised P&L), an opened part at the fill; shares signed (short
-        # value negative, backtrader's shortcash), futures as notional.
-        basis = price + fill.pnl / (fill.closed * mult) if fill.closed else price
-        if order._ecore_inst.kind == "share":
-            closedvalue, openedvalue = -fill.closed * basis, fill.opened * price
-        else:
-            closedvalue, openedvalue = abs(fill.closed) * basis * mult, abs(fill.opened) * price * mult
-        when = order.data.datetime[0]
-        if self._execution.coc and order._ecore_inst.kind == "share" and order.exectype in (None, bt.Order.Market) \
-                and order.info.get("coc", True):
-            when = order.created.dt
-        order.execute(when, fill.size, price,
+        price = fill.price
+        closedvalue, openedvalue = reported_values(fill, order._ecore_inst.kind)
+        order.execute(self._execution.fill_time(order), fill.size, price,
                       fill.closed, closedvalue, closedcomm,
                       fill.opened, openedvalue, openedcomm,
                       0.0, fill.pnl, pos.size, pos.price)
@@ -548,10 +537,7 @@ class MarginBroker(BrokerAPI, bt.BrokerBase):
 
     def _buy_in(self, sp, shares: float, day: dt.date, reason: str):
         """Cover a short at today's close (a forced order, like a futures liquidation)."""
-        order = BuyOrder(owner=None, data=sp.data, size=shares, price=None, exectype=bt.Order.Market)
-        order.addinfo(forced=True, reason=reason, event=J.FORCED_LIQUIDATION)
-        order.reason = reason
-        order._ecore_inst = Instrument("share", sp.symbol, None)
+        order = short_sales.buy_in_order(sp, shares, reason)
         order.submit(self)
         self.orders.append(order)
         order.accept(self)
