@@ -85,6 +85,9 @@ def check_futures(call: str, comminfo: CommInfoBase, root: str, margin_of=None) 
             raise CommissionError(f"{call}(margin={margin:g}) for {root}: ecore takes futures margin "
                                   "from its dated margin schedule, not a fixed figure")
         ours, day = margin_of(root)
+        if ours != ours:  # NaN: the schedule and the history cannot say on that day
+            raise CommissionError(f"{call}(margin={margin:g}) for {root}: ecore's margin schedule has no "
+                                  f"figure for {root} on {day} to compare with; leave margin out")
         if abs(float(margin) - ours) > 0.005:
             raise CommissionError(f"{call}(margin={margin:g}) for {root} contradicts ecore's margin "
                                   f"schedule: {root} initial margin is ${ours:,.2f} on {day}")

@@ -117,6 +117,8 @@ def refusal(account, rules: ShortSaleRules | None, symbol: str, old: float, size
     # The proceeds go to cash and the short's value grows by as much: margin equity (which leaves
     # the short's value out) moves only by the commission.
     equity_after = account.margin_equity() - commission
+    if old > 0:  # the long part sold turns shares (counted at share_collateral) into cash
+        equity_after += (1.0 - account.share_collateral) * old * price
     need = im_short + futures_initial
     if equity_after < need:
         return (f"short sale of {abs(new):g} {symbol}: margin equity ${equity_after:,.2f} < initial "

@@ -17,7 +17,7 @@ One trading day (one call of :meth:`MarginBroker.next`), in this order:
 
 1. interest on the previous closing cash for the calendar days elapsed (act/360; a negative
    balance pays the rate plus ``borrow_spread``) and the fund expense ratio on the previous NAV
-   (act/365);
+   (act/365); the borrow fee of short share positions (:mod:`.short_sales`);
 2. deposits and withdrawals queued with :meth:`add_cash`;
 3. delivery guard for positions that should already have been closed (data gaps);
 4. marking: futures positions receive or pay variation margin ``q x m x (S_t - S_prev)``;
@@ -57,6 +57,9 @@ step                               module
 7. margin calls / liquidation      :mod:`.margin_calls` / :mod:`.liquidation`
 requirements                       :mod:`.margin` (schedule, model), :mod:`.account`
 money                              :mod:`.journal` (every movement), :mod:`.costs`
+short sales of shares              :mod:`.short_sales` (Reg T / FINRA 4210, borrow fee, buy-in)
+backtrader's broker API            :mod:`.broker_api`, :mod:`.commission`, :mod:`.execution`,
+                                   :mod:`.submission_check`, :mod:`.fund_mode`
 =================================  ===========================================================
 """
 

@@ -82,3 +82,12 @@ def test_selling_what_is_held_is_not_a_short_sale_when_short_sales_are_off():
     run(br, [feed("SPY", ds, [100.0] * 4)], {0: lambda s: s.buy(size=10), 1: lambda s: s.sell(size=10)})
     assert br.share_positions() == {}
     assert rows(br, "rejection").empty
+
+
+def test_a_sale_through_zero_counts_the_long_part_sold_as_cash():
+    # 60 held at $100 ($6,000 of $10,000 cash spent); selling 160 leaves 100 short ($10,000): cash
+    # alone ($4,000) is short of the $5,000 initial, but the $6,000 of the long sold comes back.
+    ds = days("2025-01-06", 4)
+    br = make_broker(book({"ZNH25": [110.0] * 4}, ds), cash=10_000.0)
+    run(br, [feed("SPY", ds, [100.0] * 4)], {0: lambda s: s.buy(size=60), 1: lambda s: s.sell(size=160)})
+    assert br.share_positions() == {"SPY": -100}
