@@ -140,3 +140,33 @@ def test_set_cash_during_the_run_is_refused():
     br = make_broker(book({"ZNH25": [110.0] * 3}, ds))
     with pytest.raises(UnsupportedBrokerCall, match="set_cash.*add_cash"):
         run(br, [feed("SPY", ds, [100.0] * 3)], {1: lambda s: s.broker.set_cash(5)})
+
+
+def test_cheat_on_close_on_a_futures_order_is_rejected_with_the_reason():
+    ds = days("2025-01-06", 3)
+    br = make_broker(book({"ZNH25": [110.0] * 3}, ds))
+    br.set_coc(True)
+    strat = run(br, [feed("ZNH25", ds, [110.0] * 3)], {0: lambda s: s.buy(size=1)})
+    (bad,) = [o for o in strat.orders if o.status == bt.Order.Rejected]
+    assert "cheat-on-close/open is modelled for shares only" in bad.info["reason"]
+    assert br.contract_positions() == {}
+
+
+def test_commission_and_coc_from_a_strategy_apply_in_an_ecore_backtest():
+    from ecore.engine.backtest.runner import BacktestConfig, run_backtest
+
+    run = run_backtest(BacktestConfig(strategy="test_broker_api.PerShareBuyer", instruments=("SPY",),
+                                      start=__import__("datetime").date(2021, 1, 4),
+                                      end=__import__("datetime").date(2021, 1, 29), benchmark=False))
+    trades = run.result.trades
+    assert len(trades) == 1
+    assert trades["commission"].iloc[0] == pytest.approx(100 * 0.02)  # $0.02 a share, not ecore's fee
+
+
+class PerShareBuyer(bt.Strategy):
+    def __init__(self):
+        self.broker.setcommission(commission=0.02, commtype=bt.CommInfoBase.COMM_FIXED, stocklike=True)
+
+    def next(self):
+        if len(self) == 2:
+            self.buy(size=100)
