@@ -278,7 +278,8 @@ def test_analyzers_of_a_trading_strategy_match_backbroker():
         c.adddata(bt.feeds.PandasData(dataname=flat_bars(), name="SPY"))
         c.addstrategy(SmaCross)
         for a in (bt.analyzers.TradeAnalyzer, bt.analyzers.DrawDown, bt.analyzers.Returns,
-                  bt.analyzers.SQN, bt.analyzers.Transactions, bt.analyzers.AnnualReturn):
+                  bt.analyzers.SQN, bt.analyzers.Transactions, bt.analyzers.AnnualReturn,
+                  bt.analyzers.TimeReturn, bt.analyzers.SharpeRatio, bt.analyzers.PositionsValue):
             c.addanalyzer(a, _name=a.__name__)
         st = c.run()[0]
         return {k: st.analyzers.getbyname(k).get_analysis() for k in st.analyzers.getnames()}
@@ -293,6 +294,33 @@ def test_analyzers_of_a_trading_strategy_match_backbroker():
         {k: [[round(v, 2) if isinstance(v, float) else v for v in x] for x in rows]
          for k, rows in b["Transactions"].items()}
     assert dict(a["AnnualReturn"]) == pytest.approx(dict(b["AnnualReturn"]))
+    assert dict(a["TimeReturn"]) == pytest.approx(dict(b["TimeReturn"]))
+    assert a["SharpeRatio"]["sharperatio"] == pytest.approx(b["SharpeRatio"]["sharperatio"])
+    assert {k: v for k, v in a["PositionsValue"].items()} == pytest.approx(dict(b["PositionsValue"]))
+
+
+class OrderTarget(bt.Strategy):
+    """order_target sample: targets a size, a value and a percent of the portfolio in turn."""
+
+    params = (("use", "size"),)
+
+    def next(self):
+        if len(self) % 20:
+            return
+        step = (len(self) // 20) % 5
+        if self.p.use == "size":
+            self.order_target_size(target=[10, 25, 5, 0, 15][step])
+        elif self.p.use == "value":
+            self.order_target_value(target=[3000.0, 6000.0, 1000.0, 0.0, 4500.0][step])
+        else:
+            self.order_target_percent(target=[0.3, 0.6, 0.1, 0.0, 0.45][step])
+
+
+@pytest.mark.parametrize("use", ["size", "value", "percent"])
+def test_order_target_matches_backbroker(use):
+    (a,), (b,) = both(OrderTarget, [flat_bars()], use=use)
+    assert sum(o[0] == "Completed" for o in a["orders"]) > 20
+    same(a, b)
 
 
 # ------------------------------------------------------------------ a fresh broker every run -----
