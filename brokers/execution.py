@@ -10,7 +10,8 @@
   set, it replaces the CostModel's slippage for every order.
 
 Shares only: futures fill at the day's settlement (or open), so cheat-on-close and cheat-on-open
-refuse a futures order with a reason (never silently).
+refuse a futures order with a reason (never silently); slippage on a futures order is the
+settings' full amount, not capped by a bar (the feed's bar need not be the contract traded).
 """
 
 from __future__ import annotations
@@ -44,15 +45,19 @@ class Slippage:
         if not self.slip_open and not limit:
             return price
         data = order.data
+        inst = getattr(order, "_ecore_inst", None)
+        # A futures order fills at the settlement of the contract it trades, which a root feed's
+        # bar need not carry: its slippage is not capped by the feed's high/low.
+        capped = (inst is None or inst.kind == "share") and len(data)
         if size > 0:
             pslip = price * (1 + self.perc) if self.perc else price + self.fixed
-            bound = float(data.high[0]) if len(data) else price
-            if pslip <= bound or self.slip_out:
+            bound = float(data.high[0]) if capped else float("nan")
+            if not bound == bound or pslip <= bound or self.slip_out:  # NaN: no high to cap it
                 return pslip
         else:
             pslip = price * (1 - self.perc) if self.perc else price - self.fixed
-            bound = float(data.low[0]) if len(data) else price
-            if pslip >= bound or self.slip_out:
+            bound = float(data.low[0]) if capped else float("nan")
+            if not bound == bound or pslip >= bound or self.slip_out:
                 return pslip
         if self.slip_match or (limit and self.slip_limit):
             return bound

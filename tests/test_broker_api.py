@@ -170,3 +170,13 @@ class PerShareBuyer(bt.Strategy):
     def next(self):
         if len(self) == 2:
             self.buy(size=100)
+
+
+def test_fixed_slippage_on_a_futures_order_moves_the_fill_from_the_settlement():
+    ds = days("2025-01-06", 3)
+    br = make_broker(book({"ZNH25": [110.0] * 3}, ds))
+    br.set_slippage_fixed(0.25)
+    strat = run(br, [feed("ZNH25", ds, [110.0] * 3)], {0: lambda s: s.buy(size=2)})
+    (fill,) = [o for o in strat.orders if o.status == bt.Order.Completed]
+    assert fill.executed.price == 110.25
+    assert rows(br, "variation_margin")["amount"].sum() == pytest.approx(2 * 1000 * (110.0 - 110.25))
