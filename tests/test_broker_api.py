@@ -180,3 +180,16 @@ def test_fixed_slippage_on_a_futures_order_moves_the_fill_from_the_settlement():
     (fill,) = [o for o in strat.orders if o.status == bt.Order.Completed]
     assert fill.executed.price == 110.25
     assert rows(br, "variation_margin")["amount"].sum() == pytest.approx(2 * 1000 * (110.0 - 110.25))
+
+
+def test_checksubmit_reserves_futures_margin_for_orders_in_turn():
+    # $5,000 of equity; ZN initial $2,200 a contract: 2 contracts fit, the third order does not.
+    ds = days("2025-01-06", 3)
+    br = make_broker(book({"ZNH25": [110.0] * 3}, ds), cash=5_000.0)
+    strat = run(br, [feed("ZNH25", ds, [110.0] * 3)],
+                {0: lambda s: (s.buy(size=1), s.buy(size=1), s.buy(size=1))})
+    refused = [o for o in strat.orders if o.status == bt.Order.Margin]
+    assert len(refused) == 1 and "at submission" in refused[0].info["reason"]
+    assert br.contract_positions() == {"ZNH25": 2}
+    statuses = [o.getstatusname() for o in strat.orders if o.ref == refused[0].ref]
+    assert statuses == ["Submitted", "Margin"]
