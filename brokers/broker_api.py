@@ -13,6 +13,8 @@ Refused with :class:`UnsupportedBrokerCall` naming the method and why: ``set_int
 
 from __future__ import annotations
 
+import datetime as dt
+
 from backtrader.comminfo import CommInfoBase
 
 from .commission import CommissionError, check, futures_root
@@ -81,10 +83,8 @@ class BrokerAPI:
                                comminfo, name)
 
     def _margin_of(self, root: str):
-        """(initial margin in dollars, day) of one ``root`` contract: today's, else the latest
-        the margin model knows."""
-        import datetime as dt
-
+        """(initial margin in dollars, ISO day) of one ``root`` contract on the run's current day
+        (before the run: today's date); NaN when the model cannot say."""
         day = self._today or dt.date.today()
         try:
             return self._account.model.initial(root, day), day.isoformat()
