@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import math
 
 from ..data.contracts import Contract
 from . import journal as J
 from .costs import CostModel
 from .margin import MarginModel
 from .positions import FuturesPosition, SharePosition
+from .short_sales import ShortSaleRules, requirements as short_requirements, short_value
 
 
 class Account:
@@ -35,12 +37,46 @@ class Account:
         self.share_collateral = float(share_collateral)
         self.counters = collections.Counter()
         self._req_memo: dict = {}
+        #: Securities-margin rules for short sales of shares; None: short sales are refused.
+        self.short_rules: ShortSaleRules | None = ShortSaleRules.bundled()
+        #: Prices and commissions as backtrader's broker API set them (``execution.Execution``);
+        #: None: ecore's CostModel alone.
+        self.execution = None
+
+    def commission(self, order, size: float, price: float) -> float:
+        """Commission in dollars of trading ``size`` at ``price`` (points or dollars per share):
+        the CommInfo set with ``setcommission``/``addcommissioninfo`` for the order's data, else
+        the CostModel's fee."""
+        if self.execution is not None:
+            fee = self.execution.commission(order, size, price)
+            if fee is not None:
+                return fee
+        inst = getattr(order, "_ecore_inst", None)
+        if inst is not None and inst.kind == "future":
+            return self.costs.futures_fee(size)
+        return self.costs.share_fee(size, price)
+
+    def slipped(self, order, base: float, size: float, tick: float | None = None, slip: bool = True) -> float | None:
+        """The fill price of ``size`` at ``base`` after slippage against the trader: backtrader's
+        ``set_slippage_perc``/``_fixed`` when set, else the CostModel's ticks (futures, ``tick``
+        points each) or basis points (shares).  None: no fill on this bar (backtrader's slippage
+        outside the bar without ``slip_match``)."""
+        if not slip:
+            return base
+        if self.execution is not None and self.execution.slippage.active:
+            return self.execution.slippage.apply(order, base, size)
+        if tick is not None:
+            return base + math.copysign(self.costs.futures_slippage_ticks * tick, size)
+        bps = self.costs.share_slippage_bps / 1e4
+        return base * (1 + bps) if size > 0 else base * (1 - bps)
 
     def margin_equity(self) -> float:
         """Equity that backs futures margin (dollars): cash plus ``share_collateral`` times the
         shares' market value."""
         j = self.journal
-        return j.cash + self.share_collateral * j.shares_value
+        # Short-sale proceeds are collateral for the borrowed shares: they back nothing else.
+        shorts = short_value(self) if self.shares else 0.0
+        return j.cash + self.share_collateral * (j.shares_value + shorts) - shorts
 
     def future(self, c: Contract) -> FuturesPosition:
         """The position in contract ``c`` (created flat when new)."""
@@ -82,7 +118,8 @@ class Account:
         the positions held) on ``day``."""
         sizes = self.held() if sizes is None else sizes
         # Asked several times a day for the same positions: remember the day's answers.
-        key = (day, tuple(sorted((c, q) for c, q in sizes.items() if q)))
+        shorts = [(s, sp.size, sp.value) for s, sp in self.shares.items() if sp.size < 0] if self.shares else None
+        key = (day, tuple(sorted((c, q) for c, q in sizes.items() if q)), tuple(shorts) if shorts else None)
         hit = self._req_memo.get(key)
         if hit is not None:
             return hit
@@ -99,4 +136,15 @@ class Account:
                 maintenance, initial = self.model.requirement(c.root, day)
                 mm += abs(q) * maintenance
                 im += abs(q) * initial
+        if self.short_rules is not None and self.shares:
+            smm, sim = short_requirements(self, self.short_rules)
+            mm, im = mm + smm, im + sim
+        return mm, im
+
+    def futures_requirements(self, day: dt.date) -> tuple[float, float]:
+        """(maintenance, initial) margin in dollars of the futures held alone (no shorts)."""
+        mm, im = self.requirements(day)
+        if self.short_rules is not None and self.shares:
+            smm, sim = short_requirements(self, self.short_rules)
+            mm, im = mm - smm, im - sim
         return mm, im

@@ -7,8 +7,10 @@
 * Futures fill at that price plus ``futures_slippage_ticks`` against the order (never past a
   limit price); the fill books ``q x m x (S_t - P_fill)`` of
   variation margin at once, so the position is marked at the settlement from its first day.
-* Shares fill at that price plus ``share_slippage_bps`` against the order (never past a limit), only on days the stock
-  market traded; they are held fully paid (no short sales).
+* Shares fill at that price (or, for a market order under cheat-on-close/open, the cheat price)
+  plus ``share_slippage_bps`` against the order (never past a limit), only on days the stock
+  market traded; a sale below zero is a short sale under :mod:`.short_sales` (refused when the
+  broker's ``short_sales`` is off).
 * Pre-trade margin: an order that does not only reduce a position must leave margin equity at or
   above the initial margin of the resulting positions, or it is refused (status ``Margin``);
   share purchases also need the cash (``share_buys_need_cash``).  A contract inside its delivery
@@ -22,7 +24,6 @@ later day), and raises :class:`~.orders.OrderError` for an order that can never 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -32,6 +33,7 @@ from . import journal as J
 from .account import Account
 from .delivery_guard import guard_day
 from .orders import FuturesCommInfo, OrderError, share_comminfo
+from . import short_sales
 from .positions import new_average, reduces, split
 from .triggers import Bar, match
 
@@ -110,7 +112,6 @@ def fill_future(account: Account, order, day: dt.date, calendar, futures_fill: s
     size = int(round(order.size))
     mult = c.spec.multiplier
     tick = float(c.spec.tick(day))
-    costs = account.costs
     if price is not None:
         base, limit = settle, None
     else:
@@ -118,11 +119,14 @@ def fill_future(account: Account, order, day: dt.date, calendar, futures_fill: s
         if hit is None:
             return None  # not triggered today: keep waiting
         base, limit = hit.price, hit.limit
-    fill = _within(base + (math.copysign(costs.futures_slippage_ticks * tick, size) if slip else 0.0), limit, size)
+    fill = account.slipped(order, base, size, tick=tick, slip=slip)
+    if fill is None:
+        return None  # slipped outside the day's range: waits (backtrader's slip_match=False)
+    fill = _within(fill, limit, size)
     fp = account.future(c)
     old = fp.size
     new = old + size
-    comm = costs.futures_fee(size)
+    comm = account.commission(order, size, fill)
     vm = size * mult * (settle - fill)
     if not reduces(old, new) and not forced:
         if day >= guard_day(c):
@@ -179,27 +183,39 @@ def fill_share(account: Account, order, day: dt.date, buys_need_cash: bool = Tru
     sp = account.share(inst.name, data)
     old = sp.size
     new = old + size
-    if new < -1e-12:
-        raise OrderError(f"short sale of {inst.name} refused: shares are held fully paid, not shorted")
-    costs = account.costs
     journal = account.journal
-    bps = costs.share_slippage_bps / 1e4
-    hit = match(order, share_bar(data, close, share_fill))
-    if hit is None:
-        return None  # not triggered today: keep waiting
-    fill = _within(hit.price * (1 + bps) if size > 0 else hit.price * (1 - bps), hit.limit, size)
-    comm = costs.share_fee(size, fill)
-    if size > 0:
+    cheat = account.execution.cheat_price(order) if account.execution is not None else None
+    if cheat is not None:
+        base, limit = cheat, None
+    else:
+        hit = match(order, share_bar(data, close, share_fill))
+        if hit is None:
+            return None  # not triggered today: keep waiting
+        base, limit = hit.price, hit.limit
+    fill = account.slipped(order, base, size)
+    if fill is None:
+        return None  # slipped outside the bar: waits (backtrader's slip_match=False)
+    fill = _within(fill, limit, size)
+    comm = account.commission(order, size, fill)
+    if size < 0:
+        why = short_sales.refusal(account, account.short_rules, inst.name, old, size, fill, comm,
+                                  account.futures_requirements(day)[1])
+        if why is not None:
+            return Refusal(why)
+    if size > 0 and not reduces(old, new):
         cash_after = journal.cash - size * fill - comm
         if buys_need_cash and cash_after < 0:
             return Refusal(f"insufficient cash: buying {size:g} {inst.name} needs "
                            f"${size * fill + comm:,.2f}, cash is ${journal.cash:,.2f}")
         _, im = account.requirements(day)
-        # Cash pays fill and commission; the shares count at their close, times share_collateral.
-        equity_after = account.margin_equity() - size * fill - comm + account.share_collateral * size * close
+        # Cash pays fill and commission; the shares count at their close, times share_collateral
+        # (shares bought back to cover a short release their value from the locked proceeds).
+        covered = min(size, max(-old, 0.0))
+        equity_after = (account.margin_equity() - size * fill - comm + account.share_collateral * (size - covered) * close
+                        + covered * close)
         if equity_after < im:
             return Refusal(f"margin: equity after the trade ${equity_after:,.2f} < initial margin ${im:,.2f}")
-    order.addinfo(slippage=size * (fill - hit.price))  # dollars paid over the market price
+    order.addinfo(slippage=size * (fill - base))  # dollars paid over the market (or cheat) price
     kind = J.SHARE_BUY if size > 0 else J.SHARE_SELL
     journal.post(day, kind, inst.name, -size * fill, note=f"{size:+g} @ {fill}")
     journal.post(day, kind, inst.name, size * fill, account=J.SHARES, note=f"{size:+g} @ {fill}")

@@ -17,7 +17,7 @@ One trading day (one call of :meth:`MarginBroker.next`), in this order:
 
 1. interest on the previous closing cash for the calendar days elapsed (act/360; a negative
    balance pays the rate plus ``borrow_spread``) and the fund expense ratio on the previous NAV
-   (act/365);
+   (act/365); the borrow fee of short share positions (:mod:`.short_sales`);
 2. deposits and withdrawals queued with :meth:`add_cash`;
 3. delivery guard for positions that should already have been closed (data gaps);
 4. marking: futures positions receive or pay variation margin ``q x m x (S_t - S_prev)``;
@@ -60,6 +60,9 @@ step                               module
 7. margin calls / liquidation      :mod:`.margin_calls` / :mod:`.liquidation`
 requirements                       :mod:`.margin` (schedule, model), :mod:`.account`
 money                              :mod:`.journal` (every movement), :mod:`.costs`
+short sales of shares              :mod:`.short_sales` (Reg T / FINRA 4210, borrow fee, buy-in)
+backtrader's broker API            :mod:`.broker_api`, :mod:`.commission`, :mod:`.execution`,
+                                   :mod:`.submission_check`, :mod:`.fund_mode`
 =================================  ===========================================================
 """
 
@@ -76,11 +79,18 @@ from backtrader.order import BuyOrder, SellOrder
 from backtrader.position import Position
 
 from ..data.calendar import as_date, treasury_calendar
-from ..data.contracts import spec
 from ..data.feeds import latest_day
 from . import delivery_guard, journal as J, settlement
+from . import short_sales
 from .account import Account
 from .accruals import ShortRate, accrue
+from .broker_api import BrokerAPI, UnsupportedBrokerCall
+from .default_book import LazyBook
+from .execution import Execution, created_this_bar, reported_values
+from .fund_mode import FundShares
+from .refusals import category as refusal_category
+from .short_sales import ShortSaleRules
+from .submission_check import check_submitted
 from .costs import CostModel
 from .delivery_guard import DeliveryWarning
 from .fills import Fill, Refusal, fill_future, fill_share
@@ -88,19 +98,25 @@ from .liquidation import LIQUIDATION_POLICIES, check_policy, liquidation_plan, l
 from .margin import MarginModel
 from .margin_calls import MarginCall, MarginCalls
 from .order_book import OrderBook, follow_roll
-from .orders import FuturesCommInfo, OrderError, belongs, data_kind, forced_order, resolve, root_of_data, \
-    share_comminfo, validate
+from .orders import FuturesCommInfo, OrderError, belongs, data_kind, forced_order, resolve, validate
 from .positions import FuturesPosition, reduces
 
 log = logging.getLogger(__name__)
 
 
-class MarginBroker(bt.BrokerBase):
-    """Margin-accounting broker for equity shares and Treasury futures (see module docstring)."""
+class MarginBroker(BrokerAPI, bt.BrokerBase):
+    """Margin-accounting broker for equity shares and Treasury futures (see module docstring).
+
+    ``MarginBroker()`` with no arguments is a drop-in for ``cerebro.setbroker()``: $10,000 of
+    cash and the bundled futures price book, built on the first futures question (a shares-only
+    run never builds it).  backtrader's broker API is honoured or refused at the call
+    (:mod:`.broker_api`); every ``start()`` (each ``cerebro.run()``, each ``optstrategy``
+    combination) begins from a fresh account.
+    """
 
     params = (
-        ("cash", 1_000_000.0),
-        ("price_book", None),  # FuturesPriceBook
+        ("cash", 10_000.0),  # backtrader's default
+        ("price_book", None),  # FuturesPriceBook (None: the bundled book, built on first use)
         ("margin_model", None),  # MarginModel (None: MarginModel(history=price_book))
         ("short_rate", 0.0),  # float, or Series of decimal annual rates indexed by date
         # Interactive Brokers charges its benchmark + 1.5% on small debit balances (less on large
@@ -121,26 +137,49 @@ class MarginBroker(bt.BrokerBase):
         # futures must be covered from cash (selling shares to raise it).  1 counts shares in
         # full, like a single brokerage account that sweeps excess equity between segments.
         ("share_collateral", 0.0),
+        # Short sales of shares under short_sale_rules (a ShortSaleRules; None: the bundled Reg T /
+        # FINRA 4210 figures); False refuses any order that would leave a short.
+        ("short_sales", True),
+        ("short_sale_rules", None),
+        # backtrader's BackBroker settings (see broker_api.py)
+        ("checksubmit", True),
+        ("coc", False),
+        ("coo", False),
+        ("fundmode", False),
+        ("fundstartval", 100.0),
     )
 
     def __init__(self):
         super().__init__()
         self.startingcash = float(self.p.cash)
+        self._running = False
+        self._execution = Execution()
+        self._execution.coc, self._execution.coo = bool(self.p.coc), bool(self.p.coo)
+        self._default_book = None
         self._reset()
 
     # ------------------------------------------------------------------ state ------------------
     def _reset(self):
-        if self.p.price_book is None:
-            raise ValueError("MarginBroker needs price_book= (a FuturesPriceBook)")
         if self.p.futures_fill not in ("settle", "open"):
             raise ValueError("futures_fill must be 'settle' or 'open'")
         if self.p.share_fill not in ("close", "open"):
             raise ValueError(f"share_fill must be 'close' or 'open', got {self.p.share_fill!r}")
         check_policy(self.p.liquidation_policy)
         book = self.p.price_book
+        if book is None:
+            if self._default_book is None:
+                self._default_book = LazyBook()
+            book = self._default_book
         model = self.p.margin_model if self.p.margin_model is not None else MarginModel(history=book)
         costs = self.p.costs if self.p.costs is not None else CostModel()
         self._account = Account(self.startingcash, book, model, costs, self.p.share_collateral)
+        self._account.execution = self._execution
+        rules = self.p.short_sale_rules
+        if rules is not None and not isinstance(rules, ShortSaleRules):
+            raise ValueError("short_sale_rules must be a ShortSaleRules (or None for the bundled figures)")
+        self._account.short_rules = (rules or ShortSaleRules.bundled()) if self.p.short_sales else None
+        self._fund = FundShares(self.startingcash, self.p.fundstartval)
+        self._submitted: list = []
         self._cal = treasury_calendar()
         self._calls = MarginCalls(self._account, self._cal, self.p.call_deadline_days)
         self._rate = ShortRate(self.p.short_rate)
@@ -153,29 +192,31 @@ class MarginBroker(bt.BrokerBase):
         self._prev_day: dt.date | None = None
         self._states: list[dict] = []
         self._day_memo: dict = {}
+        if not hasattr(self, "_prerun_cash"):
+            self._prerun_cash: list[float] = []
 
     def start(self):
+        """A fresh account for every run (``cerebro.run()`` twice, each ``optstrategy``
+        combination): cash, positions, orders, journal, margin calls and records start over;
+        deposits queued before the run stay queued."""
         super().start()
-        self._reset_if_unused()
+        self._check_schemes()
+        queued = list(self._prerun_cash)
+        self._reset()
+        self._queued_cash = queued
+        self._prerun_cash = queued
+        self._running = True
 
-    def _reset_if_unused(self):
-        if self._today is None and not self._account.journal.rows and not self.pending:
-            queued = list(self._queued_cash)
-            self._reset()
-            self._queued_cash = queued
+    def stop(self):
+        super().stop()
+        self._running = False
 
     # ------------------------------------------------------------------ cash / value -----------
-    def set_cash(self, cash):
-        """Starting cash (before the run)."""
-        if self._today is not None:
-            raise RuntimeError("set_cash after the run started: use add_cash (a journaled deposit)")
-        self.startingcash = float(cash)
-        self.p.cash = float(cash)
-        self._account.journal = J.Journal(self.startingcash)
-
     def add_cash(self, cash):
         """Deposit (positive) or withdraw (negative); booked at the start of the next trading day."""
         self._queued_cash.append(float(cash))
+        if not self._running:
+            self._prerun_cash = list(self._queued_cash)
 
     def getcash(self):
         return self._account.journal.cash
@@ -202,8 +243,10 @@ class MarginBroker(bt.BrokerBase):
         """NAV; with ``datas``, the value of those datas: share market value, or the signed
         notional of a futures feed's contracts."""
         account = self._account
+        if lever:
+            raise UnsupportedBrokerCall("MarginBroker.get_value(lever=True): leverage is not modelled")
         if not datas:
-            return account.journal.nav
+            return account.journal.shares_value if mkt else account.journal.nav
         total = 0.0
         for d in datas:
             if data_kind(d) == "share":
@@ -218,14 +261,6 @@ class MarginBroker(bt.BrokerBase):
         return total
 
     get_value = getvalue
-
-    def get_fundmode(self):
-        return False
-
-    def getcommissioninfo(self, data):
-        if data_kind(data) == "share":
-            return share_comminfo()
-        return FuturesCommInfo(mult=spec(root_of_data(data)).multiplier)
 
     # ------------------------------------------------------------------ positions --------------
     def getposition(self, data):
@@ -337,7 +372,6 @@ class MarginBroker(bt.BrokerBase):
     def _transmit(self, order):
         order.submit(self)
         self.orders.append(order)
-        self.notify(order)
         parent = order.parent
         if parent is not None and parent.status not in (bt.Order.Submitted, bt.Order.Accepted,
                                                          bt.Order.Partial, bt.Order.Completed):
@@ -350,12 +384,24 @@ class MarginBroker(bt.BrokerBase):
             self._reject(order, str(exc), status="rejected")
             return
         order._ecore_inst = inst
+        if inst.kind == "future" and (self._execution.coc or self._execution.coo) and \
+                order.exectype in (None, bt.Order.Market):
+            self._reject(order, "cheat-on-close/open is modelled for shares only: futures fill at the "
+                         "settlement (or the open with futures_fill='open')")
+            return
         if inst.kind == "future" and isinstance(order.tradeid, int) and order.tradeid == 0 and \
                 "held" in order.data.lines.getlinealiases():
             # One backtrader Trade per contract (not per root feed): trade P&L never mixes the
             # prices of two contracts.
             order.tradeid = inst.name
         self._book.day_order_valid(order)
+        if self.p.checksubmit:
+            # backtrader's checksubmit: the order waits as Submitted; cash and margin are reserved
+            # for it at the start of the next bar (submission_check.py).
+            self.notify(order)
+            self._submitted.append(order)
+            return
+        # backtrader without checksubmit tells of the order once, accepted
         order.accept(self)
         self.notify(order)
         self._book.add(order)
@@ -379,6 +425,7 @@ class MarginBroker(bt.BrokerBase):
 
     def _reject(self, order, reason: str, status: str = "rejected"):
         order.info["reason"] = reason
+        order.info["refusal"] = refusal_category(reason, status)
         order.reason = reason
         counters = self._account.counters
         if status == "margin":
@@ -404,10 +451,11 @@ class MarginBroker(bt.BrokerBase):
         closedcomm = fill.commission * abs(fill.closed) / total
         openedcomm = fill.commission - closedcomm
         pos = self.getposition(order.data)
-        price, mult = fill.price, fill.mult
-        order.execute(order.data.datetime[0], fill.size, price,
-                      fill.closed, abs(fill.closed) * price * mult, closedcomm,
-                      fill.opened, abs(fill.opened) * price * mult, openedcomm,
+        price = fill.price
+        closedvalue, openedvalue = reported_values(fill, order._ecore_inst.kind)
+        order.execute(self._execution.fill_time(order), fill.size, price,
+                      fill.closed, closedvalue, closedcomm,
+                      fill.opened, openedvalue, openedcomm,
                       0.0, fill.pnl, pos.size, pos.price)
         order.addcomminfo(fill.comminfo)
         self._book.remove(order)
@@ -417,7 +465,9 @@ class MarginBroker(bt.BrokerBase):
 
     def _settle_order(self, order, outcome: Fill | Refusal | None):
         if isinstance(outcome, Refusal):
-            self._reject(order, outcome.reason, status="margin")
+            # Short sales switched off are a refusal of the order itself, not of its margin.
+            off = self._account.short_rules is None and refusal_category(outcome.reason) == "short sale"
+            self._reject(order, outcome.reason, status="rejected" if off else "margin")
         elif isinstance(outcome, Fill):
             self._execute(order, outcome)
 
@@ -432,8 +482,11 @@ class MarginBroker(bt.BrokerBase):
             return
         account = self._account
         self._prev_day, self._today = self._today, day
+        if self._submitted:
+            self._check_submitted(day)
         accrue(account, self._prev_day, day, self._rate, self.p.borrow_spread, self.p.collateral_haircut,
                self.p.expense_ratio)
+        short_sales.accrue_borrow(account, account.short_rules, self._prev_day, day)
         self._apply_cash(day)
         if self.p.delivery_guard:
             self._close_for_delivery(delivery_guard.overdue(account, day), day)
@@ -446,11 +499,22 @@ class MarginBroker(bt.BrokerBase):
         self._calls.settle(day, self._liquidate, self._notify_margin_call)
         self._record(day)
 
+    def _check_submitted(self, day: dt.date):
+        orders, self._submitted = self._submitted, []
+        for order, reason in check_submitted(self._account, orders, day):
+            if reason is not None:
+                self._reject(order, reason, status="margin")
+            else:
+                order.accept(self)
+                self.notify(order)
+                self._book.add(order)
+
     def _apply_cash(self, day: dt.date):
         for amount in self._queued_cash:
             kind = J.DEPOSIT if amount >= 0 else J.WITHDRAWAL
             self._account.journal.post(day, kind, "cash", amount)
             self._calls.deposit(amount)
+            self._fund.deposit(amount)
         self._queued_cash = []
 
     def _fill_pending(self, day: dt.date):
@@ -478,6 +542,8 @@ class MarginBroker(bt.BrokerBase):
                 continue
             if not order.active():
                 continue
+            if not self._execution.coo and created_this_bar(order):
+                continue  # created in next_open of this bar: fills from the next bar (backtrader)
             try:
                 if order._ecore_inst.kind == "future":
                     outcome = fill_future(account, order, day, self._cal, self.p.futures_fill)
@@ -517,6 +583,19 @@ class MarginBroker(bt.BrokerBase):
                   f"{call.deadline.isoformat()}: forced liquidation")
         for fp, q, price in liquidation_prices(self._account, plan, day):
             self._force_close(fp, q, day, price, J.FORCED_LIQUIDATION, reason, slip=True)
+        for sp, shares in short_sales.buy_ins(self._account, day):
+            self._buy_in(sp, shares, day, reason)
+
+    def _buy_in(self, sp, shares: float, day: dt.date, reason: str):
+        """Cover a short at today's close (a forced order, like a futures liquidation)."""
+        order = short_sales.buy_in_order(sp, shares, reason)
+        order.submit(self)
+        self.orders.append(order)
+        order.accept(self)
+        self.notify(order)
+        self._account.journal.event(day, J.FORCED_LIQUIDATION, sp.symbol, f"buy-in of {shares:g}: {reason}")
+        self._account.counters["forced_orders"] += 1
+        self._settle_order(order, fill_share(self._account, order, day, False))
 
     def _notify_margin_call(self, call: MarginCall):
         for strat in getattr(getattr(self, "cerebro", None), "runningstrats", []) or []:
@@ -530,6 +609,7 @@ class MarginBroker(bt.BrokerBase):
         j = account.journal
         mm, im = account.requirements(day)
         nav = j.nav
+        self._fund.mark(nav)
         equity = account.margin_equity()
         counters = account.counters
         self._states.append({

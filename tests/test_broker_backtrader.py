@@ -113,10 +113,10 @@ def test_share_purchase_needs_cash():
     assert br.share_positions() == {}
 
 
-def test_short_sale_of_shares_is_refused():
+def test_short_sale_of_shares_is_refused_when_short_sales_are_off():
     ds = days("2025-01-06", 3)
     pb = book({"ZNH25": [110] * 3}, ds)
-    br = make_broker(pb)
+    br = make_broker(pb, short_sales=False)
     strat = run(br, [feed("SPY", ds, [500] * 3)], {0: lambda s: s.sell(size=3)})
     bad = [o for o in strat.orders if o.status == bt.Order.Rejected]
     assert bad and "short sale" in bad[0].info["reason"]

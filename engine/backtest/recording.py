@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import backtrader as bt
 
+from ...brokers.refusals import category as refusal_category
 from ...data.contracts import Contract, ContractError
 from ...strategies.orders import order_instrument
 from ..report.results import TRADE_KINDS
@@ -63,10 +64,14 @@ class FillRecorder(bt.Analyzer):
                     f"{instrument} {size:+g} at {price:g}: {info.get('reason', '')}").strip()})
         elif order.status in (order.Margin, order.Rejected):
             reason = info.get("reason", order.getstatusname())
+            status = "margin" if order.status == order.Margin else "rejected"
             records.events.append({"date": day, "kind": "rejection",
-                                   "detail": f"{instrument} {order.size:+g}: {reason}"})
+                                   "detail": f"{instrument} {order.size:+g}: {reason}",
+                                   "reason": info.get("refusal") or refusal_category(str(reason), status)})
         elif order.status in (order.Canceled, order.Expired):
-            records.events.append({"date": day, "kind": "rejection",
+            # the strategy's own cancellations and orders past their validity: recorded, not refusals
+            kind = "cancelled" if order.status == order.Canceled else "expired"
+            records.events.append({"date": day, "kind": kind,
                                    "detail": f"{instrument} {order.size:+g}: {order.getstatusname()}"})
 
 

@@ -288,7 +288,8 @@ def _check_broker(settings: dict, source: str) -> None:
 
     # The runner sets these itself, from the config's cash, the data and the margin keys.
     known = (set(MarginBroker.params._getkeys())
-             - {"cash", "price_book", "short_rate", "margin_model", "commission"}) | BROKER_MODEL_KEYS
+             - {"cash", "price_book", "short_rate", "margin_model", "commission", "short_sale_rules", "coo",
+                "fundmode", "fundstartval"}) | BROKER_MODEL_KEYS
     for key in settings:
         if key not in known:
             raise UserError(f"{source}: unknown broker setting {key!r}; known: {', '.join(sorted(known))}")
@@ -435,6 +436,9 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
             expense_ratio = all_params["expense_ratio"]
     if expense_ratio is not None:
         broker_settings["expense_ratio"] = expense_ratio
+    # ecore checks cash and margin when an order fills (risk-reducing orders first); a strategy
+    # may still ask for backtrader's check at submission with broker.set_checksubmit(True).
+    broker_settings.setdefault("checksubmit", False)
     broker = MarginBroker(
         cash=config.cash, price_book=book, short_rate=market.short_rate(),
         margin_model=_margin_model(config.broker, book, scenario), **broker_settings,
@@ -481,7 +485,7 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
         daily["ladder_duration"] = float("nan")
     own_events = getattr(getattr(strat, "record", None), "events", None)
     events = pd.DataFrame((own_events if isinstance(own_events, list) else []) + keeper_events + records.events,
-                          columns=["date", "kind", "detail"])
+                          columns=["date", "kind", "detail", "reason"])
     events = pd.concat([events, _broker_events(broker)], ignore_index=True)
     # Slippage (dollars paid over the settlement or close, per fill) is a cost like commissions:
     # trades.csv and the metrics' total_costs carry it.

@@ -56,6 +56,7 @@ def run_command(args) -> int:
 
     from ..report.outputs import write_outputs
     from ..report.html import summary_table
+    from ..report.rejections import rejection_line
     from ..backtest.runner import config_from_mapping, read_config_file, run_backtest
     from ..validation.toml_position import locator
 
@@ -109,6 +110,8 @@ def run_command(args) -> int:
     written = write_outputs(args.out, run.result, run.benchmark, risk_free=run.risk_free, analyses=run.analyses,
                             metrics=metrics)
     print(summary_table(results, risk_free=run.risk_free, metrics=[m for m in metrics if m is not None]))
+    for line in filter(None, map(rejection_line, results)):  # nothing refused in silence
+        print(line)
     print(f"\nwrote {len(written)} files to {args.out}/: {', '.join(p.name for p in written)}")
     return 0
 

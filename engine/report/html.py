@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import charts
 from .metrics import calendar_returns, compute_metrics
+from .rejections import rejections_html
 from .results import BacktestResult
 
 
@@ -71,6 +72,7 @@ METRIC_ROWS = (
     ("Rebalances", lambda m: fmt_int(m["rebalances"]), "trades back to the target weights"),
     ("Margin calls", lambda m: fmt_int(m["margin_calls"]), "calls issued when equity fell below the maintenance requirement"),
     ("Forced liquidations", lambda m: fmt_int(m["forced_liquidations"]), "positions sold by the broker to meet a call"),
+    ("Rejections", lambda m: fmt_int(m["rejections"]), "orders the broker refused (margin, cash, short sale...)"),
 )
 
 
@@ -330,6 +332,7 @@ def render_report_html(result: BacktestResult, benchmark: BacktestResult | None 
         "<h3>Rejected orders</h3>", _events_table(result, ("rejection",)),
         f"<h3>{'Rolls and rebalances' if futures else 'Rebalances'}</h3>", _events_table(result, listed),
         "</section>",
+        rejections_html(result),
 
         '<section id="assumptions"><h2>Assumptions</h2>',
         '<p class="note">Where the data come from, which parts are synthetic, and how costs and '

@@ -73,7 +73,7 @@ BROKER_SETTINGS = ("costs", "borrow_spread", "margin_schedule", "initial_ratio",
                    "fallback_k", "share_collateral", "call_deadline_days", "liquidation_policy", "expense_ratio")
 #: Metrics of the fast table (same definitions as ``ecore.engine.report.metrics``).
 FAST_METRICS = ("total_return", "cagr", "annual_volatility", "sharpe", "sortino", "max_drawdown", "final_nav",
-                "margin_calls", "forced_liquidations", "refused_orders")
+                "margin_calls", "forced_liquidations", "refused_orders", "rejections")
 BATCH = 1000  # parameter sets evaluated together (NAV paths: days x BATCH x 8 bytes)
 _DURATION_TOLERANCE = 0.1   # years, as ecore.strategies.ladder
 _NOTIONAL_TOLERANCE = 0.01  # fraction of target notional, as ecore.strategies.ladder
@@ -937,6 +937,7 @@ def fast_rows(spec, market, points: list[dict]) -> list[dict]:
                 m = {name: float(values[j]) for name, values in metrics.items()}
                 for name in ("margin_calls", "forced_liquidations", "refused_orders"):
                     m[name] = int(getattr(result, name)[j])
+                m["rejections"] = m["refused_orders"]  # the column a full sweep's results carry
                 rows[i] = {"key": f"fast-{i}", "params": points[i], "status": "ok", "error": None, "metrics": m}
     return rows
 

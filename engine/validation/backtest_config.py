@@ -101,6 +101,11 @@ def broker_rules(base_dir: Path | None = None) -> Table:
         "delivery_guard": Bool(),
         "share_buys_need_cash": Bool(),
         "share_collateral": Number(0, 1, unit="a fraction of the shares' value"),
+        # false: an order that would leave a short position in shares is refused (and counted)
+        "short_sales": Bool(),
+        # backtrader's BackBroker settings (brokers/broker_api.py)
+        "checksubmit": Bool(),
+        "coc": Bool(),
         "margin_schedule": _file(base_dir),
         "initial_ratio": Number(1, 5, unit="initial margin / maintenance margin"),
         "margin_multiplier": Number(1, 20, unit="times the exchange's margin"),
