@@ -351,7 +351,9 @@ class MarginBroker(BrokerAPI, bt.BrokerBase):
     def cancel(self, order):
         """Cancel a waiting order (notified ``Canceled``), its OCO group and, for a bracket
         parent, its children; False when the order is not waiting."""
-        if not self._book.remove(order):
+        if order in self._submitted:  # checksubmit: not yet accepted (backtrader would refuse)
+            self._submitted.remove(order)
+        elif not self._book.remove(order):
             return False
         order.cancel()
         self.notify(order)
@@ -500,8 +502,10 @@ class MarginBroker(BrokerAPI, bt.BrokerBase):
         self._record(day)
 
     def _check_submitted(self, day: dt.date):
-        orders, self._submitted = self._submitted, []
-        for order, reason in check_submitted(self._account, orders, day):
+        # Walked from a copy: a refused parent's legs are cancelled out of self._submitted on
+        # the way (cancel) and then skipped by the walk.
+        for order, reason in check_submitted(self._account, list(self._submitted), day):
+            self._submitted.remove(order)
             if reason is not None:
                 self._reject(order, reason, status="margin")
             else:

@@ -22,14 +22,18 @@ from .account import Account
 from .positions import reduces
 
 
-def check_submitted(account: Account, orders: list, day: dt.date) -> list[tuple[object, str | None]]:
-    """``(order, None)`` for each order accepted, ``(order, reason)`` for each refused, in order."""
+def check_submitted(account: Account, orders: list, day: dt.date):
+    """Yield ``(order, None)`` for each order accepted, ``(order, reason)`` for each refused, in
+    order.  Lazily: the caller acts on each answer before the next order is walked, so an order
+    no longer Submitted by then (a bracket leg cancelled with its refused parent) is skipped and
+    takes no cash, as backtrader's walk skips children whose parent is gone."""
     cash = account.journal.cash
     spent = 0.0  # margin equity the walk has committed, dollars
     futures = account.held()
     shares: dict[str, float] = {}
-    out = []
     for order in orders:
+        if order.status != order.Submitted:
+            continue
         inst = order._ecore_inst
         price = float(order.created.price)
         size = float(order.size)
@@ -38,15 +42,15 @@ def check_submitted(account: Account, orders: list, day: dt.date) -> list[tuple[
             old = shares.get(inst.name, account.size_of("share", inst.name))
             after = cash - size * price - comm
             if after < 0.0 and not reduces(old, old + size):
-                out.append((order, f"insufficient cash at submission: {'buying' if size > 0 else 'selling'} "
+                yield (order, f"insufficient cash at submission: {'buying' if size > 0 else 'selling'} "
                                    f"{abs(size):g} {inst.name} at {price:g} needs ${size * price + comm:,.2f}, "
-                                   f"cash left ${cash:,.2f}"))
+                                   f"cash left ${cash:,.2f}")
                 continue
             cash = after
             # a purchase turns cash into shares, which back margin at share_collateral
             spent += size * price * (1.0 - account.share_collateral) + comm
             shares[inst.name] = old + size
-            out.append((order, None))
+            yield order, None
             continue
         old = futures.get(inst.name, 0)
         new = old + int(round(size))
@@ -56,11 +60,10 @@ def check_submitted(account: Account, orders: list, day: dt.date) -> list[tuple[
             _, im = account.requirements(day, sizes)
             equity = account.margin_equity() - max(spent, 0.0) - comm
             if equity < im:
-                out.append((order, f"margin at submission: equity ${equity:,.2f} < initial margin "
-                                   f"${im:,.2f} of the resulting positions"))
+                yield (order, f"margin at submission: equity ${equity:,.2f} < initial margin "
+                                   f"${im:,.2f} of the resulting positions")
                 continue
         futures[inst.name] = new
         spent += comm
         cash -= comm
-        out.append((order, None))
-    return out
+        yield order, None
