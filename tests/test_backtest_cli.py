@@ -6,7 +6,8 @@ import subprocess
 import pandas as pd
 import pytest
 
-OUTPUTS = {"report.html", "metrics.json", "daily.csv", "trades.csv", "journal.csv", "benchmark_daily.csv"}
+OUTPUTS = {"report.html", "metrics.json", "daily.csv", "trades.csv", "journal.csv", "events.csv",
+           "benchmark_daily.csv", "benchmark_events.csv"}
 
 
 def ecore(*args, cwd):

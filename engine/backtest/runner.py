@@ -665,7 +665,7 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
         benchmark, _ = _run_one(SixtyForty, bench_plan, {}, config, market, None, start, end, scenario, progress,
                                 expense_ratio=SixtyForty.params.expense_ratio)
     risk_free = market.short_rate()
-    metrics = compute_metrics(result, risk_free=risk_free)
+    metrics = compute_metrics(result, risk_free=risk_free, benchmark=benchmark)
     bench_metrics = compute_metrics(benchmark, risk_free=risk_free) if benchmark is not None else None
     analyses = {name: _plain_analysis(strategy.analyzers.getbyname(name.rpartition(".")[2].lower()).get_analysis())
                 for name in config.analyzers}

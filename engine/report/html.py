@@ -41,8 +41,24 @@ def fmt_int(x) -> str:
     return "n/a" if x is None else f"{int(x):,d}"
 
 
-def _labelled(value_key: str, label_key: str):
-    return lambda m: (f"{fmt_pct(m[value_key])} ({m[label_key]})" if m[label_key] is not None else "n/a")
+def _labelled(value_key: str, label_key: str, digits: int = 1):
+    return lambda m: (f"{fmt_pct(m[value_key], digits)} ({m[label_key]})" if m.get(label_key) is not None
+                      else "n/a")
+
+
+def _relative(show):
+    """A statistic against the benchmark: '-' in the benchmark's own column (and without one)."""
+    return lambda m: show(m) if m.get("benchmark_name") else "-"
+
+
+def _range(key: str, fmt):
+    """'min / max' of a rolling one-year statistic."""
+    return lambda m: (f"{fmt(m[key + '_min'])} / {fmt(m[key + '_max'])}"
+                      if m.get(key + "_min") is not None else "n/a")
+
+
+def _set_by(key: str):
+    return lambda m: m.get(key) or "given"
 
 
 #: The rows of the metrics table and the terminal summary: (label, how to show it from metrics,
@@ -51,6 +67,8 @@ def _labelled(value_key: str, label_key: str):
 METRIC_ROWS = (
     ("Start", lambda m: m["start"], "first trading day"),
     ("End", lambda m: m["end"], "last trading day"),
+    ("Start set by", _set_by("start_set_by"), "the series whose data begin last (or 'given': --start)"),
+    ("End set by", _set_by("end_set_by"), "the series whose data end first (or 'given': --end)"),
     ("CAGR", lambda m: fmt_pct(m["cagr"], 2), "compound annual growth rate"),
     ("Total return", lambda m: fmt_pct(m["total_return"], 2), "over the whole period, not annualised"),
     ("Volatility", lambda m: fmt_pct(m["annual_volatility"]), "annualised standard deviation of daily returns"),
@@ -71,6 +89,25 @@ METRIC_ROWS = (
     ("Rebalances", lambda m: fmt_int(m["rebalances"]), "trades back to the target weights"),
     ("Margin calls", lambda m: fmt_int(m["margin_calls"]), "calls issued when equity fell below the maintenance requirement"),
     ("Forced liquidations", lambda m: fmt_int(m["forced_liquidations"]), "positions sold by the broker to meet a call"),
+    ("Rejections", lambda m: fmt_int(m["rejections"]), "orders the broker refused (each in events.csv)"),
+    ("Alpha", _relative(lambda m: fmt_pct(m["alpha"], 2)), "annualised return not explained by the benchmark, over cash"),
+    ("Beta", _relative(lambda m: fmt_ratio(m["beta"])), "sensitivity of daily returns to the benchmark's"),
+    ("Correlation", _relative(lambda m: fmt_ratio(m["correlation"])), "of daily returns with the benchmark's"),
+    ("Tracking error", _relative(lambda m: fmt_pct(m["tracking_error"])), "annualised volatility of the return over the benchmark"),
+    ("Information ratio", _relative(lambda m: fmt_ratio(m["information_ratio"])), "return over the benchmark per unit of tracking error"),
+    ("VaR 95%, 1 day", lambda m: fmt_pct(m["var_95"], 2), "a day's loss exceeded on 5% of days"),
+    ("CVaR 95%, 1 day", lambda m: fmt_pct(m["cvar_95"], 2), "average loss on those worst 5% of days"),
+    ("Best day", _labelled("best_day_return", "best_day"), "highest daily return"),
+    ("Worst day", _labelled("worst_day_return", "worst_day"), "lowest daily return"),
+    ("Best month", _labelled("best_month_return", "best_month"), "calendar month (first and last may be partial)"),
+    ("Worst month", _labelled("worst_month_return", "worst_month"), "calendar month (first and last may be partial)"),
+    ("1y return, min / max", _range("rolling_1y_return", fmt_pct), "over any 252 trading days"),
+    ("1y volatility, min / max", _range("rolling_1y_volatility", fmt_pct), "annualised, over any 252 trading days"),
+    ("1y Sharpe, min / max", _range("rolling_1y_sharpe", fmt_ratio), "over any 252 trading days"),
+    ("1y beta, min / max", _relative(_range("rolling_1y_beta", fmt_ratio)), "to the benchmark, over any 252 trading days"),
+    ("Longest drawdown", lambda m: (f"{fmt_int(m['longest_drawdown_days'])} days from {m['longest_drawdown_peak']}"
+                                    if m.get("longest_drawdown_peak") else "none"),
+     "trading days from a peak until NAV was back above it (or the end)"),
 )
 
 
@@ -90,7 +127,8 @@ def summary_table(results: list[BacktestResult], risk_free=None, metrics: list[d
 
     ``metrics``: each result's `compute_metrics` with ``risk_free``, when the caller has them."""
     if metrics is None:
-        metrics = [compute_metrics(r, risk_free) for r in results]
+        metrics = [compute_metrics(r, risk_free, results[1] if n == 0 and len(results) > 1 else None)
+                   for n, r in enumerate(results)]
     rows = [["", *[m["name"] for m in metrics]]]
     rows += [[label, *[show(m) for m in metrics]] for label, show, _ in metric_rows(results)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -170,7 +208,8 @@ def _events_table(result: BacktestResult, kinds: tuple[str, ...], limit: int = 2
         return '<p class="note">None during this backtest.</p>'
     rows = [[d.date().isoformat(), k.replace("_", " "), str(t)] for d, k, t in
             ev[["date", "kind", "detail"]].fillna({"detail": ""}).head(limit).itertuples(index=False)]
-    more = f'<p class="note">{len(ev) - limit:,d} more in events.</p>' if len(ev) > limit else ""
+    more = (f'<p class="note">The first {limit:,d} of {len(ev):,d}; every one is in <code>events.csv</code> '
+            "beside this report.</p>" if len(ev) > limit else "")
     return _table(["Date", "Event", "Detail"], rows) + more
 
 
@@ -233,7 +272,7 @@ def render_report_html(result: BacktestResult, benchmark: BacktestResult | None 
                        metrics: tuple[dict, dict | None] | None = None) -> str:
     """The whole report as one HTML string (see `write_report_html`)."""
     if metrics is None:
-        metrics = (compute_metrics(result, risk_free),
+        metrics = (compute_metrics(result, risk_free, benchmark),
                    compute_metrics(benchmark, risk_free) if benchmark is not None else None)
     m, b = metrics
     chart = _Charts([result.nav.index] + ([benchmark.nav.index] if benchmark is not None else []))
