@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import charts
-from .metrics import calendar_returns, compute_metrics
+from . import charts, tear_sheet_charts
+from .metrics import calendar_returns, compute_metrics, detail_metrics
 from .results import BacktestResult
 
 
@@ -111,13 +111,45 @@ METRIC_ROWS = (
 )
 
 
+def _scenario_cell(show):
+    return lambda m: show(m["scenario"]) if m.get("scenario") else "-"
+
+
+def _with_without(key: str, fmt):
+    """'with (without)' of a scenario figure and the same figure without the scenario."""
+    return _scenario_cell(lambda s: f"{fmt(s[key])} ({fmt(s['baseline_' + key])})")
+
+
+def _pnl(s: dict, prefix: str = "") -> str:
+    return f"{fmt_dollars(s[prefix + 'shock_day_pnl'])} ({fmt_pct(s[prefix + 'shock_day_return'], 1)})"
+
+
+#: Rows of the summary and the report's key numbers when the run had a stress scenario: each
+#: figure with the scenario, and in brackets the same run without it.
+SCENARIO_ROWS = (
+    ("Shock day", _scenario_cell(lambda s: s["shock_day"]), "first trading day of the scenario"),
+    ("Shock-day P&L", _scenario_cell(_pnl), "NAV change that day"),
+    ("  without scenario", _scenario_cell(lambda s: _pnl(s, "baseline_")), "the same day, same run, no scenario"),
+    ("Margin calls after", _with_without("margin_calls", fmt_int), "from the shock day on (without the scenario)"),
+    ("Forced sales after", _with_without("forced_sales", fmt_int), "forced liquidation fills from the shock day on"),
+    ("Forced sales value", _scenario_cell(lambda s: fmt_dollars(s["forced_sales_value"])),
+     "what the broker sold (futures: notional)"),
+    ("NAV a month later", _with_without("nav_month_later", fmt_dollars), "21 trading days after the shock"),
+    ("Futures a month later", _with_without("futures_notional_month_later", fmt_dollars), "futures notional held then"),
+    ("Futures / NAV after", _with_without("futures_to_nav_after", fmt_pct), "mean from the shock day to the end"),
+    ("Final NAV without", _scenario_cell(lambda s: fmt_dollars(s["baseline_final_nav"])), "the same run without the scenario"),
+)
+
+
 FUTURES_ROWS = frozenset({"Turnover, futures", "Rolls", "Margin calls", "Forced liquidations"})
 
 
-def metric_rows(results) -> tuple:
-    """The rows of `METRIC_ROWS` that apply to ``results`` (futures rows only if one holds futures)."""
+def metric_rows(results, metrics=()) -> tuple:
+    """The rows of `METRIC_ROWS` that apply to ``results`` (futures rows only if one holds futures),
+    then `SCENARIO_ROWS` when one of ``metrics`` has a scenario."""
     futures = any(r is not None and r.has_futures for r in results)
-    return tuple(row for row in METRIC_ROWS if futures or row[0] not in FUTURES_ROWS)
+    rows = tuple(row for row in METRIC_ROWS if futures or row[0] not in FUTURES_ROWS)
+    return rows + (SCENARIO_ROWS if any(m and m.get("scenario") for m in metrics) else ())
 
 
 # ---------------------------------------------------------------- terminal
@@ -130,7 +162,7 @@ def summary_table(results: list[BacktestResult], risk_free=None, metrics: list[d
         metrics = [compute_metrics(r, risk_free, results[1] if n == 0 and len(results) > 1 else None)
                    for n, r in enumerate(results)]
     rows = [["", *[m["name"] for m in metrics]]]
-    rows += [[label, *[show(m) for m in metrics]] for label, show, _ in metric_rows(results)]
+    rows += [[label, *[show(m) for m in metrics]] for label, show, _ in metric_rows(results, metrics)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
@@ -213,6 +245,65 @@ def _events_table(result: BacktestResult, kinds: tuple[str, ...], limit: int = 2
     return _table(["Date", "Event", "Detail"], rows) + more
 
 
+def _drawdowns_table(result: BacktestResult) -> str:
+    """The five deepest drawdowns of ``result``: peak, trough, recovery, depth, length."""
+    periods = detail_metrics(result)["top_drawdowns"]
+    if not periods:
+        return '<p class="note">No drawdown.</p>'
+    rows = [[str(n), p["peak"], p["trough"], p["recovery"] or "not yet", fmt_pct(p["depth"]),
+             f"{p['days']:,d}" + ("" if p["recovered"] else "+")] for n, p in enumerate(periods, start=1)]
+    classes = [["", "", "", "", "neg", ""] for _ in rows]
+    return _table(["", "Peak", "Trough", "Recovered", "Depth", "Trading days"], rows, classes)
+
+
+def _window_sentence(m: dict) -> str:
+    """Where the first and last day come from."""
+    said = []
+    for key, day, what in (("start_set_by", m["start"], "starts"), ("end_set_by", m["end"], "ends")):
+        if m.get(key):
+            said.append(f"{what} {day}, set by {_e(m[key])}")
+        else:
+            said.append(f"{what} {day} as asked")
+    return "The window " + " and ".join(said) + "."
+
+
+def _scenario_section(m: dict, b: dict | None, result, benchmark) -> list[str]:
+    """The stress scenario in numbers, each run with and without it (empty without a scenario)."""
+    s = m.get("scenario")
+    if not s:
+        return []
+    t = (b or {}).get("scenario")
+    header = ["", f"{result.name}", "without the scenario"] + (
+        [f"{benchmark.name}", "without the scenario"] if t else [])
+
+    def row(label, key, fmt):
+        cells = [label, fmt(s[key]), fmt(s.get("baseline_" + key))]
+        if t:
+            cells += [fmt(t[key]), fmt(t.get("baseline_" + key))]
+        return cells
+
+    pct = lambda x: fmt_pct(x, 2)  # noqa: E731
+    rows = [row(f"P&L on {s['shock_day']}", "shock_day_pnl", fmt_dollars),
+            row("  as a return", "shock_day_return", pct),
+            row("Margin calls from then on", "margin_calls", fmt_int),
+            row("Forced sales from then on", "forced_sales", fmt_int),
+            row(f"NAV on {s['month_later_day']}", "nav_month_later", fmt_dollars),
+            row(f"Futures notional on {s['month_later_day']}", "futures_notional_month_later", fmt_dollars),
+            row("Futures / NAV, mean after the shock", "futures_to_nav_after", fmt_pct),
+            row("Final NAV", "final_nav", fmt_dollars)]
+    change = s["futures_to_nav_after"], s["baseline_futures_to_nav_after"]
+    why = ""
+    if change[0] is not None and change[1] and abs(change[0] - change[1]) > 0.05:
+        why = (f" After the shock the strategy held futures worth {fmt_pct(change[0], 0)} of NAV on average, against "
+               f"{fmt_pct(change[1], 0)} without the scenario: its later returns come from that smaller (or larger) "
+               "position, not from the scenario being good for it.")
+    return ['<section id="scenario"><h2>Stress scenario</h2>',
+            f'<p class="note">{_e(s["description"])}. Shock day {s["shock_day"]} (a trading day); each figure '
+            f"beside the same run, same window and settings, without the scenario. The forced sales sold "
+            f"{fmt_dollars(s['forced_sales_value'])}.{_e(why)}</p>",
+            _table(header, rows), "</section>"]
+
+
 def _definition_list(items: dict) -> str:
     if not items:
         return '<p class="note">None recorded.</p>'
@@ -232,6 +323,7 @@ class _Charts:
 
     def __init__(self, axes=()):
         self.first = True
+        self.count = 0  # charts so far: div ids are numbered so the same run writes the same file
         self.axes = []  # [dates, variable name, declared yet]
         for days in axes:
             days = pd.DatetimeIndex(days)
@@ -248,8 +340,15 @@ class _Charts:
         return self.known[text]
 
     def __call__(self, fig) -> str:
-        out = fig.to_html(full_html=False, include_plotlyjs=self.first, include_mathjax=False,
-                          config={"displaylogo": False, "responsive": True})
+        self.count += 1
+        out = fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False,
+                          div_id=f"ecore-chart-{self.count}", config={"displaylogo": False, "responsive": True})
+        # Each chart is drawn when it comes near the screen (LAZY_DRAW), so the page opens as
+        # fast as its first screen draws rather than all of its charts.
+        out = out.replace("Plotly.newPlot(", "ecoreDraw(", 1)
+        head = ""
+        if self.first:
+            head = f"<script>{_plotly_js()}</script>\n<script>{LAZY_DRAW}</script>\n"
         self.first = False
         declare = []
 
@@ -263,7 +362,36 @@ class _Charts:
             return f'"x":{axis[1]}.slice()'
 
         out = self._X_DATES.sub(shared, out) if self.axes else out
-        return (f"<script>{' '.join(declare)}</script>\n" if declare else "") + out
+        return head + (f"<script>{' '.join(declare)}</script>\n" if declare else "") + out
+
+
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+#: Draws a chart when its div comes within a screen of the view (and every chart before
+#: printing); a browser without IntersectionObserver draws each at once.
+LAZY_DRAW = """
+var ecorePending = [];
+function ecoreDrawNow(item) {
+  if (item.done) { return; }
+  item.done = true;
+  Plotly.newPlot(item.div, item.data, item.layout, item.config);
+}
+function ecoreDraw(id, data, layout, config) {
+  var item = {div: document.getElementById(id), data: data, layout: layout, config: config, done: false};
+  if (!item.div) { return; }
+  if (!("IntersectionObserver" in window)) { return ecoreDrawNow(item); }
+  ecorePending.push(item);
+  var seen = new IntersectionObserver(function (entries) {
+    if (entries.some(function (e) { return e.isIntersecting; })) { seen.disconnect(); ecoreDrawNow(item); }
+  }, {rootMargin: "100% 0px"});
+  seen.observe(item.div);
+}
+window.addEventListener("beforeprint", function () { ecorePending.forEach(ecoreDrawNow); });
+"""
 
 
 # ---------------------------------------------------------------- the page
@@ -286,8 +414,10 @@ def render_report_html(result: BacktestResult, benchmark: BacktestResult | None 
     title = f"{result.name} vs {benchmark.name}" if benchmark is not None else result.name
 
     futures = result.has_futures
-    sections = [("summary", "Key numbers"), ("growth", "Growth"), ("drawdowns", "Drawdowns"),
-                ("calendar", "Calendar returns")]
+    sections = [("summary", "Key numbers")] + ([("scenario", "Stress scenario")] if m.get("scenario") else []) + [
+                ("growth", "Growth"), ("drawdowns", "Drawdowns"),
+                ("monthly", "Monthly returns"), ("rolling", "Rolling statistics"), ("distribution", "Distribution"),
+                ("exposure", "Exposure"), ("calendar", "Calendar returns")]
     if futures:
         sections += [("margin", "Cash and margin"), ("futures", "Futures")]
     sections += [("events", "Events"), ("assumptions", "Assumptions")]
@@ -298,22 +428,57 @@ def render_report_html(result: BacktestResult, benchmark: BacktestResult | None 
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)} — ecore backtest</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{_e(title)}</h1>", f'<p class="lead">{lead}</p>',
+        f"<h1>{_e(title)}</h1>", f'<p class="lead">{lead}</p>', f'<p class="note">{_window_sentence(m)}</p>',
         f"<nav>{nav}</nav>",
 
         '<section id="summary"><h2>Key numbers</h2>',
         '<p class="note">Returns are from daily closing net asset values, costs included; '
         "Sharpe and Sortino use the risk-free rate given to the run (0 if none).</p>",
-        _metrics_table(m, b, metric_rows([result, benchmark])), "</section>",
+        _metrics_table(m, b, metric_rows([result, benchmark], (m, b))), "</section>",
+        *_scenario_section(m, b, result, benchmark),
 
         '<section id="growth"><h2>Growth of $10,000</h2>',
-        f'<p class="note">What $10,000 invested on the first day would have become. Markers show '
-        f"{markers}; hover for details.</p>",
+        f'<p class="note">What $10,000 invested on the first day would have become, on a log scale (equal '
+        f"heights are equal percentage moves; <em>Linear</em> switches). Markers for {markers} are in the "
+        "legend: click one to show it (rolls and rebalances start hidden); hover for details.</p>",
         chart(charts.growth_figure(result, benchmark)), "</section>",
 
         '<section id="drawdowns"><h2>Drawdowns</h2>',
         '<p class="note">How far the portfolio stood below its previous high on each day.</p>',
-        chart(charts.drawdown_figure(result, benchmark)), "</section>",
+        chart(charts.drawdown_figure(result, benchmark)),
+        f"<h3>Deepest drawdowns of {_e(result.name)}</h3>",
+        '<p class="note">The five deepest falls that do not overlap: from the last high (peak) to the '
+        "lowest close (trough) and the first close back at the peak; length in trading days from peak to "
+        "recovery (+: not recovered by the end).</p>",
+        _drawdowns_table(result),
+        *([f"<h3>Deepest drawdowns of {_e(benchmark.name)}</h3>", _drawdowns_table(benchmark)]
+          if benchmark is not None else []),
+        "</section>",
+
+        '<section id="monthly"><h2>Monthly returns</h2>',
+        f'<p class="note">Each calendar month\'s return of {_e(result.name)} in percent (the first and last '
+        f"may be partial); the last column is the year. Best month {fmt_pct(m['best_month_return'])} "
+        f"({m['best_month'] or 'n/a'}), worst {fmt_pct(m['worst_month_return'])} ({m['worst_month'] or 'n/a'}).</p>",
+        chart(tear_sheet_charts.monthly_heatmap_figure(result)), "</section>",
+
+        '<section id="rolling"><h2>Rolling statistics</h2>',
+        '<p class="note">Over the trailing 252 trading days (one year) at each date: return, annualised '
+        "volatility, Sharpe ratio over cash" + (", and beta to the benchmark (1 = moves with it)" if b else "")
+        + ".</p>",
+        chart(tear_sheet_charts.rolling_figure(result, benchmark, risk_free)), "</section>",
+
+        '<section id="distribution"><h2>Distribution of returns</h2>',
+        f'<p class="note">Share of days (left) and months (right) in each band of return. On 5% of days '
+        f"{_e(result.name)} lost more than {fmt_pct(-m['var_95'] if m['var_95'] is not None else None, 2)} "
+        f"(value at risk, 95%); on those days it lost {fmt_pct(-m['cvar_95'] if m['cvar_95'] is not None else None, 2)} "
+        f"on average (CVaR). Best day {fmt_pct(m['best_day_return'], 2)} ({m['best_day'] or 'n/a'}), worst "
+        f"{fmt_pct(m['worst_day_return'], 2)} ({m['worst_day'] or 'n/a'}).</p>",
+        chart(tear_sheet_charts.distribution_figure(result, benchmark, m)), "</section>",
+
+        '<section id="exposure"><h2>Exposure</h2>',
+        '<p class="note">What the portfolio held, as a share of NAV: shares, futures notional (the face value '
+        "of the Treasury futures) and leverage, (shares + |futures notional|) / NAV.</p>",
+        chart(tear_sheet_charts.exposure_figure(result, benchmark)), "</section>",
 
         '<section id="calendar"><h2>Calendar-year returns</h2>',
         '<p class="note">The first and last years are partial when the backtest starts or ends '
