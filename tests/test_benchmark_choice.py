@@ -85,7 +85,7 @@ def test_a_config_table_sets_the_benchmarks_strategy_and_funds(tmp_path):
     r = ecore("backtest", "--config", "run.toml", "--out", "res", "--quiet", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     metrics = json.loads((tmp_path / "res" / "metrics.json").read_text())
-    assert metrics["benchmark"]["name"] == "SixtyForty (EEM/AGG, equity_weight=0.7)"
+    assert metrics["benchmark"]["name"] == "SixtyForty (70/30 EEM/AGG)"
 
 
 def test_benchmark_spy_buys_and_holds_spy_over_the_strategys_own_window(tmp_path):

@@ -224,8 +224,8 @@ def test_growth_is_on_a_log_scale_with_round_ticks_and_a_linear_toggle(strategy,
 
     fig = growth_figure(strategy, sixty_forty)
     assert fig.layout.yaxis.type == "log"
-    # $10,000 grows to $12,100: the round values around it, one beyond each end.
-    assert list(fig.layout.yaxis.tickvals) == [5_000.0, 10_000.0, 20_000.0]
+    # $10,000 grows to $12,100: too narrow for 1-2-5 ticks, so every $500 (one beyond the top).
+    assert list(fig.layout.yaxis.tickvals) == [10_000.0 + 500 * k for k in range(6)]
     labels = [b.label for b in fig.layout.updatemenus[0].buttons]
     assert labels == ["Log scale", "Linear"]
     assert log_ticks(9_000, 98_000) == [5_000.0, 10_000.0, 20_000.0, 50_000.0, 100_000.0]

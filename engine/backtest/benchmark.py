@@ -122,8 +122,11 @@ def resolve(choice: BenchmarkChoice | None, run_params: dict, run_symbols, searc
         name = cls.__name__
         if changed:
             funds = "/".join(str(params.get(k, defaults.get(k))) for k in ("equity", "bonds") if k in known)
+            if "equity_weight" in changed:
+                weight = round(100 * float(changed["equity_weight"]))
+                funds = f"{weight:g}/{100 - weight:g} {funds}".strip()
             rest = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in changed.items()
-                    if k not in ("equity", "bonds")]
+                    if k not in ("equity", "bonds", "equity_weight")]
             name += f" ({', '.join(([funds] if funds else []) + rest)})"
     # Only parameters that differ from the class's defaults are passed (the runner's
     # record of a run's parameters lists the effective ones).

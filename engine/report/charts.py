@@ -87,24 +87,32 @@ def growth_figure(result: BacktestResult, benchmark: BacktestResult | None) -> g
     log = {"yaxis.type": "log", "yaxis.tickmode": "array", "yaxis.tickvals": ticks}
     fig.update_yaxes(type="log", tickmode="array", tickvals=ticks)
     fig.update_layout(updatemenus=[dict(
-        type="buttons", direction="right", x=1, xanchor="right", y=1.0, yanchor="bottom", pad=dict(t=0, b=4),
+        # Inside the plot's top left corner, which a growing line leaves empty on a log scale;
+        # above it, the legend and the tool bar share the top margin.
+        type="buttons", direction="right", x=0.01, xanchor="left", y=0.99, yanchor="top", pad=dict(t=0, b=0),
+        bgcolor="rgba(255,255,255,0.8)",
         showactive=True, active=0, font=dict(size=11),
         buttons=[dict(label="Log scale", method="relayout", args=[log]),
                  dict(label="Linear", method="relayout",
                       args=[{"yaxis.type": "linear", "yaxis.tickmode": "auto", "yaxis.tickvals": None}])],
-    )], margin=dict(l=60, r=30, t=60, b=40))
+    )])
     return fig
 
 
 def log_ticks(low: float, high: float) -> list[float]:
-    """Round values (1, 2, 5 x a power of ten) between ``low`` and ``high`` for a log axis,
-    with one step beyond each end so the lines never sit on the frame."""
+    """Round values for a log axis from ``low`` to ``high``, with one step beyond each end so the
+    lines never sit on the frame: 1, 2, 5 x a power of ten over a wide range; over a narrow one
+    (fewer than three of those inside) evenly spaced round values (`round_step`)."""
     import math
 
     low, high = max(float(low), 1e-9), max(float(high), 1e-9)
     ticks = []
     for power in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1):
         ticks += [m * 10.0 ** power for m in (1, 2, 5)]
+    if sum(low <= t <= high for t in ticks) < 3:
+        step = round_step(high - low, 5)
+        first = math.floor(low / step)
+        ticks = [k * step for k in range(first, math.ceil(high / step) + 1) if k * step > 0]
     inside = [t for t in ticks if low <= t <= high]
     below = [t for t in ticks if t < low][-1:]
     above = [t for t in ticks if t > high][:1]

@@ -129,7 +129,7 @@ def _pnl(s: dict, prefix: str = "") -> str:
 SCENARIO_ROWS = (
     ("Shock day", _scenario_cell(lambda s: s["shock_day"]), "first trading day of the scenario"),
     ("Shock-day P&L", _scenario_cell(_pnl), "NAV change that day"),
-    ("  without scenario", _scenario_cell(lambda s: _pnl(s, "baseline_")), "the same day, same run, no scenario"),
+    ("Shock-day P&L without", _scenario_cell(lambda s: _pnl(s, "baseline_")), "the same day, same run, no scenario"),
     ("Margin calls after", _with_without("margin_calls", fmt_int), "from the shock day on (without the scenario)"),
     ("Forced sales after", _with_without("forced_sales", fmt_int), "forced liquidation fills from the shock day on"),
     ("Forced sales value", _scenario_cell(lambda s: fmt_dollars(s["forced_sales_value"])),
@@ -188,6 +188,14 @@ th, td { padding: .3em .8em; border-bottom: 1px solid #eee; text-align: right; }
 th:first-child, td:first-child { text-align: left; } td.why { color: #777; text-align: left; font-size: .9em; }
 thead th { border-bottom: 2px solid #bbb; } td.neg { color: #b03a2e; }
 dl dt { font-weight: 600; margin-top: .6em; } dl dd { margin-left: 1.2em; }
+@media (max-width: 600px) {
+  body { margin: 1em auto; padding: 0 .6em; }
+  td.why { display: none; }
+  th, td { padding: .25em .4em; }
+  table { display: block; overflow-x: auto; max-width: 100%; }
+  nav a { display: inline-block; margin: 0 .8em .3em 0; }
+  .modebar-container { display: none; }
+}
 """
 
 
@@ -284,7 +292,7 @@ def _scenario_section(m: dict, b: dict | None, result, benchmark) -> list[str]:
 
     pct = lambda x: fmt_pct(x, 2)  # noqa: E731
     rows = [row(f"P&L on {s['shock_day']}", "shock_day_pnl", fmt_dollars),
-            row("  as a return", "shock_day_return", pct),
+            row("Return that day", "shock_day_return", pct),
             row("Margin calls from then on", "margin_calls", fmt_int),
             row("Forced sales from then on", "forced_sales", fmt_int),
             row(f"NAV on {s['month_later_day']}", "nav_month_later", fmt_dollars),
@@ -308,6 +316,10 @@ def _definition_list(items: dict) -> str:
     if not items:
         return '<p class="note">None recorded.</p>'
     return "<dl>" + "".join(f"<dt>{_e(str(k))}</dt><dd>{_e(str(v))}</dd>" for k, v in items.items()) + "</dl>"
+
+
+#: Pixels above a chart's plot area: the tool bar's row, then the legend's.
+TOP_MARGIN = 60
 
 
 class _Charts:
@@ -341,6 +353,9 @@ class _Charts:
 
     def __call__(self, fig) -> str:
         self.count += 1
+        # The tool bar sits at the top right of the chart: room above the legend so they never overlap.
+        if fig.layout.showlegend is not False and (fig.layout.margin.t or 0) < TOP_MARGIN:
+            fig.update_layout(margin_t=TOP_MARGIN)
         out = fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False,
                           div_id=f"ecore-chart-{self.count}", config={"displaylogo": False, "responsive": True})
         # Each chart is drawn when it comes near the screen (LAZY_DRAW), so the page opens as
@@ -468,7 +483,7 @@ def render_report_html(result: BacktestResult, benchmark: BacktestResult | None 
         chart(tear_sheet_charts.rolling_figure(result, benchmark, risk_free)), "</section>",
 
         '<section id="distribution"><h2>Distribution of returns</h2>',
-        f'<p class="note">Share of days (left) and months (right) in each band of return. On 5% of days '
+        f'<p class="note">Share of days (left) and months (right) in each band of return; the dashed line is the daily VaR. On 5% of days '
         f"{_e(result.name)} lost more than {fmt_pct(-m['var_95'] if m['var_95'] is not None else None, 2)} "
         f"(value at risk, 95%); on those days it lost {fmt_pct(-m['cvar_95'] if m['cvar_95'] is not None else None, 2)} "
         f"on average (CVaR). Best day {fmt_pct(m['best_day_return'], 2)} ({m['best_day'] or 'n/a'}), worst "
