@@ -22,7 +22,7 @@ EVENT_STYLE = {
     "roll": ("Roll", "triangle-up", "#2e8b57"),
     "rebalance": ("Rebalance", "circle-open", "#e08a00"),
     "margin_call": ("Margin call", "x", "#c0392b"),
-    "forced_liquidation": ("Forced liquidation", "diamond", "#6a1b9a"),
+    "forced_liquidation": ("Forced liquidation", "diamond-open", "#6a1b9a"),  # open: a call under it shows
 }
 
 

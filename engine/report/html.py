@@ -303,8 +303,9 @@ def _scenario_section(m: dict, b: dict | None, result, benchmark) -> list[str]:
     why = ""
     if change[0] is not None and change[1] and abs(change[0] - change[1]) > 0.05:
         why = (f" After the shock the strategy held futures worth {fmt_pct(change[0], 0)} of NAV on average, against "
-               f"{fmt_pct(change[1], 0)} without the scenario: its later returns come from that smaller (or larger) "
-               "position, not from the scenario being good for it.")
+               f"{fmt_pct(change[1], 0)} without the scenario: its later returns come from that "
+               f"{'smaller' if change[0] < change[1] else 'larger'} position, not from the scenario being good "
+               "or bad for it.")
     return ['<section id="scenario"><h2>Stress scenario</h2>',
             f'<p class="note">{_e(s["description"])}. Shock day {s["shock_day"]} (a trading day); each figure '
             f"beside the same run, same window and settings, without the scenario. The forced sales sold "
