@@ -115,9 +115,9 @@ def conditional_value_at_risk(returns: pd.Series, cutoff: float = VAR_CUTOFF) ->
 
 # ---------------------------------------------------------------- rolling (one year)
 
-def _windows(values: np.ndarray, window: int) -> np.ndarray:
-    return np.lib.stride_tricks.sliding_window_view(values, window)
-
+# pandas' rolling moments run in one pass with running sums kept accurate (no window copies:
+# a year's windows over 23 years would be 1.4 million numbers per statistic); they agree with
+# empyrical's window-by-window figures to about 1e-14.
 
 def rolling_return(returns: pd.Series, window: int = ROLLING_WINDOW) -> pd.Series:
     """Compounded return over each trailing ``window`` days, decimal, dated by its last day."""
@@ -132,34 +132,30 @@ def rolling_volatility(returns: pd.Series, window: int = ROLLING_WINDOW) -> pd.S
     """Annualised volatility over each trailing ``window`` days (empyrical.roll_annual_volatility)."""
     if len(returns) < window:
         return pd.Series(dtype=float)
-    w = _windows(np.asarray(returns, dtype=float), window)
-    return pd.Series(w.std(axis=1, ddof=1) * np.sqrt(TRADING_DAYS), index=returns.index[window - 1:])
+    std = returns.astype(float).rolling(window).std(ddof=1).iloc[window - 1:]
+    return std * np.sqrt(TRADING_DAYS)
 
 
 def rolling_sharpe(returns: pd.Series, risk_free=0.0, window: int = ROLLING_WINDOW) -> pd.Series:
     """Annualised Sharpe over each trailing ``window`` days of returns in excess of the daily
-    ``risk_free`` (empyrical.roll_sharpe_ratio)."""
+    ``risk_free`` (empyrical.roll_sharpe_ratio); NaN where the excess return does not vary."""
     if len(returns) < window:
         return pd.Series(dtype=float)
-    excess = np.asarray(returns, dtype=float) - np.asarray(risk_free, dtype=float)
-    w = _windows(excess, window)
-    std = w.std(axis=1, ddof=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(std > 0, w.mean(axis=1) / std * np.sqrt(TRADING_DAYS), np.nan)
-    return pd.Series(out, index=returns.index[window - 1:])
+    excess = pd.Series(np.asarray(returns, dtype=float) - np.asarray(risk_free, dtype=float), index=returns.index)
+    rolling = excess.rolling(window)
+    mean, std = rolling.mean().iloc[window - 1:], rolling.std(ddof=1).iloc[window - 1:]
+    return (mean / std.where(std > 1e-15) * np.sqrt(TRADING_DAYS)).astype(float)
 
 
 def rolling_beta(returns: pd.Series, factor: pd.Series, window: int = ROLLING_WINDOW) -> pd.Series:
     """Beta against ``factor`` over each trailing ``window`` days (empyrical.roll_beta)."""
     if len(returns) < window:
         return pd.Series(dtype=float)
-    r = _windows(np.asarray(returns, dtype=float), window)
-    f = _windows(np.asarray(factor, dtype=float), window)
-    residual = f - f.mean(axis=1, keepdims=True)
-    variance = (residual * residual).mean(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(variance >= 1e-30, (residual * r).mean(axis=1) / variance, np.nan)
-    return pd.Series(out, index=returns.index[window - 1:])
+    r = pd.Series(np.asarray(returns, dtype=float), index=returns.index)
+    f = pd.Series(np.asarray(factor, dtype=float), index=returns.index)
+    covariance = r.rolling(window).cov(f).iloc[window - 1:]
+    variance = f.rolling(window).var().iloc[window - 1:]
+    return covariance / variance.where(variance >= 1e-30)
 
 
 # ---------------------------------------------------------------- drawdown periods
