@@ -43,7 +43,7 @@ def open_ms(report: Path, chromium: str, height: int = 1000) -> tuple[float, int
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / "probe.html"
         probe.write_text(text, encoding="utf-8")
-        out = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--window-size=1400,{height}", "--virtual-time-budget=20000",
+        out = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--window-size=1400,{height}", "--virtual-time-budget=60000",
                               "--dump-dom", probe.as_uri()],
                              capture_output=True, text=True, timeout=120).stdout
     found = re.search(r"<title>OPENED (\d+) CHARTS (\d+)</title>", out)

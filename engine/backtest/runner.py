@@ -514,27 +514,27 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
     return result, strat
 
 
-def _with_scenario_impact(scenario, strategy, benchmark, cls, plan, params, bench, bench_plan, config,
-                          market, book, start, end):
-    """The metrics of the strategy and the benchmark with ``scenario``: each with a
-    ``scenario`` table (:func:`ecore.engine.report.scenario_impact.scenario_impact`) from the same
-    runs, same window and settings, on the market without the scenario."""
-    from ...data.synthetic_futures import build_price_book
-    from ..report.scenario_impact import scenario_impact
-
-    if book is None and plan.futures_roots:
-        book = build_price_book(market, roots=list(plan.futures_roots), start=start - HISTORY_BEFORE_START, end=end)
+def _scenario_baselines(cls, plan, params, bench, bench_plan, config, market, book, start, end):
+    """The strategy's and the benchmark's results (or None) on ``market`` without the scenario,
+    same window and settings: what a scenario's numbers are measured against.  Run before the
+    stressed runs, so that only their results are kept (not two price books at once)."""
     baseline, _ = _run_one(cls, plan, params, config, market, book, start, end, None, False)
-    out = [{**strategy[1], "scenario": scenario_impact(strategy[0], baseline, scenario.date, scenario.describe())}]
-    if benchmark[0] is not None:
+    bench_baseline = None
+    if bench is not None:
         expense = _effective_params(bench.cls, bench.params).get("expense_ratio", 0.0)
         bench_baseline, _ = _run_one(bench.cls, bench_plan, bench.params, config, market, None, start, end, None,
                                      False, expense_ratio=expense, result_name=bench.name)
-        out.append({**benchmark[1], "scenario": scenario_impact(benchmark[0], bench_baseline, scenario.date,
-                                                                scenario.describe())})
-    else:
-        out.append(None)
-    return tuple(out)
+    # Only their days, fills and events are compared; their cash journals and the runs' object
+    # graphs (cerebro, broker, feeds hold cycles) go now, before the stressed runs start.
+    baseline = dataclasses.replace(baseline, journal=None)
+    bench_baseline = dataclasses.replace(bench_baseline, journal=None) if bench_baseline is not None else None
+    import gc
+
+    from ...data.synthetic_futures import release_freed_memory
+
+    gc.collect()
+    release_freed_memory()
+    return baseline, bench_baseline
 
 
 def check_scenario_date(scenario, start: dt.date, end: dt.date) -> None:
@@ -750,18 +750,27 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
         check_scenario_date(scenario, start, end)
         market = shock_market(market, scenario)
     roots = list(plan.futures_roots)
-    book = None
+    plain_book = None
     if roots:
-        book = build_price_book(market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
-    if book is not None:
+        plain_book = build_price_book(plain_market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
         from ..validation.plausibility import check_ladder_plausible
 
-        check_ladder_plausible(cls, config, book, start, end)
+        # The parameters are checked against the market as it was: a rate shock moves the
+        # ladder's reach on purpose (at +500 bp the longest bonds become cheapest to deliver).
+        check_ladder_plausible(cls, config, plain_book, start, end)
     params = dict(config.params)
     if scenario is not None and "meet_margin_calls" in _effective_params(cls, {}):
         # A stress scenario is there to show forced liquidation and its cost, unless the user
         # asked the strategy to meet calls.
         params.setdefault("meet_margin_calls", False)
+    baselines = None
+    if scenario is not None:
+        baselines = _scenario_baselines(cls, plan, params, bench, bench_plan, config, plain_market, plain_book,
+                                        start, end)
+    book = plain_book
+    if roots and market is not plain_market:
+        book = plain_book = None  # let the unshocked book go before the shocked one is built
+        book = build_price_book(market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
     result, strategy = _run_one(cls, plan, params, config, market, book, start, end, scenario, progress,
                                 analyzers=config.analyzers)
     result = dataclasses.replace(result, window_sources=window_sources)
@@ -777,9 +786,12 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     metrics = compute_metrics(result, risk_free=risk_free, benchmark=benchmark)
     bench_metrics = compute_metrics(benchmark, risk_free=risk_free) if benchmark is not None else None
     if scenario is not None:
-        metrics, bench_metrics = _with_scenario_impact(
-            scenario, (result, metrics), (benchmark, bench_metrics), cls, plan, params, bench, bench_plan, config,
-            plain_market, book if scenario.kind != "rate_shock" else None, start, end)
+        from ..report.scenario_impact import scenario_impact
+
+        metrics = {**metrics, "scenario": scenario_impact(result, baselines[0], scenario.date, scenario.describe())}
+        if benchmark is not None:
+            bench_metrics = {**bench_metrics, "scenario": scenario_impact(benchmark, baselines[1], scenario.date,
+                                                                          scenario.describe())}
     analyses = {name: _plain_analysis(strategy.analyzers.getbyname(name.rpartition(".")[2].lower()).get_analysis())
                 for name in config.analyzers}
     return BacktestRun(config, result, benchmark, metrics, bench_metrics, risk_free, strategy, analyses)

@@ -364,7 +364,7 @@ class _Charts:
         out = out.replace("Plotly.newPlot(", "ecoreDraw(", 1)
         head = ""
         if self.first:
-            head = f"<script>{_plotly_js()}</script>\n<script>{LAZY_DRAW}</script>\n"
+            head = f"<script>{PLOTLY_JS}</script>\n<script>{LAZY_DRAW}</script>\n"
         self.first = False
         declare = []
 
@@ -415,6 +415,18 @@ window.addEventListener("beforeprint", function () { ecorePending.forEach(ecoreD
 def render_report_html(result: BacktestResult, benchmark: BacktestResult | None = None, risk_free=None,
                        metrics: tuple[dict, dict | None] | None = None) -> str:
     """The whole report as one HTML string (see `write_report_html`)."""
+    return "\n".join(part if part != PLOTLY_JS else _plotly_js()
+                     for part in report_parts(result, benchmark, risk_free, metrics))
+
+
+#: Where plotly.js goes in `report_parts`: the library (4.8 MB) is written straight from plotly's
+#: copy rather than held in the page's text a second time.
+PLOTLY_JS = "<!-- plotly.js -->"
+
+
+def report_parts(result: BacktestResult, benchmark: BacktestResult | None = None, risk_free=None,
+                 metrics: tuple[dict, dict | None] | None = None) -> list[str]:
+    """The report's pieces in order, joined by newlines; `PLOTLY_JS` stands for the library."""
     if metrics is None:
         metrics = (compute_metrics(result, risk_free, benchmark),
                    compute_metrics(benchmark, risk_free) if benchmark is not None else None)
@@ -562,7 +574,15 @@ def render_report_html(result: BacktestResult, benchmark: BacktestResult | None 
     if benchmark is not None and benchmark.params:
         parts += [f"<h3>Parameters of {_e(benchmark.name)}</h3>", _definition_list(benchmark.params)]
     parts += ["</section></body></html>"]
-    return "\n".join(parts)
+    return [piece for part in parts for piece in _around_library(part)]
+
+
+def _around_library(part: str) -> list[str]:
+    """``part`` with `PLOTLY_JS` as an item of its own (so the library can be streamed)."""
+    if PLOTLY_JS not in part:
+        return [part]
+    before, after = part.split(PLOTLY_JS, 1)
+    return [before, PLOTLY_JS, after]
 
 
 def write_report_html(path, result: BacktestResult, benchmark: BacktestResult | None = None,
@@ -577,5 +597,10 @@ def write_report_html(path, result: BacktestResult, benchmark: BacktestResult | 
     ``metrics``: (strategy, benchmark) `compute_metrics` with ``risk_free``, when the caller has them.
     """
     path = Path(path)
-    path.write_text(render_report_html(result, benchmark, risk_free, metrics), encoding="utf-8")
+    # Piece by piece: the page is never held whole (it is most of a report's memory peak).
+    with path.open("w", encoding="utf-8") as f:
+        for n, part in enumerate(report_parts(result, benchmark, risk_free, metrics)):
+            if n:
+                f.write("\n")
+            f.write(_plotly_js() if part == PLOTLY_JS else part)
     return path
