@@ -763,14 +763,16 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
         # A stress scenario is there to show forced liquidation and its cost, unless the user
         # asked the strategy to meet calls.
         params.setdefault("meet_margin_calls", False)
+    book = plain_book
+    if roots and market is not plain_market:
+        # Built before any run, while little else is held (building a book is the largest
+        # passing need of memory).
+        book = build_price_book(market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
     baselines = None
     if scenario is not None:
         baselines = _scenario_baselines(cls, plan, params, bench, bench_plan, config, plain_market, plain_book,
                                         start, end)
-    book = plain_book
-    if roots and market is not plain_market:
-        book = plain_book = None  # let the unshocked book go before the shocked one is built
-        book = build_price_book(market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
+    plain_book = None  # the unshocked book is let go before the stressed runs
     result, strategy = _run_one(cls, plan, params, config, market, book, start, end, scenario, progress,
                                 analyzers=config.analyzers)
     result = dataclasses.replace(result, window_sources=window_sources)
