@@ -174,3 +174,44 @@ def test_the_summary_shows_each_new_statistic_as_rounded_from_the_oracle(pair, m
     assert f"{ep.conditional_value_at_risk(r) * 100:.2f}%" in rows["CVaR 95%, 1 day"]
     assert f"{r.corr(f):.2f}" in rows["Correlation"]
     assert rows["Alpha"].rstrip().endswith("-")  # the benchmark against itself: no figure
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    from ecore.engine.backtest.runner import BacktestConfig, run_backtest
+
+    return run_backtest(BacktestConfig())
+
+
+@pytest.mark.slow
+def test_every_new_statistic_of_the_default_run_equals_the_oracle(default_run):
+    run = default_run
+    m = run.metrics
+    nav, bench = run.result.nav, run.benchmark.nav
+    common = nav.index.intersection(bench.index)
+    r, f = nav.loc[common].pct_change().iloc[1:], bench.loc[common].pct_change().iloc[1:]
+    rf = daily_risk_free(r, run.risk_free).to_numpy()
+    assert m["beta"] == ep.beta_aligned(r.to_numpy(), f.to_numpy())
+    assert m["alpha"] == ep.alpha_aligned(r.to_numpy(), f.to_numpy(), risk_free=rf)
+    assert m["information_ratio"] == ep.excess_sharpe(r.to_numpy(), f.to_numpy()) * np.sqrt(252)
+    assert m["correlation"] == pytest.approx(r.corr(f), rel=1e-12)
+    assert m["tracking_error"] == pytest.approx((r - f).std() * np.sqrt(252), rel=1e-12)
+    own = run.result.returns
+    own_rf = daily_risk_free(own, run.risk_free)
+    assert m["var_95"] == ep.value_at_risk(own) and m["cvar_95"] == ep.conditional_value_at_risk(own)
+    assert m["rolling_1y_volatility_max"] == pytest.approx(ep.roll_annual_volatility(own, 252).max(), rel=1e-12)
+    assert m["rolling_1y_sharpe_min"] == pytest.approx(ep.roll_sharpe_ratio(own - own_rf, 252).min(), rel=1e-12)
+    assert m["rolling_1y_beta_max"] == pytest.approx(np.nanmax(np.asarray(ep.roll_beta(r, f, 252))), rel=1e-12)
+    assert (m["worst_day"], m["worst_day_return"]) == (own.idxmin().date().isoformat(), own.min())
+    months = ep.aggregate_returns(own, "monthly")
+    assert m["worst_month_return"] == months.min() and m["best_month_return"] == months.max()
+    deepest = detail_metrics(run.result)["top_drawdowns"][0]
+    assert deepest["depth"] == pytest.approx(ep.max_drawdown(own), rel=1e-12)
+    # As shown: the summary's figures are the oracle's, rounded.
+    text = summary_table([run.result, run.benchmark], run.risk_free, [m, run.benchmark_metrics])
+    rows = {line.split("  ")[0]: line for line in text.splitlines()}
+    assert f"{ep.alpha_aligned(r.to_numpy(), f.to_numpy(), risk_free=rf) * 100:.2f}%" in rows["Alpha"]
+    assert f"{ep.beta_aligned(r.to_numpy(), f.to_numpy()):.2f}" in rows["Beta"]
+    assert f"{ep.value_at_risk(own) * 100:.2f}%" in rows["VaR 95%, 1 day"]
+    assert f"{ep.conditional_value_at_risk(own) * 100:.2f}%" in rows["CVaR 95%, 1 day"]
+    assert f"{months.min() * 100:.1f}%" in rows["Worst month"]
