@@ -6,7 +6,8 @@ import subprocess
 import pandas as pd
 import pytest
 
-OUTPUTS = {"report.html", "metrics.json", "daily.csv", "trades.csv", "journal.csv", "benchmark_daily.csv"}
+OUTPUTS = {"report.html", "metrics.json", "daily.csv", "trades.csv", "journal.csv", "events.csv",
+           "benchmark_daily.csv", "benchmark_events.csv"}
 
 
 def ecore(*args, cwd):
@@ -45,7 +46,9 @@ def test_a_short_backtest_writes_its_outputs_where_asked(tmp_path):
         ((), '[params]\nequity = "QQQ"\n', "unknown symbol 'QQQ'"),
         ((), '[params]\ndrift_band = -0.05\n', "params.drift_band: must be a number above 0 up to 0.5"),
         ((), '[broker]\ncash = 5\n', "unknown broker setting 'cash'"),
-        ((), 'benchmark = "false"\n', "benchmark: must be true or false"),
+        ((), 'benchmark = 5\n', "benchmark: give true, false, a text"),
+        ((), 'benchmark = "60/50"\n', "benchmark: '60/50': the two weights must add up to 100"),
+        ((), 'benchmark = { strategy = "SixtyForty", equity_weight = 2 }\n', "benchmark.equity_weight: must be"),
         (("--start", "2019-01-05", "--end", "2019-01-06"), None, "fewer than two trading days"),
         ((), '[params]\nladder = { ZN = 0.5, ZQ = 0.5 }\n', "params.ladder.ZQ: unknown name"),
         (("--start", "1990-01-02"), None, "start 1990-01-02 is outside the data"),

@@ -111,7 +111,7 @@ CONFIG_ROWS = [
     ("config", "cash-inf", bt("--config", "run.toml"), cfg("cash = inf\n"), "cash: must be a number above 0"),
     ("config", "start-slashes", bt("--config", "run.toml"), cfg('start = "2021/01/04"\n'), "start: must be a date YYYY-MM-DD"),
     ("config", "end-before-start", bt("--config", "run.toml"), cfg('start = 2021-06-30\nend = 2021-01-04\n'), "line 2, column 1: end: 2021-01-04 is not after start 2021-06-30"),
-    ("config", "benchmark-text", bt("--config", "run.toml"), cfg('benchmark = "false"\n'), "benchmark: must be true or false"),
+    ("config", "benchmark-text", bt("--config", "run.toml"), cfg('benchmark = 5\n'), "benchmark: give true, false, a text"),
     ("config", "accept-jumps-text", bt("--config", "run.toml"), cfg('accept_jumps = "yes"\n'), "accept_jumps: must be true or false"),
     ("config", "initial-ratio-0.5", bt("--config", "run.toml"), cfg("[broker]\ninitial_ratio = 0.5\n"), "broker.initial_ratio: must be a number from 1 to 5"),
     ("config", "margin-multiplier-0", bt("--config", "run.toml"), cfg("[broker]\nmargin_multiplier = 0\n"), "broker.margin_multiplier: must be a number from 1 to 20"),

@@ -54,7 +54,8 @@ def test_all_files_are_written_with_their_columns(tmp_path, pair):
     out = tmp_path / "out"
     paths = write_outputs(out, strategy, bench)
     assert sorted(p.name for p in paths) == sorted(
-        ["report.html", "metrics.json", "daily.csv", "trades.csv", "journal.csv", "benchmark_daily.csv"])
+        ["report.html", "metrics.json", "daily.csv", "trades.csv", "journal.csv", "events.csv",
+         "benchmark_daily.csv", "benchmark_events.csv"])
     assert all(p.parent == out and p.is_file() for p in paths)
     assert header(out / "daily.csv") == [
         "date", "nav", "cash", "shares_value", "futures_notional", "initial_margin",
@@ -84,6 +85,7 @@ def test_metrics_json_holds_strategy_and_benchmark(tmp_path, pair):
 def test_without_a_benchmark_there_is_no_benchmark_file(tmp_path, pair):
     paths = write_outputs(tmp_path / "out", pair[0], None)
     assert "benchmark_daily.csv" not in [p.name for p in paths]
+    assert "benchmark_events.csv" not in [p.name for p in paths]
     assert json.loads((tmp_path / "out" / "metrics.json").read_text())["benchmark"] is None
 
 
@@ -120,7 +122,7 @@ def test_a_successful_run_replaces_its_own_files_and_keeps_unrelated_ones(tmp_pa
     write_outputs(out, *pair)
     assert (out / "notes.txt").read_text() == "mine"
     assert header(out / "daily.csv")[0] == "date"
-    assert len(list(out.iterdir())) == 8  # six outputs, notes.txt and the manifest
+    assert len(list(out.iterdir())) == 10  # eight outputs, notes.txt and the manifest
 
 
 def test_a_rerun_without_the_benchmark_removes_the_earlier_benchmark_file(tmp_path, pair):

@@ -59,8 +59,9 @@ def test_the_report_is_one_self_contained_file_with_plotly_inline_once(tmp_path,
     assert not re.search(r"<script[^>]*\bsrc\s*=", text, re.I), "a script is loaded from elsewhere"
     assert not re.search(r"<link\b", text, re.I)
     assert text.count("* plotly.js v") == 1
-    # growth, drawdowns, margin, futures: four charts
-    assert text.count("Plotly.newPlot(") == 4
+    # growth, drawdowns, monthly heatmap, rolling, distribution, exposure, margin, futures
+    assert text.count("ecoreDraw(") - text.count("function ecoreDraw(") == 8
+    assert [int(n) for n in re.findall(r'<div id="ecore-chart-(\d+)"', text)] == list(range(1, 9))
 
 
 def test_every_section_is_there_with_a_heading(page):
@@ -120,7 +121,7 @@ def test_a_strategy_without_futures_has_no_margin_or_futures_section(sixty_forty
     assert 'id="margin"' not in text and 'id="futures"' not in text
     assert 'href="#margin"' not in text and 'href="#futures"' not in text
     assert "<h2>Rebalances and other events</h2>" in text
-    assert text.count("Plotly.newPlot(") == 2  # growth and drawdowns only
+    assert len(re.findall(r'<div id="ecore-chart-', text)) == 6  # no margin or futures chart
     assert text.count("* plotly.js v") == 1
 
 
@@ -194,13 +195,13 @@ def test_summary_table_puts_results_side_by_side(strategy, sixty_forty):
 
 
 def test_the_run_dates_are_written_once_and_every_line_takes_them_from_there(page):
-    # 4 charts, 11 lines over all 521 days (growth 2, drawdowns 2, margin 5, futures 3 less the
+    # 16 lines over all 521 days (growth 2, drawdowns 2, margin 5, futures 3, exposure 4; the
     # benchmark's share of none): each would otherwise repeat the 521 dates.
     declared = re.findall(r"var (ecoreDays\d+) = (\[.*?\]);", page)
     assert [name for name, _ in declared] == ["ecoreDays0"]  # benchmark on the same days: one axis
     days = pd.to_datetime(__import__("json").loads(declared[0][1]))
     assert list(days) == list(DATES)
-    assert page.count("ecoreDays0.slice()") == 12
+    assert page.count("ecoreDays0.slice()") == 16
     assert page.count("2021-06-15T00:00:00") == 1  # a day no event falls on: in the axis only
 
 
@@ -209,4 +210,55 @@ def test_a_benchmark_on_other_days_gets_its_own_date_axis(strategy):
     short = BacktestResult(name="SixtyForty", daily=short.daily.iloc[1:].reset_index(drop=True))
     page = render_report_html(strategy, short)
     assert re.findall(r"var (ecoreDays\d+) = ", page) == ["ecoreDays0", "ecoreDays1"]
-    assert page.count("ecoreDays1.slice()") == 2  # growth and drawdown of the benchmark
+    assert page.count("ecoreDays1.slice()") == 3  # growth, drawdown and exposure of the benchmark
+
+
+def test_the_same_results_write_the_same_bytes(tmp_path, strategy, sixty_forty):
+    first = write_report_html(tmp_path / "a.html", strategy, sixty_forty).read_bytes()
+    second = write_report_html(tmp_path / "b.html", strategy, sixty_forty).read_bytes()
+    assert first == second
+
+
+def test_growth_is_on_a_log_scale_with_round_ticks_and_a_linear_toggle(strategy, sixty_forty):
+    from ecore.engine.report.charts import growth_figure, log_ticks
+
+    fig = growth_figure(strategy, sixty_forty)
+    assert fig.layout.yaxis.type == "log"
+    # $10,000 grows to $12,100: too narrow for 1-2-5 ticks, so every $500 (one beyond the top).
+    assert list(fig.layout.yaxis.tickvals) == [10_000.0 + 500 * k for k in range(6)]
+    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
+    assert labels == ["Log scale", "Linear"]
+    assert log_ticks(9_000, 98_000) == [5_000.0, 10_000.0, 20_000.0, 50_000.0, 100_000.0]
+
+
+def test_roll_and_rebalance_markers_start_hidden_and_margin_calls_shown(strategy, sixty_forty):
+    from ecore.engine.report.charts import growth_figure
+
+    shown = {t.name.split(" (")[0]: t.visible for t in growth_figure(strategy, sixty_forty).data}
+    assert shown["Roll"] == "legendonly" and shown["Rebalance"] == "legendonly"
+    assert shown["Margin call"] is True
+
+
+def test_the_duration_axis_ticks_at_whole_years(strategy):
+    from ecore.engine.report.charts import futures_figure, round_step
+
+    fig = futures_figure(strategy)
+    assert fig.layout.yaxis2.dtick == 1 and fig.layout.yaxis2.tick0 == 0
+    assert [round_step(x) for x in (6.0, 11.5, 0.8, 40)] == [1, 2, 0.1, 5]
+
+
+def test_the_tear_sheet_sections_are_there(page):
+    for anchor, heading in [("monthly", "Monthly returns"), ("rolling", "Rolling statistics"),
+                            ("distribution", "Distribution of returns"), ("exposure", "Exposure")]:
+        assert f'<section id="{anchor}"><h2>{heading}</h2>' in page
+    # The fixtures' NAVs only rise.
+    assert "Deepest drawdowns of EfficientCore" in page and "No drawdown." in page
+
+
+def test_a_long_events_table_points_to_events_csv():
+    from ecore.engine.report.html import _events_table
+
+    events = pd.DataFrame({"date": pd.bdate_range("2021-01-04", periods=250), "kind": "roll", "detail": "ZN"})
+    daily = make_result("X", 101_000.0).daily
+    text = _events_table(BacktestResult(name="X", daily=daily, events=events), ("roll",))
+    assert "The first 200 of 250" in text and "events.csv" in text and "more in events." not in text

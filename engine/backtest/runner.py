@@ -28,7 +28,9 @@ TOP_LEVEL_KEYS = {
     "cash": "starting cash in dollars",
     "data": "data folder laid out like the bundled set (default: the bundled set)",
     "scenario": "stress scenario (table [scenario] or a name)",
-    "benchmark": "also run the 60/40 benchmark (true/false)",
+    "benchmark": "the benchmark run beside the strategy: true (a 60/40 of the run's equity and AGG), false, "
+                 "a SPEC (60/40:EFA, 70/30:EEM/IEF, SPY = buy and hold) or a table "
+                 '{ strategy = "SixtyForty", equity = "EEM", ... }',
     "analyzers": "backtrader analyzers to add (TradeAnalyzer, SharpeRatio, package.module.Class); "
                  "their results go to analyzers.json",
     "accept_jumps": "run although a fund's close or a settlement the run needs jumps beyond its daily bound "
@@ -57,7 +59,7 @@ class BacktestConfig:
     params: dict = field(default_factory=dict)
     broker: dict = field(default_factory=dict)
     scenario: dict | None = None
-    benchmark: bool = True
+    benchmark: bool | str | dict = True  # see ecore.engine.backtest.benchmark
     analyzers: tuple[str, ...] = ()  # "TradeAnalyzer" (backtrader's) or "package.module.Class"
     accept_jumps: bool = False  # run although a close or settlement jumps beyond its daily bound
 
@@ -367,6 +369,66 @@ def _window(config: BacktestConfig, market, plans) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+def _series_label(name: str) -> str:
+    """"AGG closes", "yields (DGS3MO)", "ZN (launched)", "ZBM25 (contract)"."""
+    from ...data.contracts import ContractError, Contract
+
+    if "(" in name:
+        return name
+    try:
+        Contract.parse(name)
+        return f"{name} (contract)"
+    except ContractError:
+        return f"{name} closes"
+
+
+def _day_setter(config, market, plans, which: int) -> str | None:
+    """The series whose first (``which`` 0) or last (1) day bounds the default window of
+    ``plans``; None when the user gave that day."""
+    if (config.start, config.end)[which] is not None:
+        return None
+    hard, soft = {}, {}
+    for plan in plans:
+        h, s = _spans(plan, market)
+        hard.update(h)
+        soft.update(s)
+    if which == 1:
+        return _series_label(min(hard, key=lambda k: hard[k][1]))
+    spans = {**hard, **soft}
+    return _series_label(max(spans, key=lambda k: (spans[k][0], k in hard)))
+
+
+def run_window(config: BacktestConfig, market, plan, bench_plan=None, bench_name: str = "the benchmark"):
+    """(start, end, sources) of a run: the days every series of the strategy and its benchmark
+    cover, so both are measured over the same days.  ``sources`` names the series that set each
+    day ({"start": "AGG closes (benchmark)", "end": "yields (DGS3MO)"}; a key is missing when the
+    user gave the day).  When the benchmark's data narrow the strategy's own window, one warning
+    line says so and how to avoid it; a given start or end outside the benchmark's data is an
+    error naming the benchmark's series."""
+    own_start, own_end = _window(config, market, [plan])
+    sources = {}
+    for which, key in ((0, "start"), (1, "end")):
+        name = _day_setter(config, market, [plan], which)
+        if name is not None:
+            sources[key] = name
+    if bench_plan is None:
+        return own_start, own_end, sources
+    try:
+        start, end = _window(config, market, [plan, bench_plan])
+    except UserError as exc:
+        raise UserError(f"benchmark {bench_name}: {exc}; run --benchmark none, or a benchmark whose data "
+                        "cover the window (e.g. --benchmark SPY)") from None
+    for which, key, own, both in ((0, "start", own_start, start), (1, "end", own_end, end)):
+        if own != both:
+            name = _day_setter(config, market, [plan, bench_plan], which)
+            sources[key] = f"{name}, for the benchmark"
+            warnings.warn(f"the run {'starts' if which == 0 else 'ends'} {both.isoformat()} because the benchmark "
+                          f"{bench_name} needs {name}; the strategy's own data would allow {own.isoformat()} "
+                          f"({_day_setter(config, market, [plan], which)}): "
+                          "--benchmark none or a benchmark with that history uses it", stacklevel=2)
+    return start, end, sources
+
+
 class _Progress(bt.Analyzer):
     """A tqdm bar over the backtest's days (an analyzer, so it works with any strategy)."""
 
@@ -409,7 +471,7 @@ def _margin_model(settings: dict, book, scenario):
 
 
 def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, start, end,
-             scenario, progress: bool, expense_ratio: float | None = None, analyzers=()):
+             scenario, progress: bool, expense_ratio: float | None = None, analyzers=(), result_name: str | None = None):
     """One strategy on the margin broker over ``plan``'s feeds: (its BacktestResult, the
     strategy instance)."""
     from ...brokers.simulated import MarginBroker
@@ -490,7 +552,8 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
     # Slippage (dollars paid over the settlement or close, per fill) is a cost like commissions:
     # trades.csv and the metrics' total_costs carry it.
     trades = pd.DataFrame(records.trades, columns=[*TRADE_COLUMNS, "slippage"])
-    name = cls.__name__ if scenario is None else f"{cls.__name__} [{scenario.kind}]"
+    name = result_name or cls.__name__
+    name = name if scenario is None else f"{name} [{scenario.kind}]"
     recorded = {"margin_call", "forced_liquidation", "rejection", *getattr(cls, "recorded_events", ())}
     if plan.engine_rolls or not plan.rolling_roots:
         recorded.add("roll")  # the keeper records every roll; without root feeds nothing rolls
@@ -501,6 +564,29 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
         recorded_events=frozenset(recorded) & frozenset(COUNTED_EVENTS),
     )
     return result, strat
+
+
+def _scenario_baselines(cls, plan, params, bench, bench_plan, config, market, book, start, end):
+    """The strategy's and the benchmark's results (or None) on ``market`` without the scenario,
+    same window and settings: what a scenario's numbers are measured against.  Run before the
+    stressed runs, so that only their results are kept (not two price books at once)."""
+    baseline, _ = _run_one(cls, plan, params, config, market, book, start, end, None, False)
+    bench_baseline = None
+    if bench is not None:
+        expense = _effective_params(bench.cls, bench.params).get("expense_ratio", 0.0)
+        bench_baseline, _ = _run_one(bench.cls, bench_plan, bench.params, config, market, None, start, end, None,
+                                     False, expense_ratio=expense, result_name=bench.name)
+    # Only their days, fills and events are compared; their cash journals and the runs' object
+    # graphs (cerebro, broker, feeds hold cycles) go now, before the stressed runs start.
+    baseline = dataclasses.replace(baseline, journal=None)
+    bench_baseline = dataclasses.replace(bench_baseline, journal=None) if bench_baseline is not None else None
+    import gc
+
+    from ...data.synthetic_futures import release_freed_memory
+
+    gc.collect()
+    release_freed_memory()
+    return baseline, bench_baseline
 
 
 def check_scenario_date(scenario, start: dt.date, end: dt.date) -> None:
@@ -629,18 +715,36 @@ def check_against_data(config: BacktestConfig, market) -> None:
     cls = _strategy_class(config.strategy)
     plan = _plan(cls, config.instruments, config.params, "config")
     _check_instruments(plan, market, "config")
-    plans = [plan] + ([_plan(_strategy_class("SixtyForty"), (), {}, "benchmark")] if config.benchmark else [])
-    start, end = _window(config, market, plans)
+    bench = _benchmark(config, cls, plan)
+    bench_plan = _plan(bench.cls, (), bench.params, "benchmark") if bench else None
+    if bench_plan is not None:
+        _check_instruments(bench_plan, market, "benchmark")
+    plans = [plan] + ([bench_plan] if bench_plan else [])
+    start, end, _ = run_window(config, market, plan, bench_plan, bench.name if bench else "")
     check_data_sufficiency(config, cls, plans, market, start, end)
 
 
-def run_window(config: BacktestConfig, market) -> tuple[dt.date, dt.date]:
-    """The first and last day ``config`` would run over on ``market``: its own ``start``/``end``
-    or, where None, the first and last day every series of its feeds (and the benchmark's) has."""
+def full_window(config: BacktestConfig, market) -> tuple[dt.date, dt.date]:
+    """The first and last day ``config`` would run over on ``market``, as :func:`run_backtest`
+    chooses them: its own ``start``/``end`` or, where None, the days every series of its feeds
+    and its benchmark's cover."""
     cls = _strategy_class(config.strategy)
     plan = _plan(cls, config.instruments, config.params, "config")
-    plans = [plan] + ([_plan(_strategy_class("SixtyForty"), (), {}, "benchmark")] if config.benchmark else [])
-    return _window(config, market, plans)
+    bench = _benchmark(config, cls, plan)
+    bench_plan = _plan(bench.cls, (), bench.params, "benchmark") if bench else None
+    start, end, _ = run_window(config, market, plan, bench_plan, bench.name if bench else "")
+    return start, end
+
+
+def _benchmark(config: BacktestConfig, cls, plan):
+    """The run's benchmark (``ecore.engine.backtest.benchmark.Benchmark``) or None; errors name
+    the ``benchmark`` setting."""
+    from .benchmark import BenchmarkError, parse_benchmark, resolve
+
+    try:
+        return resolve(parse_benchmark(config.benchmark), _effective_params(cls, config.params), plan.symbols)
+    except BenchmarkError as exc:
+        raise UserError(f"benchmark: {exc}") from None
 
 
 def check_data_sufficiency(config: BacktestConfig, cls, plans, market, start, end) -> None:
@@ -663,7 +767,6 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     """Run ``config``'s strategy (and the 60/40 benchmark unless switched off)."""
     from ...data.market import load_market
     from ...data.synthetic_futures import build_price_book
-    from ...strategies.benchmarks import SixtyForty
     from ..report.metrics import compute_metrics
     from .scenarios import ScenarioError, parse_scenario, shock_market, with_date
 
@@ -671,7 +774,8 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     _check_params(cls, config.params, "config")
     _check_broker(config.broker, "config")
     plan = _plan(cls, config.instruments, config.params, "config")
-    bench_plan = _plan(SixtyForty, (), {}, "benchmark") if config.benchmark else None
+    bench = _benchmark(config, cls, plan)
+    bench_plan = _plan(bench.cls, (), bench.params, "benchmark") if bench else None
     if market is None:
         from ..validation.sufficiency import check_yield_headers
 
@@ -684,13 +788,16 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
         raise UserError(f"{market.source}: no yields/DGS3MO.csv: the 3-month bill rate is the short "
                         "rate for cash and futures carry")
     _check_instruments(plan, market, "config")
+    if bench_plan is not None:
+        _check_instruments(bench_plan, market, "benchmark")
     plans = [plan] + ([bench_plan] if bench_plan else [])
-    start, end = _window(config, market, plans)
+    start, end, window_sources = run_window(config, market, plan, bench_plan, bench.name if bench else "")
     check_data_sufficiency(config, cls, plans, market, start, end)
     try:
         scenario = parse_scenario(config.scenario)
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
+    plain_market = market  # the scenario's numbers are against the same run without it
     if scenario is not None:
         scenario = with_date(scenario, start, end)
         check_scenario_date(scenario, start, end)
@@ -699,26 +806,49 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
         check_shocked_yields(scenario, market, end)
         market = shock_market(market, scenario)
     roots = list(plan.futures_roots)
-    book = None
+    plain_book = None
     if roots:
-        book = build_price_book(market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
-    if book is not None:
+        plain_book = build_price_book(plain_market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
         from ..validation.plausibility import check_ladder_plausible
 
-        check_ladder_plausible(cls, config, book, start, end)
+        # The parameters are checked against the market as it was: a rate shock moves the
+        # ladder's reach on purpose (at +500 bp the longest bonds become cheapest to deliver).
+        check_ladder_plausible(cls, config, plain_book, start, end)
     params = dict(config.params)
     if scenario is not None and "meet_margin_calls" in _effective_params(cls, {}):
         # A stress scenario is there to show forced liquidation and its cost, unless the user
         # asked the strategy to meet calls.
         params.setdefault("meet_margin_calls", False)
+    book = plain_book
+    if roots and market is not plain_market:
+        # Built before any run, while little else is held (building a book is the largest
+        # passing need of memory).
+        book = build_price_book(market, roots=roots, start=start - HISTORY_BEFORE_START, end=end)
+    baselines = None
+    if scenario is not None:
+        baselines = _scenario_baselines(cls, plan, params, bench, bench_plan, config, plain_market, plain_book,
+                                        start, end)
+    plain_book = None  # the unshocked book is let go before the stressed runs
     result, strategy = _run_one(cls, plan, params, config, market, book, start, end, scenario, progress,
                                 analyzers=config.analyzers)
+    result = dataclasses.replace(result, window_sources=window_sources)
     benchmark = None
-    if config.benchmark:
-        benchmark, _ = _run_one(SixtyForty, bench_plan, {}, config, market, None, start, end, scenario, progress,
-                                expense_ratio=SixtyForty.params.expense_ratio)
+    if bench is not None:
+        # The benchmark's own expense ratio (a fund's closes are net of fees: 0 for buy-and-hold),
+        # never the strategy's broker setting.
+        expense = _effective_params(bench.cls, bench.params).get("expense_ratio", 0.0)
+        benchmark, _ = _run_one(bench.cls, bench_plan, bench.params, config, market, None, start, end, scenario,
+                                progress, expense_ratio=expense, result_name=bench.name)
+        benchmark = dataclasses.replace(benchmark, window_sources=window_sources)
     risk_free = market.short_rate()
-    metrics = compute_metrics(result, risk_free=risk_free)
+    metrics = compute_metrics(result, risk_free=risk_free, benchmark=benchmark)
     bench_metrics = compute_metrics(benchmark, risk_free=risk_free) if benchmark is not None else None
+    if scenario is not None:
+        from ..report.scenario_impact import scenario_impact
+
+        metrics = {**metrics, "scenario": scenario_impact(result, baselines[0], scenario.date, scenario.describe())}
+        if benchmark is not None:
+            bench_metrics = {**bench_metrics, "scenario": scenario_impact(benchmark, baselines[1], scenario.date,
+                                                                          scenario.describe())}
     analyses = {name: _analysis(strategy, name) for name in config.analyzers}
     return BacktestRun(config, result, benchmark, metrics, bench_metrics, risk_free, strategy, analyses)

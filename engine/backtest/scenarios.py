@@ -77,10 +77,17 @@ def parse_scenario(spec: dict | str | None) -> Scenario | None:
 
 
 def with_date(scenario: Scenario, start: dt.date, end: dt.date) -> Scenario:
-    """The scenario with its date filled in (middle of ``start``..``end``) when missing."""
-    if scenario.date is not None:
-        return scenario
-    return dataclasses.replace(scenario, date=start + (end - start) / 2)
+    """The scenario with its date filled in (middle of ``start``..``end``) when missing, and moved
+    to the first trading day on or after it: a shock dated on a Sunday happens, and is reported,
+    on the Monday.  A date after the last trading day of the calendar is left as given."""
+    from ...data.calendar import treasury_calendar
+
+    day = scenario.date if scenario.date is not None else start + (end - start) / 2
+    try:
+        day = treasury_calendar().next_business_day(day, inclusive=True)
+    except (KeyError, ValueError, IndexError):
+        pass
+    return dataclasses.replace(scenario, date=day)
 
 
 # Bond funds among the data's symbols and their duration (years): "agg" is the Aggregate

@@ -30,7 +30,10 @@ def add_parser(sub) -> None:
     p.add_argument("--data", type=Path, help="data folder laid out like the bundled set (default: bundled)")
     p.add_argument("--out", type=Path, default=Path("ecore-out"), help="output folder (default ./ecore-out)")
     p.add_argument("--scenario", help="stress scenario: rate_shock or margin_hike")
-    p.add_argument("--no-benchmark", action="store_true", help="skip the 60/40 benchmark run")
+    p.add_argument("--benchmark", metavar="SPEC",
+                   help="the benchmark: 60/40 (default: the run's equity fund and AGG), W/B[:EQUITY[/BONDS]] "
+                   "(60/40:EFA, 70/30:EEM/IEF), a fund symbol to buy and hold (SPY), or none")
+    p.add_argument("--no-benchmark", action="store_true", help="skip the benchmark run (= --benchmark none)")
     p.add_argument("--accept-jumps", action="store_true",
                    help="run although a fund's close moves beyond its kind's daily bound (equity 25%% down, "
                    "bond 15%%: an unadjusted split) or a futures settlement by half or more in a day "
@@ -79,6 +82,8 @@ def run_command(args) -> int:
         mapping["data"] = str(args.data.expanduser())
     if args.scenario:
         mapping["scenario"] = args.scenario
+    if getattr(args, "benchmark", None) is not None:
+        mapping["benchmark"] = args.benchmark
     if args.no_benchmark:
         mapping["benchmark"] = False
     if args.accept_jumps:

@@ -22,7 +22,7 @@ EVENT_STYLE = {
     "roll": ("Roll", "triangle-up", "#2e8b57"),
     "rebalance": ("Rebalance", "circle-open", "#e08a00"),
     "margin_call": ("Margin call", "x", "#c0392b"),
-    "forced_liquidation": ("Forced liquidation", "diamond", "#6a1b9a"),
+    "forced_liquidation": ("Forced liquidation", "diamond-open", "#6a1b9a"),  # open: a call under it shows
 }
 
 
@@ -38,8 +38,14 @@ def _layout(fig: go.Figure, y_title: str, y_format: str | None = None, height: i
     return fig
 
 
+#: Event kinds whose markers start hidden (hundreds of them would bury the line); a click on the
+#: legend shows them.
+HIDDEN_EVENTS = frozenset({"roll", "rebalance"})
+
+
 def _event_markers(result: BacktestResult, kind: str, line: pd.Series, fmt: str) -> go.Scatter | None:
-    """Markers for events of ``kind`` placed on ``line`` (a Series by date) at the event dates."""
+    """Markers for events of ``kind`` placed on ``line`` (a Series by date) at the event dates;
+    rolls and rebalances start hidden (`HIDDEN_EVENTS`)."""
     events = result.events_of(kind)
     if events.empty:
         return None
@@ -53,6 +59,7 @@ def _event_markers(result: BacktestResult, kind: str, line: pd.Series, fmt: str)
     y = line.reindex(line.index.union(dates)).ffill().bfill().reindex(dates)
     return go.Scatter(
         x=dates, y=y.to_numpy(), mode="markers", name=f"{label} ({len(events)})",
+        visible="legendonly" if kind in HIDDEN_EVENTS else True,
         marker=dict(symbol=symbol, size=9, color=colour, line=dict(width=1.5, color=colour)),
         text=per_day.to_numpy(),
         hovertemplate=f"{label}: %{{text}}<br>%{{y:{fmt}}}<extra></extra>",
@@ -73,7 +80,43 @@ def growth_figure(result: BacktestResult, benchmark: BacktestResult | None) -> g
         trace = _event_markers(result, kind, strategy, "$,.0f")
         if trace is not None:
             fig.add_trace(trace)
-    return _layout(fig, "Value of $10,000 ($)", "$,.0f")
+    _layout(fig, "Value of $10,000 ($)", "$,.0f")
+    low = min(strategy.min(), bench.min()) if benchmark is not None else strategy.min()
+    high = max(strategy.max(), bench.max()) if benchmark is not None else strategy.max()
+    ticks = log_ticks(low, high)
+    log = {"yaxis.type": "log", "yaxis.tickmode": "array", "yaxis.tickvals": ticks}
+    fig.update_yaxes(type="log", tickmode="array", tickvals=ticks)
+    fig.update_layout(updatemenus=[dict(
+        # Inside the plot's top left corner, which a growing line leaves empty on a log scale;
+        # above it, the legend and the tool bar share the top margin.
+        type="buttons", direction="right", x=0.01, xanchor="left", y=0.99, yanchor="top", pad=dict(t=0, b=0),
+        bgcolor="rgba(255,255,255,0.8)",
+        showactive=True, active=0, font=dict(size=11),
+        buttons=[dict(label="Log scale", method="relayout", args=[log]),
+                 dict(label="Linear", method="relayout",
+                      args=[{"yaxis.type": "linear", "yaxis.tickmode": "auto", "yaxis.tickvals": None}])],
+    )])
+    return fig
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Round values for a log axis from ``low`` to ``high``, with one step beyond each end so the
+    lines never sit on the frame: 1, 2, 5 x a power of ten over a wide range; over a narrow one
+    (fewer than three of those inside) evenly spaced round values (`round_step`)."""
+    import math
+
+    low, high = max(float(low), 1e-9), max(float(high), 1e-9)
+    ticks = []
+    for power in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1):
+        ticks += [m * 10.0 ** power for m in (1, 2, 5)]
+    if sum(low <= t <= high for t in ticks) < 3:
+        step = round_step(high - low, 5)
+        first = math.floor(low / step)
+        ticks = [k * step for k in range(first, math.ceil(high / step) + 1) if k * step > 0]
+    inside = [t for t in ticks if low <= t <= high]
+    below = [t for t in ticks if t < low][-1:]
+    above = [t for t in ticks if t > high][:1]
+    return below + inside + above
 
 
 def drawdown_figure(result: BacktestResult, benchmark: BacktestResult | None) -> go.Figure:
@@ -140,5 +183,19 @@ def futures_figure(result: BacktestResult) -> go.Figure:
     fig.update_layout(height=420, margin=dict(l=60, r=60, t=30, b=40), hovermode="x unified",
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), template="plotly_white")
     fig.update_yaxes(title_text="Notional ($)", tickformat="$,.0f", secondary_y=False)
-    fig.update_yaxes(title_text="Duration (years)", secondary_y=True, rangemode="tozero")
+    duration_max = float(d["ladder_duration"].max()) if result.has_ladder_duration else 0.0
+    fig.update_yaxes(title_text="Duration (years)", secondary_y=True, rangemode="tozero", tickmode="linear",
+                     tick0=0, dtick=round_step(duration_max), showgrid=False)
     return fig
+
+
+def round_step(span: float, ticks: int = 8) -> float:
+    """A round tick step (1, 2 or 5 x a power of ten) giving at most about ``ticks`` ticks over
+    ``span``: whole years for a duration of 0 to 8."""
+    import math
+
+    if not span or not math.isfinite(span) or span <= 0:
+        return 1.0
+    raw = span / ticks
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)

@@ -12,6 +12,7 @@ import math
 
 import pandas as pd
 
+from . import relative_stats as rel
 from . import return_stats as rs
 from .results import BacktestResult, is_futures_instrument
 
@@ -62,12 +63,54 @@ METRIC_KEYS = {
     "rejections": "number of 'rejection' events (orders the broker refused)",
     "max_margin_to_nav": "largest initial margin / NAV over the run, decimal",
     "min_excess_liquidity": "smallest excess liquidity over the run, dollars",
+    # Against the benchmark (None for the benchmark itself and for a run without one), on the
+    # days both have a return: ecore.engine.report.relative_stats, empyrical's definitions.
+    "benchmark_name": "the benchmark the relative statistics are against (None without one)",
+    "alpha": "annualised alpha against the benchmark over the risk-free rate, decimal (empyrical.alpha)",
+    "beta": "beta of daily returns to the benchmark's (empyrical.beta)",
+    "correlation": "correlation of daily returns with the benchmark's",
+    "tracking_error": "standard deviation of daily (strategy - benchmark) returns x sqrt(252), decimal",
+    "information_ratio": "mean over standard deviation of daily (strategy - benchmark) returns x sqrt(252)",
+    "var_95": "daily value at risk: the 5th percentile of daily returns, decimal (empyrical.value_at_risk)",
+    "cvar_95": "daily conditional VaR: mean of the worst 5 % of daily returns, decimal "
+               "(empyrical.conditional_value_at_risk)",
+    "best_day": "trading day with the highest return (ISO)",
+    "best_day_return": "that day's return, decimal",
+    "worst_day": "trading day with the lowest return (ISO)",
+    "worst_day_return": "that day's return, decimal",
+    "best_month": "calendar month with the highest return, e.g. '2020-04' (first/last may be partial)",
+    "best_month_return": "that month's return, decimal",
+    "worst_month": "calendar month with the lowest return",
+    "worst_month_return": "that month's return, decimal",
+    "rolling_1y_return_min": "lowest return over any 252 trading days, decimal",
+    "rolling_1y_return_max": "highest return over any 252 trading days, decimal",
+    "rolling_1y_volatility_min": "lowest annualised volatility over any 252 trading days, decimal",
+    "rolling_1y_volatility_max": "highest annualised volatility over any 252 trading days, decimal",
+    "rolling_1y_sharpe_min": "lowest Sharpe ratio over any 252 trading days",
+    "rolling_1y_sharpe_max": "highest Sharpe ratio over any 252 trading days",
+    "rolling_1y_beta_min": "lowest beta to the benchmark over any 252 trading days (None without one)",
+    "rolling_1y_beta_max": "highest beta to the benchmark over any 252 trading days (None without one)",
+    "longest_drawdown_days": "trading days from peak to recovery (or to the end) of the longest drawdown",
+    "longest_drawdown_peak": "the peak that longest drawdown started from (ISO)",
+    "start_set_by": "the series whose data set the first day (None when the start was given)",
+    "end_set_by": "the series whose data set the last day (None when the end was given)",
+}
+
+#: Tables of metrics.json beside the figures above (not in a sweep's results: they are lists and
+#: long tables), from `detail_metrics`.
+DETAIL_KEYS = {
+    "top_drawdowns": "the five deepest drawdowns that do not overlap, deepest first: peak, trough, "
+                     "recovery (None while under water), depth (negative decimal), days (trading days "
+                     "from peak to recovery or to the end), recovered",
+    "monthly_returns": "{'YYYY-MM': return} for every calendar month in the run, decimals",
 }
 
 # The metrics that are numbers, so a sweep can rank runs by them.
 RANKABLE_METRICS = frozenset(METRIC_KEYS) - {
     "name", "start", "end", "max_drawdown_peak", "max_drawdown_trough", "worst_quarter",
     "best_quarter", "worst_year", "best_year", "calendar_year_returns",
+    "benchmark_name", "best_day", "worst_day", "best_month", "worst_month", "longest_drawdown_peak",
+    "start_set_by", "end_set_by",
 }
 
 
@@ -189,11 +232,12 @@ def _extreme(series: pd.Series, pick) -> tuple[str | None, float | None]:
     return label, _num(series[label])
 
 
-def compute_metrics(result: BacktestResult, risk_free=None) -> dict:
+def compute_metrics(result: BacktestResult, risk_free=None, benchmark: BacktestResult | None = None) -> dict:
     """All metrics of one run; keys and units in `METRIC_KEYS`.
 
     ``risk_free``: None (0), an annual decimal rate, or a Series of annual decimal rates by date;
     it is used for Sharpe and as Sortino's required return (see `daily_risk_free`).
+    ``benchmark``: the result the relative statistics (alpha, beta...) are against, or None.
     """
     daily = result.daily
     nav = result.nav
@@ -263,4 +307,77 @@ def compute_metrics(result: BacktestResult, risk_free=None) -> dict:
         "rejections": count("rejection"),
         "max_margin_to_nav": _num((daily["initial_margin"].astype(float) / daily["nav"].astype(float)).max()),
         "min_excess_liquidity": _num(daily["excess_liquidity"].astype(float).min()),
+        **_tail_metrics(result, rf),
+        **_relative_metrics(result, benchmark, risk_free),
+    }
+
+
+def _dated_extreme(series: pd.Series, pick) -> tuple[str | None, float | None]:
+    if series.empty:
+        return None, None
+    label = pick(series)
+    return (label.date().isoformat() if hasattr(label, "date") else label), _num(series[label])
+
+
+def _tail_metrics(result: BacktestResult, rf) -> dict:
+    """Distribution, best and worst days and months, rolling one-year figures, longest drawdown."""
+    returns = result.returns
+    months = calendar_returns(result, "monthly")
+    best_d, best_d_ret = _dated_extreme(returns, pd.Series.idxmax)
+    worst_d, worst_d_ret = _dated_extreme(returns, pd.Series.idxmin)
+    best_m, best_m_ret = _extreme(months, pd.Series.idxmax)
+    worst_m, worst_m_ret = _extreme(months, pd.Series.idxmin)
+    rolling = {"return": rel.rolling_return(returns), "volatility": rel.rolling_volatility(returns),
+               "sharpe": rel.rolling_sharpe(returns, rf)}
+    out = {
+        "var_95": _num(rel.value_at_risk(returns)) if len(returns) else None,
+        "cvar_95": _num(rel.conditional_value_at_risk(returns)) if len(returns) else None,
+        "best_day": best_d, "best_day_return": best_d_ret,
+        "worst_day": worst_d, "worst_day_return": worst_d_ret,
+        "best_month": best_m, "best_month_return": best_m_ret,
+        "worst_month": worst_m, "worst_month_return": worst_m_ret,
+    }
+    for name, series in rolling.items():
+        out[f"rolling_1y_{name}_min"] = _num(series.min()) if len(series) else None
+        out[f"rolling_1y_{name}_max"] = _num(series.max()) if len(series) else None
+    longest = max(rel.drawdown_periods(result.nav, top=None), key=lambda p: p["days"], default=None)
+    out["longest_drawdown_days"] = longest["days"] if longest else 0
+    out["longest_drawdown_peak"] = longest["peak"] if longest else None
+    sources = getattr(result, "window_sources", None) or {}
+    out["start_set_by"] = sources.get("start")
+    out["end_set_by"] = sources.get("end")
+    return out
+
+
+def _relative_metrics(result: BacktestResult, benchmark: BacktestResult | None, risk_free) -> dict:
+    """Alpha, beta, correlation, tracking error, information ratio and rolling beta against
+    ``benchmark`` on the days both have a return; None without one."""
+    keys = ("alpha", "beta", "correlation", "tracking_error", "information_ratio",
+            "rolling_1y_beta_min", "rolling_1y_beta_max")
+    if benchmark is None:
+        return {"benchmark_name": None, **dict.fromkeys(keys)}
+    r, f = rel.aligned_returns(result.nav, benchmark.nav)
+    if len(r) < 2:
+        return {"benchmark_name": benchmark.name, **dict.fromkeys(keys)}
+    rf = daily_risk_free(r, risk_free)
+    rf = rf.to_numpy() if isinstance(rf, pd.Series) else rf
+    b = rel.beta(r, f)
+    roll = rel.rolling_beta(r, f)
+    return {
+        "benchmark_name": benchmark.name,
+        "alpha": _num(rel.alpha(r, f, rf, beta_value=b)),
+        "beta": _num(b),
+        "correlation": _num(rel.correlation(r, f)),
+        "tracking_error": _num(rel.tracking_error(r, f)),
+        "information_ratio": _num(rel.information_ratio(r, f)),
+        "rolling_1y_beta_min": _num(roll.min()) if len(roll) else None,
+        "rolling_1y_beta_max": _num(roll.max()) if len(roll) else None,
+    }
+
+
+def detail_metrics(result: BacktestResult) -> dict:
+    """The tables of `DETAIL_KEYS`: top five drawdowns and every month's return."""
+    return {
+        "top_drawdowns": rel.drawdown_periods(result.nav, top=5),
+        "monthly_returns": {k: _num(v) for k, v in calendar_returns(result, "monthly").items()},
     }

@@ -99,6 +99,9 @@ class BacktestResult:
     #: The event kinds the run recorded (None: all of them). A strategy that does not record its
     #: rebalances has none in ``events``; its rebalance count is unknown, not zero.
     recorded_events: frozenset | None = None
+    #: Which series set the window: {"start": "AGG closes", "end": "yields (DGS3MO)"}; a key is
+    #: missing when the user gave that day.
+    window_sources: dict = field(default_factory=dict)
 
     def __post_init__(self):
         daily = _checked(self.daily, DAILY_COLUMNS, "daily", sort=True)
@@ -121,6 +124,7 @@ class BacktestResult:
             object.__setattr__(self, name, value)
         object.__setattr__(self, "params", dict(self.params))
         object.__setattr__(self, "assumptions", dict(self.assumptions))
+        object.__setattr__(self, "window_sources", dict(self.window_sources))
         if self.recorded_events is not None:
             object.__setattr__(self, "recorded_events", frozenset(self.recorded_events))
 

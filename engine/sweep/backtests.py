@@ -238,12 +238,12 @@ class EventDrivenBacktester(Backtester):
         import warnings
 
         from ...data.market import load_market
-        from ..backtest.runner import run_window
+        from ..backtest.runner import full_window
 
         config = backtest_config(spec, spec.run_config(next(spec.space.iter_points(), {})))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return run_window(dataclasses.replace(config, start=None, end=None), load_market(spec.data_dir))
+            return full_window(dataclasses.replace(config, start=None, end=None), load_market(spec.data_dir))
 
     def load(self, spec: SweepSpec) -> Any:
         """The market data; the runner and strategies are imported here too, so that a worker's

@@ -128,6 +128,26 @@ def _scenario(value, place: Place, path):
     return SCENARIO_RULES.check(value, place, path)
 
 
+def _benchmark(value, place: Place, path):
+    """``benchmark``: true/false, a SPEC text (``60/40:EFA``, ``SPY``) or a table of a strategy and
+    its parameters, our strategies' parameters checked by :data:`PARAM_RULES`."""
+    from .benchmark_spec import BenchmarkError, parse_benchmark
+
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "strategy":
+                Text("a strategy name (SixtyForty, BuyAndHold...) or package.module.Class").check(item, place, (*path, key))
+            elif key == "symbol":
+                SYMBOL.check(item, place, (*path, key))
+            elif key in PARAM_RULES:
+                PARAM_RULES[key].check(item, place, (*path, key))
+    try:
+        parse_benchmark(value)
+    except BenchmarkError as exc:
+        raise place.error(path, str(exc)) from None
+    return value
+
+
 def top_level_rules(params_rule, base_dir: Path | None) -> Table:
     """The config's top-level keys (``strategy`` and ``instruments`` are checked by the feed
     planner, which names the class and the feeds)."""
@@ -135,6 +155,10 @@ def top_level_rules(params_rule, base_dir: Path | None) -> Table:
     class ScenarioRule(Custom):
         def check(self, value, place, path):
             return _scenario(value, place, path)
+
+    class BenchmarkRule(Custom):
+        def check(self, value, place, path):
+            return _benchmark(value, place, path)
 
     return Table({
         "strategy": Text("EfficientCore, SixtyForty, CorePlus or package.module.Class"),
@@ -145,7 +169,8 @@ def top_level_rules(params_rule, base_dir: Path | None) -> Table:
         "cash": Number(0, 1e12, low_open=True, unit="dollars"),
         "data": Text("a data folder path"),
         "scenario": ScenarioRule(SCENARIO_RULES.what, lambda v: v),
-        "benchmark": Bool(),
+        "benchmark": BenchmarkRule("true, false, a benchmark SPEC (60/40:EFA, SPY) or a table "
+                                   '{ strategy = "SixtyForty", equity = "EEM" }', lambda v: v),
         "analyzers": ListOf(Text("an analyzer name"), text_ok=True),
         "accept_jumps": Bool(),
         "params": params_rule,

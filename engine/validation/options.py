@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .output_location import MB, check_input_file, check_input_folder, check_output_folder
-from .schema import Choice, Date, InputError, ListOf, Number, Place, Rule, Text
+from .benchmark_spec import parse_spec
+from .schema import Choice, Custom, Date, InputError, ListOf, Number, Place, Rule, Text
 
 #: What a backtest writes at most (report.html with plotly.js inline is about 5 MB; each CSV
 #: about 1 MB for 23 years), measured on the default run and rounded up.
@@ -29,6 +30,7 @@ SWEEP_RUN_BYTES = 120 * 1024
 SYMBOL = Text("a symbol such as IVV", r"[A-Za-z0-9][A-Za-z0-9.^-]{0,14}")
 FRED_SERIES = Text("a FRED series id such as DGS10", r"[A-Za-z0-9]{1,30}")
 URL = Text("an http(s) URL", r"https?://[^\s]+")
+BENCHMARK_SPEC = Custom("a benchmark SPEC", lambda v: (parse_spec(v), v)[1])
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         Option("end", "--end", Date()),
         Option("cash", "--cash", Number(0, 1e12, low_open=True, unit="dollars")),
         Option("scenario", "--scenario", Choice(("rate_shock", "margin_hike"))),
+        Option("benchmark", "--benchmark", BENCHMARK_SPEC),
         Option("out", "--out", kind="out", expected_bytes=BACKTEST_BYTES),
     ),
     "sweep": (
