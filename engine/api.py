@@ -86,12 +86,13 @@ class Backtest:
         return None if self.run.benchmark_metrics is None else dict(self.run.benchmark_metrics)
 
     def summary(self) -> str:
-        """The table ``ecore backtest`` prints (strategy and benchmark side by side)."""
-        from .report.html import summary_table
+        """What ``ecore backtest`` prints: the table (strategy and benchmark side by side) and a
+        line per run whose orders were refused."""
+        from .report.html import command_summary
 
         results = [self.run.result] + ([self.run.benchmark] if self.run.benchmark is not None else [])
         metrics = [m for m in (self.run.metrics, self.run.benchmark_metrics) if m is not None]
-        return summary_table(results, risk_free=self.run.risk_free, metrics=metrics)
+        return command_summary(results, risk_free=self.run.risk_free, metrics=metrics)
 
     def write(self, out: str | Path = "ecore-out") -> list[Path]:
         """Write what ``ecore backtest --out OUT`` writes (report.html, metrics.json, daily.csv,

@@ -58,8 +58,7 @@ def run_command(args) -> int:
     logging.basicConfig(level=logging.WARNING, format="ecore backtest: %(message)s")
 
     from ..report.outputs import write_outputs
-    from ..report.html import summary_table
-    from ..report.rejections import rejection_line
+    from ..report.html import command_summary
     from ..backtest.runner import config_from_mapping, read_config_file, run_backtest
     from ..validation.toml_position import locator
 
@@ -114,9 +113,7 @@ def run_command(args) -> int:
     metrics = (run.metrics, run.benchmark_metrics)  # computed once by the run, with its risk-free rate
     written = write_outputs(args.out, run.result, run.benchmark, risk_free=run.risk_free, analyses=run.analyses,
                             metrics=metrics)
-    print(summary_table(results, risk_free=run.risk_free, metrics=[m for m in metrics if m is not None]))
-    for line in filter(None, map(rejection_line, results)):  # nothing refused in silence
-        print(line)
+    print(command_summary(results, risk_free=run.risk_free, metrics=[m for m in metrics if m is not None]))
     print(f"\nwrote {len(written)} files to {args.out}/: {', '.join(p.name for p in written)}")
     return 0
 

@@ -155,6 +155,16 @@ def metric_rows(results, metrics=()) -> tuple:
 
 # ---------------------------------------------------------------- terminal
 
+def command_summary(results, risk_free=None, metrics=None) -> str:
+    """What ``ecore backtest`` (and ``Backtest.summary()``) prints: :func:`summary_table`, then
+    one line per run whose orders were refused (nothing refused in silence)."""
+    from .rejections import rejection_line
+
+    lines = [summary_table(results, risk_free=risk_free, metrics=metrics)]
+    lines += [line for line in map(rejection_line, results) if line]
+    return "\n".join(lines)
+
+
 def summary_table(results: list[BacktestResult], risk_free=None, metrics: list[dict] | None = None) -> str:
     """The key metrics of each result side by side, one column per result, plain text.
 
