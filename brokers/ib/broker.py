@@ -45,6 +45,8 @@ from .account import AccountState
 from .contracts import futures_contract
 from .errors import RequestFailed
 from .journal import OrderIntent, parse_ref, purpose_of
+from .native_orders import NativeOrders, is_native
+from .order_types import OrderTerms, is_native_intent, oca_name, tif_of
 from .orders import Acknowledged, Cancelled, Filled, MarginImpact, Rejected
 from .safety import KillSwitch, LimitBreach
 from .session import IBSession
@@ -63,7 +65,7 @@ class DryRunOrder:
     margin_error: str = ""
 
 
-class IBBroker(bt.BrokerBase):
+class IBBroker(NativeOrders, bt.BrokerBase):
     """Backtrader broker over an ``IBSession``; ``dry_run`` computes orders and sends none."""
 
     def __init__(self, session: IBSession, dry_run: bool = False,
@@ -85,6 +87,7 @@ class IBBroker(bt.BrokerBase):
         self._working: dict[str, float] = {}
         self._planned: dict[str, float] = {}
         self._moving: dict[str, float] = {}
+        self._own: dict[str, float] = {}
         self._margin_per_contract: dict[tuple, tuple[float, float]] = {}
 
     @property
@@ -116,6 +119,22 @@ class IBBroker(bt.BrokerBase):
         self._working = self.session.working()
         self._planned = {}
         self._moving = {}
+        self._own = self._own_working()
+
+    def _own_working(self) -> dict[str, float]:
+        """Signed quantity still to fill of the netted orders this process sent in earlier
+        cycles, by instrument: a later order of the same day adds to them (several orders on
+        one instrument on one day are each sent), where a re-run is held to the day's target."""
+        out: dict[str, float] = collections.defaultdict(float)
+        journal = self.session.journal
+        for ref in self.sent_refs:
+            entry = journal.entry(ref)
+            if entry is None or entry.status not in ("pending", "sent", "working") or \
+                    is_native_intent(entry.intent) or entry.intent.legs:
+                continue
+            left = max(entry.intent.quantity - journal.filled(ref), 0.0)
+            out[entry.intent.instrument] += math.copysign(left, entry.intent.signed_quantity)
+        return dict(out)
 
     def next(self):
         """Called by cerebro every loop: kill switch, reconnect, IB's news, a new snapshot."""
@@ -142,8 +161,18 @@ class IBBroker(bt.BrokerBase):
         self.stopped = True
 
     def idle(self) -> bool:
-        """True when no order of this process is still working at IB."""
-        return not any(o.alive() for o in self.orders)
+        """True when no order of this process is still on its way at IB (resting stops and
+        limits of ``native_orders`` once acknowledged do not hold a ``--once`` run)."""
+        return not any(o.alive() and not self._resting(o) for o in self.orders)
+
+    def _resting(self, order) -> bool:
+        """A native order other than a market order (a stop, a take-profit, a Close, a GTC
+        limit of a bracket) that IB acknowledged: it waits for a price, not for this run."""
+        if not order.info.get("native") or order.exectype in (None, bt.Order.Market):
+            return False
+        journal = self.session.journal
+        return all((journal.entry(r) is not None and journal.entry(r).status == "working")
+                   for r in order.info.get("refs", ()))
 
     def get_notification(self):
         return self.notifs.popleft() if self.notifs else None
@@ -245,16 +274,18 @@ class IBBroker(bt.BrokerBase):
             transmit=True, **kwargs):
         order = bt.BuyOrder(owner=owner, data=data, size=size, price=price, pricelimit=plimit,
                             exectype=exectype, valid=valid, tradeid=tradeid, oco=oco,
-                            parent=parent, transmit=transmit)
-        return self._submit(order, kwargs)
+                            parent=parent, transmit=transmit,
+                            trailamount=trailamount, trailpercent=trailpercent)
+        return self._submit(order, kwargs, valid)
 
     def sell(self, owner, data, size, price=None, plimit=None, exectype=None, valid=None,
              tradeid=0, oco=None, trailamount=None, trailpercent=None, parent=None,
              transmit=True, **kwargs):
         order = bt.SellOrder(owner=owner, data=data, size=size, price=price, pricelimit=plimit,
                              exectype=exectype, valid=valid, tradeid=tradeid, oco=oco,
-                             parent=parent, transmit=transmit)
-        return self._submit(order, kwargs)
+                             parent=parent, transmit=transmit,
+                             trailamount=trailamount, trailpercent=trailpercent)
+        return self._submit(order, kwargs, valid)
 
     def cancel(self, order):
         if order.alive() and not self.dry_run:
@@ -310,21 +341,22 @@ class IBBroker(bt.BrokerBase):
         Asking for less (or the other way) is honoured."""
         earlier = [e.intent.target for e in
                    self.session.journal.intent_orders(day, instrument, purpose)
-                   if e.intent.target is not None]
+                   if e.intent.target is not None and e.intent.order_ref not in self.sent_refs]
         if legs:
             return earlier[0] if earlier else delta
         seen = self._positions.get(instrument, (0.0, 0.0))[0]
         planned = self._planned.get(instrument, 0.0) + delta
         self._planned[instrument] = planned
-        target = seen + planned
+        target = seen + self._own.get(instrument, 0.0) + planned
         if earlier:
-            first = earlier[0]
+            # the furthest an earlier run of the day went (its last target)
+            first = earlier[-1]
             start = seen - self.session.journal.day_fills(day, instrument)
             if (first - start) * (target - start) > 0 and abs(target - start) > abs(first - start):
                 target = first
         return target
 
-    def _submit(self, order, info: dict):
+    def _submit(self, order, info: dict, valid=None):
         order.addinfo(**info)
         # Trade bookkeeping in the strategy needs a commission scheme; commissions themselves
         # come from IB's reports, so this one charges nothing and only carries the multiplier.
@@ -339,8 +371,8 @@ class IBBroker(bt.BrokerBase):
             return self._reject(order, "kill switch tripped; nothing sent")
         if data._laststatus != data.LIVE:
             return self._reject(order, "order on a replayed (not live) bar; nothing sent")
-        if order.exectype not in (None, bt.Order.Market, bt.Order.Limit):
-            return self._reject(order, "only market and limit orders are supported")
+        if is_native(order):  # stops, Close, brackets, OCO: IB's own order types
+            return self._submit_native(order, info, valid, instrument, data.datetime.date(0))
         try:
             purpose = purpose_of(info.get("intent") or info.get("kind"))
         except ValueError as exc:
@@ -391,10 +423,15 @@ class IBBroker(bt.BrokerBase):
         price = self._reference_price(data, instrument) if legs or limit is None else limit
         journal = self.session.journal
         ref = journal.next_ref(day, instrument, purpose)
+        terms = ""
+        if limit is not None and not legs:  # GTC/GTD/DAY as backtrader's valid; oco= may join
+            tif, good_till = tif_of(order, valid)
+            terms = OrderTerms(tif=tif, good_till=good_till, oca_group=oca_name(ref),
+                               oca_type=1).text()
         intent = OrderIntent(ref, day, instrument, action, quantity,
                              "LMT" if limit is not None else "MKT", limit,
                              notional=quantity * price * mult, legs=legs, purpose=purpose,
-                             target=target)
+                             target=target, terms=terms)
         if self.dry_run:
             return self._dry_run(order, intent)
         try:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from .contracts import instrument_of
 from .errors import CONNECTIVITY_CODES, RequestFailed, describe, is_warning
+from .order_types import OrderTerms, ib_order
 from .journal import LIVE, ExecutionReport, JournalEntry, OrderIntent, exec_key, parse_ref
 
 # the session's parts log as one, under the name its lines carried before it was split
@@ -156,6 +157,14 @@ class Orders:
                                     currency="USD", comboLegs=legs)
         else:
             contract = self.qualify(intent.instrument)
+        if intent.terms:  # stops, GTC/GTD limits, brackets, OCO (``order_types.py``)
+            terms = OrderTerms.from_text(intent.terms)
+            parent = self.journal.entry(terms.parent_ref) if terms.parent_ref else None
+            if terms.parent_ref and (parent is None or not parent.order_id):
+                raise RequestFailed(f"{intent.order_ref}: its parent {terms.parent_ref} has no "
+                                    "IB order id")
+            return contract, ib_order(lib, intent, self.account,
+                                      parent.order_id if parent else 0)
         common = dict(orderRef=intent.order_ref, account=self.account, tif="DAY")
         if intent.order_type == "LMT":
             order = lib.LimitOrder(intent.action, intent.quantity, intent.limit_price, **common)

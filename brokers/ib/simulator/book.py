@@ -27,6 +27,7 @@ class Instrument:
     right: str = ""
     init_margin: float | None = None  # dollars per contract/share (what-if answers)
     maint_margin: float | None = None
+    order_types: str = ""  # contract details' ``orderTypes``; "" = ``resting.order_types_of``
 
     def wire(self) -> list:
         """The 11 contract fields of openOrder/execDetails/position (no primaryExchange)."""
@@ -65,6 +66,18 @@ class PlacedOrder:
     status: str = "PendingSubmit"
     completed_at: dt.datetime | None = None
     completed_status: str = ""
+    # IB's native terms (``resting.read_terms``): stops, trailing stops, brackets, OCA, GTD
+    auxPrice: float | None = None
+    ocaGroup: str = ""
+    ocaType: int = 0
+    parentId: int = 0
+    transmit: bool = True
+    goodTillDate: str = ""
+    trailStopPrice: float | None = None
+    trailingPercent: float | None = None
+    lmtPriceOffset: float | None = None
+    held: bool = False  # placed with transmit=False, waiting for its bracket
+    triggered: bool = False  # a stop whose trigger was reached
 
     @property
     def remaining(self) -> float:

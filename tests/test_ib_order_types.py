@@ -1,0 +1,235 @@
+"""backtrader's order vocabulary on IB paper, against the fake gateway with both client libraries:
+each order type sent as IB's native order, brackets and OCA groups, Close mapped to MOC or
+refused, validity as tif, several orders on one instrument on one day, and a restart with a
+working bracket and a working GTC stop (nothing sent twice)."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import backtrader as bt
+import pytest
+
+from ecore.brokers.ib.journal import Journal
+from ib_helpers import CLIENTS, LIVE_DAY, clock_at, gateway, run  # noqa: F401  (fixture)
+
+STRATEGY = "test_ib_order_types.Scripted"
+NEXT_DAY = dt.date(2025, 3, 14)
+
+
+class Scripted(bt.Strategy):
+    """On the live bar, places ``orders``: dicts of ``feed``, ``side`` (buy/sell), ``size`` and
+    any of ``exectype`` (backtrader's name), ``price``, ``plimit``, ``valid`` ("DAY", a date or
+    None), ``trailamount``, ``trailpercent``, ``oco`` (index of an earlier order); or
+    ``bracket`` = (limit price, stop price, take-profit price) for ``buy_bracket``."""
+
+    params = (("orders", []),)
+
+    def __init__(self):
+        self.notes = []
+        self.placed = []
+
+    def notify_order(self, order):
+        self.notes.append((order.data._name, order.getstatusname(), order.info.get("reason", "")))
+
+    def next(self):
+        if self.data._laststatus != self.data.LIVE or self.placed:
+            return
+        for spec in self.p.orders:
+            data = self.getdatabyname(spec["feed"])
+            if "bracket" in spec:
+                price, stop, limit = spec["bracket"]
+                self.placed += self.buy_bracket(data=data, size=spec["size"], price=price,
+                                                stopprice=stop, limitprice=limit)
+                continue
+            kw = {k: spec[k] for k in ("price", "plimit", "trailamount", "trailpercent")
+                  if k in spec}
+            if "exectype" in spec:
+                kw["exectype"] = getattr(bt.Order, spec["exectype"])
+            if "valid" in spec:
+                kw["valid"] = bt.Order.DAY if spec["valid"] == "DAY" else spec["valid"]
+            if "oco" in spec:
+                kw["oco"] = self.placed[spec["oco"]]
+            side = self.buy if spec["side"] == "buy" else self.sell
+            self.placed.append(side(data=data, size=spec["size"], **kw))
+
+
+def place(gateway, lib_name, tmp_path, instruments, orders, **kw):
+    kw.setdefault("once_timeout", 3.0)
+    return run(gateway, lib_name, tmp_path, instruments, None, strategy=STRATEGY,
+               params={"orders": orders}, **kw)
+
+
+def sent(gateway):
+    return [(o.orderType, o.action, o.totalQuantity) for o in gateway.placed]
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_stop_is_ibs_stp_good_till_cancelled_and_fills_where_the_path_reaches_it(
+        gateway, lib_name, tmp_path):
+    gateway.set_position(gateway.spy, 100)
+    result = place(gateway, lib_name, tmp_path, ["SPY"],
+                   [{"feed": "SPY", "side": "sell", "size": 100, "exectype": "Stop",
+                     "price": 550.0}])
+
+    [order] = gateway.placed
+    assert (order.orderType, order.auxPrice, order.tif) == ("STP", 550.0, "GTC")
+    assert [n[1] for n in result.strategy.notes] == ["Submitted", "Accepted"]
+    gateway.move_price(gateway.spy, 555.0, 551.0)
+    assert order.status == "Submitted"
+    gateway.move_price(gateway.spy, 549.0)
+    assert (order.status, order.avgFillPrice, gateway.positions[gateway.spy.conId]) == \
+        ("Filled", 549.0, 0.0)
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_stop_limit_triggers_then_waits_for_its_limit(gateway, lib_name, tmp_path):
+    gateway.set_position(gateway.spy, 100)
+    place(gateway, lib_name, tmp_path, ["SPY"],
+          [{"feed": "SPY", "side": "sell", "size": 100, "exectype": "StopLimit",
+            "price": 550.0, "plimit": 549.5}])
+
+    [order] = gateway.placed
+    assert (order.orderType, order.auxPrice, float(order.lmtPrice)) == ("STP LMT", 550.0, 549.5)
+    gateway.move_price(gateway.spy, 549.0)  # triggered, under the limit: no fill
+    assert (order.triggered, order.status) == (True, "Submitted")
+    gateway.move_price(gateway.spy, 549.75)
+    assert (order.status, order.avgFillPrice) == ("Filled", 549.75)
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_trailing_stop_follows_the_best_price_and_fills_when_it_turns(
+        gateway, lib_name, tmp_path):
+    gateway.set_position(gateway.spy, 100)
+    place(gateway, lib_name, tmp_path, ["SPY"],
+          [{"feed": "SPY", "side": "sell", "size": 100, "exectype": "StopTrail",
+            "trailamount": 2.0}])
+
+    [order] = gateway.placed
+    assert (order.orderType, order.auxPrice) == ("TRAIL", 2.0)
+    gateway.move_price(gateway.spy, 565.0, 563.5, 566.0)
+    assert [stop for _, stop in gateway.trail_updates] == [558.0, 563.0, 564.0]
+    gateway.move_price(gateway.spy, 564.0)
+    assert (order.status, order.avgFillPrice) == ("Filled", 564.0)
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_trailing_percent_and_trailing_stop_limit_carry_ibs_fields(gateway, lib_name, tmp_path):
+    gateway.set_position(gateway.spy, 200)
+    place(gateway, lib_name, tmp_path, ["SPY"], [
+        {"feed": "SPY", "side": "sell", "size": 100, "exectype": "StopTrail",
+         "trailpercent": 0.05},
+        {"feed": "SPY", "side": "sell", "size": 100, "exectype": "StopTrailLimit",
+         "price": 555.0, "plimit": 554.0, "trailamount": 5.0}])
+
+    percent, limit = gateway.placed
+    assert (percent.orderType, percent.trailingPercent) == ("TRAIL", 5.0)
+    assert (limit.orderType, limit.auxPrice, limit.trailStopPrice, limit.lmtPriceOffset) == \
+        ("TRAIL LIMIT", 5.0, 555.0, 1.0)
+    assert percent.trailStopPrice == pytest.approx(560.0 * 0.95)
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_limits_good_till_cancelled_till_a_date_and_for_the_day_are_each_sent_and_expire(
+        gateway, lib_name, tmp_path):
+    gateway.price_driven = True  # limits rest until the price reaches them
+    result = place(gateway, lib_name, tmp_path, ["SPY"], [
+        {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Limit", "price": 550.0},
+        {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Limit", "price": 549.0,
+         "valid": dt.date(2025, 3, 20)},
+        {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Limit", "price": 548.0,
+         "valid": "DAY"}])
+
+    assert [(o.tif, o.goodTillDate) for o in gateway.placed] == [
+        ("GTC", ""), ("GTD", "20250320 00:00:00 US/Eastern"), ("DAY", "")]
+    assert [n[1] for n in result.strategy.notes].count("Accepted") == 3
+    new_york = ZoneInfo("America/New_York")
+    gateway.close_session(now=dt.datetime(2025, 3, 14, 16, 0, tzinfo=new_york))
+    assert [o.status for o in gateway.placed] == ["Submitted", "Submitted", "Cancelled"]
+    gateway.close_session(now=dt.datetime(2025, 3, 20, 16, 0, tzinfo=new_york))
+    assert [o.status for o in gateway.placed] == ["Submitted", "Cancelled", "Cancelled"]
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_several_market_orders_on_one_instrument_on_one_day_are_each_sent(
+        gateway, lib_name, tmp_path):
+    result = place(gateway, lib_name, tmp_path, ["SPY"], [
+        {"feed": "SPY", "side": "buy", "size": 100}, {"feed": "SPY", "side": "buy", "size": 50}])
+
+    assert sent(gateway) == [("MKT", "BUY", 100.0), ("MKT", "BUY", 50.0)]
+    assert [n[1] for n in result.strategy.notes].count("Completed") == 2
+    assert result.positions == {"SPY": 150.0}
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_bracket_children_wait_for_the_parent_and_cancel_each_other(gateway, lib_name, tmp_path):
+    place(gateway, lib_name, tmp_path, ["SPY"],
+          [{"feed": "SPY", "side": "buy", "size": 10, "bracket": (555.0, 540.0, 580.0)}])
+
+    parent, stop, profit = gateway.placed
+    assert [(o.orderType, o.transmit) for o in gateway.placed] == [
+        ("LMT", False), ("STP", False), ("LMT", True)]
+    assert stop.parentId == profit.parentId == parent.orderId
+    assert [o.status for o in gateway.placed] == ["Submitted", "PreSubmitted", "PreSubmitted"]
+    gateway.move_price(gateway.spy, 554.0)
+    assert [o.status for o in gateway.placed] == ["Filled", "Submitted", "Submitted"]
+    gateway.move_price(gateway.spy, 581.0)
+    assert [o.status for o in gateway.placed] == ["Filled", "Cancelled", "Filled"]
+    assert gateway.positions[gateway.spy.conId] == 0.0
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_oco_orders_share_an_oca_group_and_ib_cancels_the_others(gateway, lib_name, tmp_path):
+    gateway.price_driven = True
+    place(gateway, lib_name, tmp_path, ["SPY"], [
+        {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Limit", "price": 550.0},
+        {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Limit", "price": 545.0,
+         "oco": 0},
+        {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Stop", "price": 570.0,
+         "oco": 0}])
+
+    groups = {o.ocaGroup for o in gateway.placed}
+    assert len(groups) == 1 and groups != {""}
+    assert {o.ocaType for o in gateway.placed} == {1}
+    gateway.move_price(gateway.spy, 549.0)
+    assert [o.status for o in gateway.placed] == ["Filled", "Cancelled", "Cancelled"]
+    assert gateway.positions[gateway.spy.conId] == 10.0
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_close_is_moc_where_ib_offers_it_and_refused_naming_the_instrument_elsewhere(
+        gateway, lib_name, tmp_path):
+    result = place(gateway, lib_name, tmp_path, ["SPY", "ZNM25"], [
+        {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Close"},
+        {"feed": "ZNM25", "side": "buy", "size": 1, "exectype": "Close"}])
+
+    assert sent(gateway) == [("MOC", "BUY", 10.0)]
+    [refused] = [n for n in result.strategy.notes if n[1] == "Rejected"]
+    assert refused[0] == "ZNM25" and "IB does not offer for ZNM25" in refused[2]
+    assert any("ZNM25" in line for line in result.summary.refused)
+    gateway.close_session([(gateway.spy, 561.0)])
+    assert (gateway.placed[0].status, gateway.placed[0].avgFillPrice) == ("Filled", 561.0)
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_restart_finds_the_working_bracket_and_gtc_stop_and_sends_nothing_twice(
+        gateway, lib_name, tmp_path):
+    gateway.set_position(gateway.znm, 2)
+    orders = [{"feed": "SPY", "side": "buy", "size": 10, "bracket": (555.0, 540.0, 580.0)},
+              {"feed": "ZNM25", "side": "sell", "size": 2, "exectype": "Stop", "price": 109.0}]
+    place(gateway, lib_name, tmp_path, ["SPY", "ZNM25"], orders)
+    assert len(gateway.placed) == 4
+
+    gateway.restart()
+    for inst in (gateway.spy, gateway.znm):
+        inst.bars.append((f"{NEXT_DAY:%Y%m%d}", *inst.bars[-1][1:]))
+    again = place(gateway, lib_name, tmp_path, ["SPY", "ZNM25"], orders,
+                  clock=clock_at(NEXT_DAY))
+
+    assert len(gateway.placed) == 4  # nothing sent again
+    assert [n[1] for n in again.strategy.notes].count("Accepted") == 4
+    journal = Journal(tmp_path / "journal.sqlite")
+    assert [e.status for e in journal.entries()] == ["working"] * 4
+    gateway.move_price(gateway.spy, 554.0)
+    assert [o.status for o in gateway.placed[:3]] == ["Filled", "Submitted", "Submitted"]
+    gateway.move_price(gateway.znm, 108.5)
+    assert gateway.placed[3].status == "Filled"
