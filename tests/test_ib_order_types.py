@@ -59,6 +59,19 @@ def place(gateway, lib_name, tmp_path, instruments, orders, **kw):
                params={"orders": orders}, **kw)
 
 
+def orders_reported(gateway, lib_name) -> dict:
+    """{orderRef: Order} as the client library decodes the open orders the gateway reports on
+    connecting (client id 7, the runs')."""
+    import importlib
+
+    ib = importlib.import_module(lib_name).IB()
+    ib.connect("127.0.0.1", gateway.port, clientId=7, timeout=5)
+    try:
+        return {t.order.orderRef: t.order for t in ib.openTrades()}
+    finally:
+        ib.disconnect()
+
+
 def sent(gateway):
     return [(o.orderType, o.action, o.totalQuantity) for o in gateway.placed]
 
@@ -226,6 +239,12 @@ def test_restart_finds_the_working_bracket_and_gtc_stop_and_sends_nothing_twice(
                   clock=clock_at(NEXT_DAY))
 
     assert len(gateway.placed) == 4  # nothing sent again
+    # IB reports them again after the restart, as placed
+    seen = orders_reported(gateway, lib_name)
+    stop = seen[gateway.placed[3].orderRef]
+    assert (stop.orderType, stop.auxPrice, stop.tif) == ("STP", 109.0, "GTC")
+    children = [seen[o.orderRef] for o in gateway.placed[1:3]]
+    assert [c.parentId for c in children] == [gateway.placed[0].orderId] * 2
     assert [n[1] for n in again.strategy.notes].count("Accepted") == 4
     journal = Journal(tmp_path / "journal.sqlite")
     assert [e.status for e in journal.entries()] == ["working"] * 4

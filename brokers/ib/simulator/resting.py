@@ -10,7 +10,7 @@ Cancels All"):
   ``Submitted``; when the parent is cancelled its children are cancelled; children of one
   parent are one OCA group;
 * orders of one ``ocaGroup``: when one fills (``ocaType`` 1, 2 or 3 alike here, whole fills),
-  IB cancels the others: status ``Cancelled`` and error 202 with the OCA reason;
+  IB cancels the others: status ``Cancelled``, then error 202 ("Order Canceled - reason:");
 * ``move_price(instrument, *prices)`` walks a price path: a stop (STP) triggers when the price
   reaches its ``auxPrice`` and fills at that price of the path; STP LMT becomes a limit at
   ``lmtPrice``; TRAIL keeps its stop ``auxPrice`` (amount) or ``trailingPercent`` behind the
@@ -38,7 +38,9 @@ from .book import PlacedOrder
 
 RESTING_TYPES = ("STP", "STP LMT", "TRAIL", "TRAIL LIMIT", "MOC", "LOC")
 ACTIVE = ("PreSubmitted", "Submitted")
-OCA_TEXT = "Order Canceled - reason:OCA group cancellation: another order of the group filled"
+# IB reports an OCA sibling's end as any cancellation: status Cancelled, then error 202 with
+# an empty reason (no OCA-specific text is documented)
+OCA_TEXT = "Order Canceled - reason:"
 
 
 # What contract details list in ``orderTypes`` (a subset of IB's long lists): shares on
