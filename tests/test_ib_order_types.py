@@ -252,3 +252,65 @@ def test_restart_finds_the_working_bracket_and_gtc_stop_and_sends_nothing_twice(
     assert [o.status for o in gateway.placed[:3]] == ["Filled", "Submitted", "Submitted"]
     gateway.move_price(gateway.znm, 108.5)
     assert gateway.placed[3].status == "Filled"
+
+
+class ScaleIn(bt.Strategy):
+    """Buys ``first`` on the live bar (a limit at ``limit`` if given) and ``then`` more at the
+    market when the first order reaches ``on`` (a status name): a second same-direction order
+    of the same day, decided in a later cycle of the same run."""
+
+    params = (("first", 100), ("then", 50), ("limit", None), ("on", "Completed"))
+
+    def __init__(self):
+        self.notes = []
+        self.started = False
+        self.added = False
+
+    def notify_order(self, order):
+        self.notes.append((order.getstatusname(), order.size, order.info.get("reason", "")))
+        if order.getstatusname() == self.p.on and not self.added:
+            self.added = True
+            self.buy(data=self.data, size=self.p.then)
+
+    def next(self):
+        if self.data._laststatus != self.data.LIVE or self.started:
+            return
+        self.started = True
+        kw = {"exectype": bt.Order.Limit, "price": self.p.limit} if self.p.limit else {}
+        self.buy(data=self.data, size=self.p.first, **kw)
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_second_buy_after_the_first_filled_is_sent_not_held_to_the_first_target(
+        gateway, lib_name, tmp_path):
+    result = run(gateway, lib_name, tmp_path, ["SPY"], None,
+                 strategy="test_ib_order_types.ScaleIn", once_timeout=5.0)
+
+    assert sent(gateway) == [("MKT", "BUY", 100.0), ("MKT", "BUY", 50.0)]
+    assert [n for n in result.strategy.notes if n[0] == "Completed"] == [
+        ("Completed", 100, ""), ("Completed", 50, "")]
+    assert result.positions == {"SPY": 150.0}
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_second_buy_while_the_first_rests_is_sent_not_reported_accepted_and_left_unsent(
+        gateway, lib_name, tmp_path):
+    gateway.price_driven = True
+    result = run(gateway, lib_name, tmp_path, ["SPY"], None, once_timeout=3.0,
+                 strategy="test_ib_order_types.ScaleIn",
+                 params={"limit": 550.0, "on": "Accepted"})
+
+    assert sent(gateway) == [("LMT", "BUY", 100.0), ("MKT", "BUY", 50.0)]
+    assert result.positions == {"SPY": 50.0}
+    assert gateway.placed[0].status == "Submitted"
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_same_day_rerun_of_the_same_decision_still_sends_nothing_twice(
+        gateway, lib_name, tmp_path):
+    for _ in range(2):
+        run(gateway, lib_name, tmp_path, ["SPY"], None, strategy="test_ib_order_types.ScaleIn",
+            once_timeout=5.0)
+
+    assert sent(gateway) == [("MKT", "BUY", 100.0), ("MKT", "BUY", 50.0)]
+    assert gateway.positions[gateway.spy.conId] == 150.0
