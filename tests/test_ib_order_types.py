@@ -314,3 +314,33 @@ def test_a_same_day_rerun_of_the_same_decision_still_sends_nothing_twice(
 
     assert sent(gateway) == [("MKT", "BUY", 100.0), ("MKT", "BUY", 50.0)]
     assert gateway.positions[gateway.spy.conId] == 150.0
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_gtd_limit_ib_ends_at_its_date_is_expired_for_the_strategy(gateway, lib_name, tmp_path):
+    import threading
+
+    gateway.price_driven = True
+    after = dt.datetime(2025, 3, 20, 16, 0, tzinfo=ZoneInfo("America/New_York"))
+    timer = threading.Timer(1.0, gateway.close_session, kwargs={"now": after})
+    timer.start()
+    result = place(gateway, lib_name, tmp_path, ["SPY"], [
+        {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Limit", "price": 549.0,
+         "valid": dt.date(2025, 3, 20)}], once_timeout=5.0)
+    timer.join()
+
+    assert gateway.expired == [gateway.placed[0].orderRef]
+    [expired] = [n for n in result.strategy.notes if n[1] == "Expired"]
+    assert "GTD 20250320 00:00:00" in expired[2]
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_dry_run_lists_the_native_orders_and_sends_nothing(gateway, lib_name, tmp_path):
+    gateway.set_position(gateway.spy, 100)
+    result = place(gateway, lib_name, tmp_path, ["SPY"], [
+        {"feed": "SPY", "side": "sell", "size": 100, "exectype": "Stop", "price": 550.0},
+        {"feed": "SPY", "side": "buy", "size": 10}], dry_run=True)
+
+    assert gateway.placed == []
+    assert [(d.intent.order_type, d.intent.action, d.intent.quantity)
+            for d in result.broker.dry_run_orders] == [("STP", "SELL", 100.0), ("MKT", "BUY", 10.0)]

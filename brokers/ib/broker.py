@@ -20,9 +20,14 @@ for the instrument - every working order, ours or not, and our orders IB has not
 and sends only the difference, under a new ``orderRef`` (see ``journal.py``).  When orders of
 an earlier decision in motion would pass the target, ecore's working orders are brought down to
 it (modified, or cancelled; counted only once IB confirms); orders sent within this decision are
-parts of it, and the difference is sent.  A same-day re-run asking to go further than the day's
-first target is held to it (a strategy that buys "100 more" every run does not double its book).
-So re-runs, restarts and reconnects never take the account past the strategy's target.
+parts of it, and the difference is sent.  A same-day re-run asking to go further than the target
+an earlier run reached is held to it (a strategy that buys "100 more" every run does not double
+its book); within one run, an order decided after an earlier one of the same day (once it filled,
+or while it rests) adds to it and is sent.  So re-runs, restarts and reconnects never take the
+account past the strategy's target.
+
+Stops, trailing stops, Close, brackets and OCO members are not netted: each is IB's native order
+of its type (``order_types.py``), sent or adopted once (``native_orders.py``).
 
 A roll can go as one calendar-spread (combo/BAG) order: ``buy(data, size=n,
 spread=("ZNH25", "ZNM25"))`` sells n of the first contract and buys n of the second in one
@@ -289,6 +294,7 @@ class IBBroker(NativeOrders, bt.BrokerBase):
 
     def cancel(self, order):
         if order.alive() and not self.dry_run:
+            order.addinfo(cancel_asked=True)  # IB's Cancelled is then ours, not an expiry
             for ref in order.info.get("sent_refs", ()):
                 self.session.cancel(ref)
         return order
@@ -334,11 +340,12 @@ class IBBroker(NativeOrders, bt.BrokerBase):
     def _target(self, day, instrument: str, purpose: str, delta: float, legs: tuple) -> float:
         """The position the intent aims for (for a spread: the day's spread quantity).
 
-        The position the strategy saw plus what it ordered on the instrument this cycle.  On a
-        same-day re-run, a strategy asking to go further than the day's first target (from
-        where the day started: the position less the day's fills) is held to that first
-        target: a strategy that orders "100 more" on every run must not double its book.
-        Asking for less (or the other way) is honoured."""
+        The position the strategy saw, plus what this run's orders of earlier cycles still have
+        to fill, plus what it ordered on the instrument this cycle.  On a same-day re-run, a
+        strategy asking to go further than the last target an earlier run set (from where the
+        day started: the position less the day's fills) is held to that target: a strategy that
+        orders "100 more" on every run must not double its book.  Asking for less (or the other
+        way) is honoured."""
         earlier = [e.intent.target for e in
                    self.session.journal.intent_orders(day, instrument, purpose)
                    if e.intent.target is not None and e.intent.order_ref not in self.sent_refs]
@@ -543,6 +550,8 @@ class IBBroker(NativeOrders, bt.BrokerBase):
                 continue
             if isinstance(event, Rejected):
                 self._reject(order, f"IB error {event.code}: {event.reason}")
+            elif isinstance(event, Cancelled) and self._validity_ended(order, ref):
+                self._expire(order, f"expired at IB ({event.reason}): {self._tif(ref)}")
             elif isinstance(event, Cancelled):
                 self._cancel_order(order, f"cancelled at IB ({event.reason})")
 

@@ -16,7 +16,9 @@ equal orders of one decision are two IB orders.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
+from zoneinfo import ZoneInfo
 
 import backtrader as bt
 
@@ -76,9 +78,12 @@ class NativeOrders:
                                     "to IB; its child is not sent either")
             links["parent_ref"] = parent_refs[0]
         if order.oco is not None:
-            partner = (order.oco.info.get("sent_refs") or [None])[0]
-            entry = journal.entry(partner) if partner else None
-            group = OrderTerms.from_text(entry.intent.terms).oca_group if entry else ""
+            # the partner's own order, or (a netted limit that found its order working from
+            # an earlier run) the newest working order of ours it stands for
+            partner = order.oco.info.get("sent_refs") or sorted(order.oco.info.get("refs", ()))
+            groups = [OrderTerms.from_text(e.intent.terms).oca_group
+                      for e in (journal.entry(r) for r in partner) if e is not None]
+            group = ([g for g in groups if g] or [""])[-1]
             if not group:
                 return self._reject(order, f"{instrument}: its OCO partner (oco=) is not an "
                                     "order working at IB; not sent")
@@ -99,7 +104,10 @@ class NativeOrders:
                              purpose=purpose, target=None, terms=terms.text())
         order.addinfo(instrument=instrument, purpose=purpose, refs=set(), sent_refs=[])
         if self.dry_run:
-            return self._dry_run(order, intent)
+            self._dry_run(order, intent)
+            if order.status == order.Accepted:  # a stop is not in motion: later orders net
+                self._moving[instrument] -= intent.signed_quantity  # without it
+            return order
         try:
             self.session.submit(intent)
         except LimitBreach as exc:
@@ -110,6 +118,37 @@ class NativeOrders:
             return self._reject(order, f"not sent: {exc}")
         self.sent_refs.append(ref)
         return self._track(order, ref)
+
+    def _tif(self, ref: str) -> str:
+        """The time in force an order of ours was sent with ("GTD 20250320 ..."), "" if none."""
+        entry = self.session.journal.entry(ref)
+        if entry is None or not entry.intent.terms:
+            return ""
+        terms = OrderTerms.from_text(entry.intent.terms)
+        return f"{terms.tif} {terms.good_till}".strip()
+
+    def _validity_ended(self, order, ref: str) -> bool:
+        """True when IB's cancellation of ``ref`` is its validity running out (backtrader's
+        Expired): a DAY order, or a GTD one past its ``goodTillDate``, that neither the strategy
+        nor the kill switch asked to cancel."""
+        if order.info.get("cancel_asked") or self.kill_reason:
+            return False
+        tif = self._tif(ref).split()
+        if not tif or tif[0] not in ("DAY", "GTD"):
+            return False
+        if tif[0] == "DAY":
+            return True
+        until = dt.datetime.strptime(" ".join(tif[1:3]), "%Y%m%d %H:%M:%S")
+        now = dt.datetime.now(ZoneInfo("America/New_York")).replace(tzinfo=None)
+        return until <= now
+
+    def _expire(self, order, reason: str):
+        order.addinfo(reason=reason)
+        # IB ended it (backtrader's own ``expire`` compares with the bar, which has not moved)
+        order.status = order.Expired
+        order.executed.dt = order.data.datetime[0]
+        self.notifs.append(order.clone())
+        return order
 
     def _track(self, order, ref: str):
         order.addinfo(native=True)
