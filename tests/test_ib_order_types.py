@@ -344,3 +344,37 @@ def test_a_dry_run_lists_the_native_orders_and_sends_nothing(gateway, lib_name, 
     assert gateway.placed == []
     assert [(d.intent.order_type, d.intent.action, d.intent.quantity)
             for d in result.broker.dry_run_orders] == [("STP", "SELL", 100.0), ("MKT", "BUY", 10.0)]
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_ecore_paper_sends_a_stop_and_says_which_close_it_refused(
+        gateway, lib_name, tmp_path, capsys):
+    from ecore.engine.cli.main import main
+    from ib_helpers import bars_to_now
+
+    bars_to_now(gateway)
+    gateway.set_position(gateway.spy, 100)
+    cfg = tmp_path / "paper.toml"
+    cfg.write_text(f"""
+[ib]
+port = {gateway.port}
+client_id = 9
+client = "{lib_name}"
+journal = "journal.sqlite"
+[strategy]
+class = "{STRATEGY}"
+instruments = ["SPY", "ZNM25"]
+params = {{ orders = [
+  {{ feed = "SPY", side = "sell", size = 100, exectype = "Stop", price = 550.0 }},
+  {{ feed = "ZNM25", side = "buy", size = 1, exectype = "Close" }} ] }}
+[schedule]
+history_days = 4
+once_timeout = 5
+""")
+    status = main(["paper", "--config", str(cfg), "--once"])
+
+    out = capsys.readouterr().out
+    assert status == 4  # a refused order: not everything meant was done
+    assert sent(gateway) == [("STP", "SELL", 100.0)]
+    assert "working 1" in out and "refused 1" in out
+    assert "refused     ZNM25: a Close order needs IB's MOC" in out
