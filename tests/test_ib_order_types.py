@@ -378,3 +378,37 @@ once_timeout = 5
     assert sent(gateway) == [("STP", "SELL", 100.0)]
     assert "working 1" in out and "refused 1" in out
     assert "refused     ZNM25: a Close order needs IB's MOC" in out
+
+
+OCO_ORDERS = [
+    {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Limit", "price": 550.0},
+    {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Limit", "price": 545.0, "oco": 0},
+    {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Stop", "price": 570.0, "oco": 0}]
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_the_oco_member_that_fills_is_completed_and_its_siblings_canceled(
+        gateway, lib_name, tmp_path):
+    import threading
+
+    gateway.price_driven = True
+    timer = threading.Timer(1.0, gateway.move_price, (gateway.spy, 571.0))
+    timer.start()
+    result = place(gateway, lib_name, tmp_path, ["SPY"], OCO_ORDERS, once_timeout=5.0)
+    timer.join()
+
+    assert [o.getstatusname() for o in result.strategy.placed] == \
+        ["Canceled", "Canceled", "Completed"]
+    assert result.positions == {"SPY": 10.0}
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_same_day_rerun_of_an_oco_group_sends_no_sibling_twice(gateway, lib_name, tmp_path):
+    gateway.price_driven = True
+    place(gateway, lib_name, tmp_path, ["SPY"], OCO_ORDERS)
+    again = place(gateway, lib_name, tmp_path, ["SPY"], OCO_ORDERS)
+
+    assert len(gateway.placed) == 3
+    assert [o.getstatusname() for o in again.strategy.placed] == ["Accepted"] * 3
+    gateway.move_price(gateway.spy, 549.0)
+    assert [o.status for o in gateway.placed] == ["Filled", "Cancelled", "Cancelled"]

@@ -144,11 +144,15 @@ class Picture:
         return dict(out)
 
     def working_refs(self, instrument: str) -> set[str]:
-        """orderRefs of our live orders on ``instrument`` (their fills serve today's intents)."""
-        refs = {e.intent.order_ref for e in self.journal.entries(LIVE, instrument=instrument)}
+        """orderRefs of our live netted orders on ``instrument`` (their fills serve today's
+        intents); stops, bracket legs and OCO members serve only their own order."""
+        refs = {e.intent.order_ref for e in self.journal.entries(LIVE, instrument=instrument)
+                if not is_native_intent(e.intent)}
         for trade in self.ib.trades():
             ref = trade.order.orderRef
             if ref and parse_ref(ref) and parse_ref(ref)[1] == instrument and \
                     real_status(trade) in ACTIVE:
-                refs.add(ref)
+                entry = self.journal.entry(ref)
+                if entry is None or not is_native_intent(entry.intent):
+                    refs.add(ref)
         return refs
