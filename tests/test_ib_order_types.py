@@ -38,8 +38,10 @@ class Scripted(bt.Strategy):
             data = self.getdatabyname(spec["feed"])
             if "bracket" in spec:
                 price, stop, limit = spec["bracket"]
+                kw = {"exectype": getattr(bt.Order, spec["exectype"])} \
+                    if "exectype" in spec else {}
                 self.placed += self.buy_bracket(data=data, size=spec["size"], price=price,
-                                                stopprice=stop, limitprice=limit)
+                                                stopprice=stop, limitprice=limit, **kw)
                 continue
             kw = {k: spec[k] for k in ("price", "plimit", "trailamount", "trailpercent")
                   if k in spec}
@@ -412,3 +414,17 @@ def test_a_same_day_rerun_of_an_oco_group_sends_no_sibling_twice(gateway, lib_na
     assert [o.getstatusname() for o in again.strategy.placed] == ["Accepted"] * 3
     gateway.move_price(gateway.spy, 549.0)
     assert [o.status for o in gateway.placed] == ["Filled", "Cancelled", "Cancelled"]
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_market_bracket_fills_its_parent_and_leaves_both_legs_working(
+        gateway, lib_name, tmp_path):
+    result = place(gateway, lib_name, tmp_path, ["SPY"],
+                   [{"feed": "SPY", "side": "buy", "size": 10, "exectype": "Market",
+                     "bracket": (None, 540.0, 580.0)}])
+
+    assert [(o.orderType, o.tif, o.status) for o in gateway.placed] == [
+        ("MKT", "DAY", "Filled"), ("STP", "GTC", "Submitted"), ("LMT", "GTC", "Submitted")]
+    assert [o.getstatusname() for o in result.strategy.placed] == \
+        ["Completed", "Accepted", "Accepted"]
+    assert result.positions == {"SPY": 10.0}

@@ -117,7 +117,8 @@ def ib_terms(order, valid_given, offered: set[str] | None, instrument: str
     if kind is None:
         raise UnsupportedOrder(f"{instrument}: backtrader order type {exectype!r} has no IB "
                                "equivalent")
-    tif, good_till = tif_of(order, valid_given)
+    # a market order trades at once: its validity is moot, and IB's presets expect DAY
+    tif, good_till = tif_of(order, valid_given) if kind != "MKT" else ("DAY", "")
     price = float(order.price) if order.price is not None else None
     plimit = float(order.pricelimit) if order.pricelimit is not None else None
     terms: dict = {"tif": tif, "good_till": good_till}
