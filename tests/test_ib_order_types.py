@@ -56,7 +56,7 @@ class Scripted(bt.Strategy):
 
 
 def place(gateway, lib_name, tmp_path, instruments, orders, **kw):
-    kw.setdefault("once_timeout", 3.0)
+    kw.setdefault("once_timeout", 1.5)  # a resting netted limit holds the run this long
     return run(gateway, lib_name, tmp_path, instruments, None, strategy=STRATEGY,
                params={"orders": orders}, **kw)
 
@@ -298,7 +298,7 @@ def test_a_second_buy_after_the_first_filled_is_sent_not_held_to_the_first_targe
 def test_a_second_buy_while_the_first_rests_is_sent_not_reported_accepted_and_left_unsent(
         gateway, lib_name, tmp_path):
     gateway.price_driven = True
-    result = run(gateway, lib_name, tmp_path, ["SPY"], None, once_timeout=3.0,
+    result = run(gateway, lib_name, tmp_path, ["SPY"], None, once_timeout=1.5,
                  strategy="test_ib_order_types.ScaleIn",
                  params={"limit": 550.0, "on": "Accepted"})
 
