@@ -10,7 +10,7 @@ import backtrader as bt
 import pytest
 
 from ecore.brokers.ib.journal import Journal
-from ib_helpers import CLIENTS, LIVE_DAY, clock_at, gateway, run  # noqa: F401  (fixture)
+from ib_helpers import CLIENTS, clock_at, gateway, run  # noqa: F401  (gateway is a fixture)
 
 STRATEGY = "test_ib_order_types.Scripted"
 NEXT_DAY = dt.date(2025, 3, 14)

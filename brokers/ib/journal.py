@@ -170,7 +170,8 @@ CREATE TABLE IF NOT EXISTS order_terms (order_ref TEXT PRIMARY KEY, terms TEXT N
 """
 
 _ORDER_COLUMNS = ("order_ref, day, instrument, action, quantity, order_type, limit_price, "
-                  "notional, legs, purpose, target, status, order_id, perm_id, reason, updated_at, ")
+                  "notional, legs, purpose, target, status, order_id, perm_id, reason, "
+                  "updated_at, ")
 # a journal written before order terms existed, opened read-only, has no order_terms table
 _TERMS = "(SELECT terms FROM order_terms t WHERE t.order_ref=orders.order_ref)"
 

@@ -2,16 +2,16 @@
 
 Each backtrader order maps to one IB order (IB's API docs, "Basic Orders" and "Bracket Orders"):
 
-| backtrader                           | IB ``orderType``  | prices                                   |
-|--------------------------------------|-------------------|------------------------------------------|
-| Market                               | MKT               |                                          |
-| Limit                                | LMT               | ``lmtPrice`` = price                     |
-| Stop                                 | STP               | ``auxPrice`` = price (the trigger)       |
-| StopLimit                            | STP LMT           | ``auxPrice`` = price, ``lmtPrice`` = plimit |
-| StopTrail (trailamount)              | TRAIL             | ``auxPrice`` = amount, ``trailStopPrice`` |
-| StopTrail (trailpercent)             | TRAIL             | ``trailingPercent`` = percent x 100      |
-| StopTrailLimit                       | TRAIL LIMIT       | as TRAIL, ``lmtPriceOffset`` = price - plimit |
-| Close                                | MOC (LOC w/ price) | only where IB lists it for the contract |
+| backtrader        | IB ``orderType``  | prices                                               |
+|-------------------|-------------------|------------------------------------------------------|
+| Market            | MKT               |                                                      |
+| Limit             | LMT               | ``lmtPrice`` = price                                 |
+| Stop              | STP               | ``auxPrice`` = price (the trigger)                   |
+| StopLimit         | STP LMT           | ``auxPrice`` = price, ``lmtPrice`` = plimit          |
+| StopTrail         | TRAIL             | ``auxPrice`` = trailamount, or ``trailingPercent``   |
+|                   |                   | = trailpercent x 100; price as ``trailStopPrice``    |
+| StopTrailLimit    | TRAIL LIMIT       | as TRAIL, ``lmtPriceOffset`` = price - plimit        |
+| Close             | MOC (LOC, priced) | only where IB lists it for the contract              |
 
 ``valid`` (backtrader's meaning): None is good till cancelled (``tif`` GTC), ``Order.DAY`` or 0
 a day order (DAY), a date, datetime or timedelta good till that moment (GTD, ``goodTillDate`` in
@@ -36,8 +36,8 @@ import json
 
 import backtrader as bt
 
-__all__ = ["is_native_intent", "OrderTerms", "UnsupportedOrder", "MAPPED", "ib_terms", "tif_of", "ib_order",
-           "oca_name", "CONTINGENT_TYPES"]
+__all__ = ["is_native_intent", "OrderTerms", "UnsupportedOrder", "MAPPED", "ib_terms",
+           "tif_of", "ib_order", "oca_name", "CONTINGENT_TYPES"]
 
 NEW_YORK = "US/Eastern"
 # the IB order types that wait for a price (or the close) rather than trade at once: they never

@@ -16,9 +16,9 @@ Cancels All"):
   ``lmtPrice``; TRAIL keeps its stop ``auxPrice`` (amount) or ``trailingPercent`` behind the
   best price seen, resending the order with the new ``trailStopPrice``; TRAIL LIMIT's limit is
   ``lmtPriceOffset`` beyond the stop; LMT fills when the price is at or better than the limit;
-* ``close_session([(instrument, close)...], now)``: MOC fills at the close, LOC at the close when the limit allows;
-  DAY orders are cancelled (202), GTD ones whose ``goodTillDate`` passed are cancelled (IB's
-  expiry), GTC ones stay;
+* ``close_session([(instrument, close)...], now)``: MOC fills at the close, LOC at the close
+  when the limit allows; DAY orders are cancelled (202), GTD ones whose ``goodTillDate``
+  passed are cancelled (IB's expiry), GTC ones stay;
 * ``restart()``: the gateway goes down and comes back (its daily restart): sockets close,
   held (untransmitted) orders are gone, transmitted GTC/GTD orders stay and are reported again
   by ``reqOpenOrders`` / ``reqAllOpenOrders`` to a client that reconnects.
