@@ -388,12 +388,16 @@ OCO_ORDERS = [
     {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Stop", "price": 570.0, "oco": 0}]
 
 
+@pytest.mark.parametrize("oca_style", ["cancelled", "inactive"])
 @pytest.mark.parametrize("lib_name", CLIENTS)
 def test_the_oco_member_that_fills_is_completed_and_its_siblings_canceled(
-        gateway, lib_name, tmp_path):
+        gateway, lib_name, oca_style, tmp_path):
+    """Whether IB ends the siblings as cancelled (202) or as rejected (201 "OCA order cancel",
+    Inactive), the strategy sees them Canceled, not Rejected."""
     import threading
 
     gateway.price_driven = True
+    gateway.oca_style = oca_style
     timer = threading.Timer(1.0, gateway.move_price, (gateway.spy, 571.0))
     timer.start()
     result = place(gateway, lib_name, tmp_path, ["SPY"], OCO_ORDERS, once_timeout=5.0)
@@ -427,4 +431,18 @@ def test_a_market_bracket_fills_its_parent_and_leaves_both_legs_working(
         ("MKT", "DAY", "Filled"), ("STP", "GTC", "Submitted"), ("LMT", "GTC", "Submitted")]
     assert [o.getstatusname() for o in result.strategy.placed] == \
         ["Completed", "Accepted", "Accepted"]
+    assert result.positions == {"SPY": 10.0}
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_an_order_joining_a_group_that_already_filled_is_ended_by_ib_not_traded(
+        gateway, lib_name, tmp_path):
+    gateway.price_driven = True
+    result = place(gateway, lib_name, tmp_path, ["SPY"], [
+        {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Limit", "price": 565.0},
+        {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Limit", "price": 545.0,
+         "oco": 0}])
+
+    assert [o.status for o in gateway.placed] == ["Filled", "Inactive"]
+    assert [o.getstatusname() for o in result.strategy.placed] == ["Completed", "Canceled"]
     assert result.positions == {"SPY": 10.0}

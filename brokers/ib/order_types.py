@@ -36,7 +36,7 @@ import json
 
 import backtrader as bt
 
-__all__ = ["is_native_intent", "OrderTerms", "UnsupportedOrder", "MAPPED", "ib_terms",
+__all__ = ["oca_ended", "is_native_intent", "OrderTerms", "UnsupportedOrder", "MAPPED", "ib_terms",
            "tif_of", "ib_order", "oca_name", "CONTINGENT_TYPES"]
 
 NEW_YORK = "US/Eastern"
@@ -86,6 +86,24 @@ class OrderTerms:
 def is_native_intent(intent) -> bool:
     """True for a journaled order sent as itself (a stop, bracket leg, OCO member, Close)."""
     return bool(intent.terms) and OrderTerms.from_text(intent.terms).native
+
+
+def oca_ended(journal, entry) -> bool:
+    """True when ``entry`` (a journal entry of ours) belongs to an OCA group or bracket one of
+    whose other members has filled: IB ending it then is the group at work (reported by IB
+    either as a cancellation or as a 201 rejection with status Inactive), not a refusal."""
+    terms = OrderTerms.from_text(entry.intent.terms)
+    if not terms.oca_group and not terms.parent_ref:
+        return False
+    ref = entry.intent.order_ref
+    for other in journal.entries(instrument=entry.intent.instrument):
+        have = OrderTerms.from_text(other.intent.terms)
+        if other.intent.order_ref == ref or not journal.filled(other.intent.order_ref):
+            continue
+        if (terms.oca_group and have.oca_group == terms.oca_group) or \
+                (terms.parent_ref and have.parent_ref == terms.parent_ref):
+            return True
+    return False
 
 
 def oca_name(order_ref: str) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from .contracts import instrument_of
 from .errors import CONNECTIVITY_CODES, RequestFailed, describe, is_warning
-from .order_types import OrderTerms, ib_order
+from .order_types import OrderTerms, ib_order, oca_ended
 from .journal import LIVE, ExecutionReport, JournalEntry, OrderIntent, exec_key, parse_ref
 
 # the session's parts log as one, under the name its lines carried before it was split
@@ -359,6 +359,10 @@ class Orders:
                 self.journal.mark(ref, "rejected", reason=describe(code, reason))
                 return [Rejected(ref, reason, code)]
             return []
+        if status in ENDED and entry.intent.terms and oca_ended(self.journal, entry):
+            reason = "OCA: another order of its group filled"
+            self.journal.mark(ref, "cancelled", reason=reason, perm_id=perm)
+            return [Cancelled(ref, reason)]
         if status in ENDED:
             if failures and status != "ApiCancelled":
                 code, reason = failures[-1]

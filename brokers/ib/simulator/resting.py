@@ -10,7 +10,9 @@ Cancels All"):
   ``Submitted``; when the parent is cancelled its children are cancelled; children of one
   parent are one OCA group;
 * orders of one ``ocaGroup``: when one fills (``ocaType`` 1, 2 or 3 alike here, whole fills),
-  IB cancels the others: status ``Cancelled``, then error 202 ("Order Canceled - reason:");
+  IB ends the others: status ``Cancelled`` then error 202, or (``oca_style = "inactive"``)
+  error 201 "OCA order cancel" then status ``Inactive``; an order placed into a group that
+  already filled is rejected (201 "OCA group is already filled", ``Inactive``);
 * ``move_price(instrument, *prices)`` walks a price path: a stop (STP) triggers when the price
   reaches its ``auxPrice`` and fills at that price of the path; STP LMT becomes a limit at
   ``lmtPrice``; TRAIL keeps its stop ``auxPrice`` (amount) or ``trailingPercent`` behind the
@@ -38,9 +40,13 @@ from .book import PlacedOrder
 
 RESTING_TYPES = ("STP", "STP LMT", "TRAIL", "TRAIL LIMIT", "MOC", "LOC")
 ACTIVE = ("PreSubmitted", "Submitted")
-# IB reports an OCA sibling's end as any cancellation: status Cancelled, then error 202 with
-# an empty reason (no OCA-specific text is documented)
+# How IB reports an OCA sibling it ends is not documented; both forms are reported by users:
+# a cancellation (status Cancelled, then error 202 with an empty reason) or a rejection (error
+# 201 "OCA order cancel", then status Inactive).  ``oca_style`` picks one.
 OCA_TEXT = "Order Canceled - reason:"
+OCA_REJECT = "Order rejected - reason:OCA order cancel"
+# placing an order into a group one of whose orders already filled (reported by users)
+OCA_FILLED = "Order rejected - reason:OCA group is already filled"
 
 
 # What contract details list in ``orderTypes`` (a subset of IB's long lists): shares on
@@ -93,6 +99,7 @@ class Resting:
     """The resting-order behaviour of ``FakeGateway`` (a mixin; needs its state and senders)."""
 
     price_driven = False
+    oca_style = "cancelled"  # or "inactive": how a sibling the group ends is reported
 
     def rests(self, order: PlacedOrder) -> bool:
         """True when the order waits at the gateway instead of running the order script."""
@@ -102,13 +109,17 @@ class Resting:
                 self.price_driven:
             return True
         return bool(order.ocaGroup) and any(o is not order and o.ocaGroup == order.ocaGroup
-                                            and o.status in ACTIVE for o in self.orders.values())
+                                            for o in self.orders.values())
 
     def rest(self, order: PlacedOrder, conn) -> None:
         """Take a newly placed resting order: hold it, or send its bracket, or set it working."""
         order.held = not order.transmit
         if order.held:
             return  # TWS keeps it until its bracket is transmitted
+        if order.ocaGroup and any(o.ocaGroup == order.ocaGroup and o.status == "Filled"
+                                  for o in self.orders.values()):
+            self._end_as_inactive(conn, order, OCA_FILLED)
+            return
         bracket = [o for o in self.orders.values() if o.clientId == order.clientId and o.held
                    and (o.orderId == order.parentId or (order.parentId and
                                                         o.parentId == order.parentId))]
@@ -122,6 +133,14 @@ class Resting:
         for member in sorted(bracket, key=lambda o: o.orderId) + [order]:
             if member.status == "Submitted":
                 self._evaluate(member, member.instrument.price, first=True)
+
+    def _end_as_inactive(self, conn, order: PlacedOrder, text: str) -> None:
+        """IB's 201 sequence: the error, then openOrder and orderStatus ``Inactive``."""
+        if conn:
+            conn.send(4, 2, order.orderId, 201, text, "")
+        self._complete(order, "Inactive", "Rejected")
+        self._send_open_order(conn, order)
+        self._send_status(conn, order)
 
     def _parent(self, order: PlacedOrder) -> PlacedOrder | None:
         return self.orders.get((order.clientId, order.parentId)) if order.parentId else None
@@ -145,7 +164,10 @@ class Resting:
                 (order.parentId and o.clientId == order.clientId and
                  o.parentId == order.parentId))]
             for sibling in siblings:
-                self._cancel(self._conn_for(sibling.clientId), sibling, OCA_TEXT)
+                if self.oca_style == "inactive" and sibling.status in ACTIVE:
+                    self._end_as_inactive(self._conn_for(sibling.clientId), sibling, OCA_REJECT)
+                else:
+                    self._cancel(self._conn_for(sibling.clientId), sibling, OCA_TEXT)
             for child in self._children(order):
                 if child.status == "Submitted":
                     self._evaluate(child, child.instrument.price, first=True)
