@@ -17,12 +17,13 @@ NEXT_DAY = dt.date(2025, 3, 14)
 
 
 class Scripted(bt.Strategy):
-    """On the live bar, places ``orders``: dicts of ``feed``, ``side`` (buy/sell), ``size`` and
+    """On the live bar, places ``orders`` (and cancels the first once accepted if
+    ``cancel_first``): dicts of ``feed``, ``side`` (buy/sell), ``size`` and
     any of ``exectype`` (backtrader's name), ``price``, ``plimit``, ``valid`` ("DAY", a date or
     None), ``trailamount``, ``trailpercent``, ``oco`` (index of an earlier order); or
     ``bracket`` = (limit price, stop price, take-profit price) for ``buy_bracket``."""
 
-    params = (("orders", []),)
+    params = (("orders", []), ("cancel_first", False))
 
     def __init__(self):
         self.notes = []
@@ -30,6 +31,9 @@ class Scripted(bt.Strategy):
 
     def notify_order(self, order):
         self.notes.append((order.data._name, order.getstatusname(), order.info.get("reason", "")))
+        if self.p.cancel_first and self.placed and order.ref == self.placed[0].ref and \
+                order.getstatusname() == "Accepted":
+            self.cancel(self.placed[0])
 
     def next(self):
         if self.data._laststatus != self.data.LIVE or self.placed:
@@ -446,3 +450,14 @@ def test_an_order_joining_a_group_that_already_filled_is_ended_by_ib_not_traded(
     assert [o.status for o in gateway.placed] == ["Filled", "Inactive"]
     assert [o.getstatusname() for o in result.strategy.placed] == ["Completed", "Canceled"]
     assert result.positions == {"SPY": 10.0}
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_cancelling_a_bracket_parent_cancels_its_legs_at_ib(gateway, lib_name, tmp_path):
+    result = run(gateway, lib_name, tmp_path, ["SPY"], None, strategy=STRATEGY,
+                 params={"orders": [{"feed": "SPY", "side": "buy", "size": 10,
+                                     "bracket": (555.0, 540.0, 580.0)}],
+                         "cancel_first": True}, once_timeout=5.0)
+
+    assert [o.status for o in gateway.placed] == ["Cancelled"] * 3
+    assert [o.getstatusname() for o in result.strategy.placed] == ["Canceled"] * 3

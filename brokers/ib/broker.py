@@ -93,6 +93,7 @@ class IBBroker(NativeOrders, bt.BrokerBase):
         self._planned: dict[str, float] = {}
         self._moving: dict[str, float] = {}
         self._own: dict[str, float] = {}
+        self._claimed: set[str] = set()  # journal orders adopted by native orders of this run
         self._margin_per_contract: dict[tuple, tuple[float, float]] = {}
 
     @property

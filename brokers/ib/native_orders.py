@@ -164,7 +164,7 @@ class NativeOrders:
         as this order instead of sending another; None when there is none."""
         if self.dry_run:
             return None
-        claimed = self.__dict__.setdefault("_claimed", set())
+        claimed = self._claimed
         wanted = (instrument, action, round(quantity, 9), kind, limit, terms.tif,
                   terms.aux_price, terms.trailing_percent, terms.limit_offset, terms.transmit)
         for entry in self.session.journal.entries(LIVE, instrument=instrument):
