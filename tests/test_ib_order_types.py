@@ -461,3 +461,21 @@ def test_cancelling_a_bracket_parent_cancels_its_legs_at_ib(gateway, lib_name, t
 
     assert [o.status for o in gateway.placed] == ["Cancelled"] * 3
     assert [o.getstatusname() for o in result.strategy.placed] == ["Canceled"] * 3
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_priced_close_is_loc_and_trades_at_the_close_only_within_its_limit(
+        gateway, lib_name, tmp_path):
+    gateway.spy2 = gateway.add_stock("IVV", primary="NYSE", price=600.0,
+                                     bars=[(d, 600.0, 600.5, 599.5, 600.0, 1000)
+                                           for d in ("20250310", "20250311", "20250312",
+                                                     "20250313")])
+    place(gateway, lib_name, tmp_path, ["SPY", "IVV"], [
+        {"feed": "SPY", "side": "buy", "size": 10, "exectype": "Close", "price": 559.0},
+        {"feed": "IVV", "side": "buy", "size": 5, "exectype": "Close", "price": 601.0}])
+
+    assert [(o.orderType, float(o.lmtPrice), o.tif) for o in gateway.placed] == [
+        ("LOC", 559.0, "DAY"), ("LOC", 601.0, "DAY")]
+    gateway.close_session([(gateway.spy, 561.0), (gateway.spy2, 600.25)])
+    assert [(o.status, o.avgFillPrice) for o in gateway.placed] == [
+        ("Cancelled", 0.0), ("Filled", 600.25)]
