@@ -479,3 +479,41 @@ def test_a_priced_close_is_loc_and_trades_at_the_close_only_within_its_limit(
     gateway.close_session([(gateway.spy, 561.0), (gateway.spy2, 600.25)])
     assert [(o.status, o.avgFillPrice) for o in gateway.placed] == [
         ("Cancelled", 0.0), ("Filled", 600.25)]
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_dry_run_and_status_show_each_orders_stop_trail_and_validity(
+        gateway, lib_name, tmp_path, capsys):
+    from ecore.engine.cli.main import main
+    from ib_helpers import bars_to_now
+
+    bars_to_now(gateway)
+    gateway.set_position(gateway.spy, 200)
+    cfg = tmp_path / "paper.toml"
+    cfg.write_text(f"""
+[ib]
+port = {gateway.port}
+client_id = 9
+client = "{lib_name}"
+journal = "journal.sqlite"
+[strategy]
+class = "{STRATEGY}"
+instruments = ["SPY"]
+params = {{ orders = [
+  {{ feed = "SPY", side = "sell", size = 100, exectype = "Stop", price = 550.0 }},
+  {{ feed = "SPY", side = "sell", size = 100, exectype = "StopTrail", trailpercent = 0.05 }} ] }}
+[schedule]
+history_days = 4
+once_timeout = 3
+""")
+    assert main(["paper", "--config", str(cfg), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "SELL 100 SPY STP stop 550 GTC  notional $55,000" in out
+    assert "SELL 100 SPY TRAIL trail 5% GTC  notional" in out
+
+    assert main(["paper", "--config", str(cfg), "--once"]) == 0
+    capsys.readouterr()
+    assert main(["paper", "status", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "SELL 100 SPY STP stop 550 GTC Submitted" in out
+    assert "SELL 100 SPY TRAIL trail 5% GTC Submitted" in out

@@ -36,7 +36,7 @@ import json
 
 import backtrader as bt
 
-__all__ = ["oca_ended", "is_native_intent", "OrderTerms", "UnsupportedOrder", "MAPPED", "ib_terms",
+__all__ = ["describe_terms", "describe_ib_order", "oca_ended", "is_native_intent", "OrderTerms", "UnsupportedOrder", "MAPPED", "ib_terms",
            "tif_of", "ib_order", "oca_name", "CONTINGENT_TYPES"]
 
 NEW_YORK = "US/Eastern"
@@ -86,6 +86,42 @@ class OrderTerms:
 def is_native_intent(intent) -> bool:
     """True for a journaled order sent as itself (a stop, bracket leg, OCO member, Close)."""
     return bool(intent.terms) and OrderTerms.from_text(intent.terms).native
+
+
+def _describe(kind: str, aux, percent, offset, tif: str, good_till: str, parent: str) -> str:
+    parts = []
+    if kind in ("STP", "STP LMT") and aux is not None:
+        parts.append(f"stop {aux:g}")
+    if kind in ("TRAIL", "TRAIL LIMIT"):
+        parts.append(f"trail {percent:g}%" if percent else f"trail {aux:g}")
+    if offset is not None and kind == "TRAIL LIMIT":
+        parts.append(f"limit offset {offset:g}")
+    if tif and tif != "DAY":
+        parts.append(f"{tif} {good_till}".strip())
+    if parent:
+        parts.append(f"child of {parent}")
+    return "".join(f" {p}" for p in parts)
+
+
+def describe_terms(intent) -> str:
+    """What a journaled order carries beyond type and limit, for a line of text
+    (" stop 550 GTC", " trail 5% child of ecore-..."); "" for a plain day order."""
+    if not intent.terms:
+        return ""
+    t = OrderTerms.from_text(intent.terms)
+    return _describe(intent.order_type, t.aux_price, t.trailing_percent, t.limit_offset, t.tif,
+                     t.good_till, t.parent_ref)
+
+
+def describe_ib_order(order) -> str:
+    """The same for a client library's ``Order`` as IB reports it."""
+    def number(x):
+        return x if isinstance(x, (int, float)) and abs(x) < 1e300 else None
+
+    parent = f"order {order.parentId}" if getattr(order, "parentId", 0) else ""
+    return _describe(order.orderType, number(order.auxPrice), number(order.trailingPercent),
+                     number(getattr(order, "lmtPriceOffset", None)), order.tif,
+                     order.goodTillDate, parent)
 
 
 def oca_ended(journal, entry) -> bool:
