@@ -517,3 +517,21 @@ once_timeout = 3
     out = capsys.readouterr().out
     assert "SELL 100 SPY STP stop 550 GTC Submitted" in out
     assert "SELL 100 SPY TRAIL trail 5% GTC Submitted" in out
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_dry_run_computes_a_bracket_and_an_oco_group_with_their_links(
+        gateway, lib_name, tmp_path):
+    from ecore.brokers.ib.order_types import OrderTerms
+
+    result = place(gateway, lib_name, tmp_path, ["SPY"], [
+        {"feed": "SPY", "side": "buy", "size": 10, "bracket": (555.0, 540.0, 580.0)},
+        *[dict(o, oco=3) if "oco" in o else o for o in OCO_ORDERS]], dry_run=True)
+
+    assert gateway.placed == []
+    intents = [d.intent for d in result.broker.dry_run_orders]
+    assert len({i.order_ref for i in intents}) == 6  # six distinct orderRefs
+    terms = [OrderTerms.from_text(i.terms) for i in intents]
+    assert terms[1].parent_ref == terms[2].parent_ref == intents[0].order_ref
+    assert terms[3].oca_group == terms[4].oca_group == terms[5].oca_group != ""
+    assert [o.getstatusname() for o in result.strategy.placed] == ["Accepted"] * 6

@@ -429,8 +429,7 @@ class IBBroker(NativeOrders, bt.BrokerBase):
         action = "BUY" if need > 0 else "SELL"
         # notional: the outright value of one leg (a spread's own price is near zero)
         price = self._reference_price(data, instrument) if legs or limit is None else limit
-        journal = self.session.journal
-        ref = journal.next_ref(day, instrument, purpose)
+        ref = self._next_ref(day, instrument, purpose)
         terms = ""
         if limit is not None and not legs:  # GTC/GTD/DAY as backtrader's valid; oco= may join
             tif, good_till = tif_of(order, valid)
@@ -503,6 +502,7 @@ class IBBroker(NativeOrders, bt.BrokerBase):
                                   "to the target")
 
     def _dry_run(self, order, intent: OrderIntent):
+        order.addinfo(dry_ref=intent.order_ref)  # what a bracket child or OCO member links to
         try:
             self.session.limits.check(intent, self.session.journal)
         except LimitBreach as exc:

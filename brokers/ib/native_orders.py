@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import backtrader as bt
 
 from .errors import RequestFailed
-from .journal import LIVE, OrderIntent, purpose_of
+from .journal import LIVE, OrderIntent, parse_ref, purpose_of
 from .order_types import OrderTerms, UnsupportedOrder, ib_terms, oca_name
 from .safety import LimitBreach
 
@@ -69,20 +69,20 @@ class NativeOrders:
         except UnsupportedOrder as exc:
             self.refused.append(str(exc))
             return self._reject(order, str(exc))
-        journal = self.session.journal
         links = {}
         if order.parent is not None:
-            parent_refs = order.parent.info.get("sent_refs") or []
+            parent_refs = self._own_refs(order.parent)
             if not parent_refs:
-                return self._reject(order, f"{instrument}: the bracket's parent was not sent "
-                                    "to IB; its child is not sent either")
+                # backtrader's rule: the children die with their parent
+                return self._cancel_order(order, f"{instrument}: the bracket's parent was not "
+                                          "sent to IB; its child is not sent either")
             links["parent_ref"] = parent_refs[0]
         if order.oco is not None:
             # the partner's own order, or (a netted limit that found its order working from
             # an earlier run) the newest working order of ours it stands for
-            partner = order.oco.info.get("sent_refs") or sorted(order.oco.info.get("refs", ()))
-            groups = [OrderTerms.from_text(e.intent.terms).oca_group
-                      for e in (journal.entry(r) for r in partner) if e is not None]
+            partner = self._own_refs(order.oco) or sorted(order.oco.info.get("refs", ()))
+            groups = [OrderTerms.from_text(i.terms).oca_group
+                      for i in (self._intent_of(r) for r in partner) if i is not None]
             group = ([g for g in groups if g] or [""])[-1]
             if not group:
                 return self._reject(order, f"{instrument}: its OCO partner (oco=) is not an "
@@ -94,7 +94,7 @@ class NativeOrders:
         adopted = self._adopt(order, instrument, action, quantity, kind, limit, terms)
         if adopted:
             return adopted
-        ref = journal.next_ref(day, instrument, purpose)
+        ref = self._next_ref(day, instrument, purpose)
         if not terms.oca_group and not terms.parent_ref and kind != "MKT":
             terms = dataclasses.replace(terms, oca_group=oca_name(ref), oca_type=1)
         price = limit if limit is not None else terms.aux_price if kind in ("STP", "STP LMT") \
@@ -118,6 +118,30 @@ class NativeOrders:
             return self._reject(order, f"not sent: {exc}")
         self.sent_refs.append(ref)
         return self._track(order, ref)
+
+    @staticmethod
+    def _own_refs(order) -> list[str]:
+        """The orderRefs sent (or, in a dry run, computed) for backtrader ``order``."""
+        return list(order.info.get("sent_refs") or []) or \
+            ([order.info["dry_ref"]] if order.info.get("dry_ref") else [])
+
+    def _intent_of(self, ref: str):
+        """The intent of orderRef ``ref``: the journal's, or a dry run's computed one."""
+        entry = self.session.journal.entry(ref)
+        if entry is not None:
+            return entry.intent
+        return next((d.intent for d in self.dry_run_orders if d.intent.order_ref == ref), None)
+
+    def _next_ref(self, day, instrument: str, purpose: str) -> str:
+        """The intent's next orderRef; a dry run (which stores nothing) skips the refs it has
+        already computed."""
+        ref = self.session.journal.next_ref(day, instrument, purpose)
+        computed = {d.intent.order_ref for d in self.dry_run_orders}
+        n = parse_ref(ref)[3]
+        while ref in computed:
+            n += 1
+            ref = OrderIntent.ref_for(day, instrument, purpose, n)
+        return ref
 
     def _tif(self, ref: str) -> str:
         """The time in force an order of ours was sent with ("GTD 20250320 ..."), "" if none."""
