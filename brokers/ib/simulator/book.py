@@ -77,6 +77,7 @@ class PlacedOrder:
     trailingPercent: float | None = None
     lmtPriceOffset: float | None = None
     held: bool = False  # placed with transmit=False, waiting for its bracket
+    oca_reported: str = ""  # the ocaGroup IB reports when it differs from the one sent
     triggered: bool = False  # a stop whose trigger was reached
 
     @property

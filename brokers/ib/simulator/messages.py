@@ -55,7 +55,8 @@ class Messages:
         conn.send(
             5, order.orderId, *inst.wire(),
             order.action, order.totalQuantity, order.orderType, order.lmtPrice,
-            _opt(order.auxPrice), order.tif, order.ocaGroup, order.account, "O", 0,
+            _opt(order.auxPrice), order.tif, order.oca_reported or order.ocaGroup,
+            order.account, "O", 0,
             order.orderRef, order.clientId, order.permId,
             0, 0, 0, "", "",  # outsideRth, hidden, discretionaryAmt, goodAfterTime, sharesAlloc
             *fa, "",  # faGroup, faMethod, faPercentage, [faProfile], modelCode

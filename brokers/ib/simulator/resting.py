@@ -7,8 +7,9 @@ Cancels All"):
 * an order placed with ``transmit=False`` is held, unseen by the exchange, until an order of
   its bracket arrives with ``transmit=True``; then all go at once;
 * a bracket child (``parentId``) is ``PreSubmitted`` until its parent fills, then
-  ``Submitted``; when the parent is cancelled its children are cancelled; children of one
-  parent are one OCA group;
+  ``Submitted`` (while it waits, its ``ocaGroup`` is reported as a number of IB's own, as
+  ib_insync issue 606 shows); when the parent is cancelled its children are cancelled;
+  children of one parent are one OCA group;
 * orders of one ``ocaGroup``: when one fills (``ocaType`` 1, 2 or 3 alike here, whole fills),
   IB ends the others: status ``Cancelled`` then error 202, or (``oca_style = "inactive"``)
   error 201 "OCA order cancel" then status ``Inactive``; an order placed into a group that
@@ -128,6 +129,10 @@ class Resting:
             parent = self._parent(member)
             member.status = "PreSubmitted" if parent is not None and \
                 parent.status != "Filled" else "Submitted"
+            if member.status == "PreSubmitted":
+                # TWS reports a waiting child's OCA group as a number of its own, whatever was
+                # sent, until the parent fills (ib_insync issue 606)
+                member.oca_reported = str(parent.permId)
             self._send_open_order(conn, member)
             self._send_status(conn, member)
         for member in sorted(bracket, key=lambda o: o.orderId) + [order]:
@@ -155,7 +160,7 @@ class Resting:
         if order.status == "Filled":
             for child in self._children(order):
                 if child.status == "PreSubmitted" and not getattr(child, "held", False):
-                    child.status = "Submitted"
+                    child.status, child.oca_reported = "Submitted", ""
                     conn = self._conn_for(child.clientId)
                     self._send_open_order(conn, child)
                     self._send_status(conn, child)
