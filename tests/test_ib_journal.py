@@ -98,7 +98,7 @@ def test_marking_an_unknown_order_is_an_error(tmp_path):
 @pytest.mark.parametrize("field, kwargs", [
     ("action", dict(action="HOLD")),
     ("quantity", dict(quantity=0)),
-    ("order_type", dict(order_type="STP")),
+    ("order_type", dict(order_type="FOK")),
     ("limit_price", dict(order_type="LMT")),
     ("order_ref", dict(order_ref="")),
 ])

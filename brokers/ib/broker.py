@@ -20,9 +20,14 @@ for the instrument - every working order, ours or not, and our orders IB has not
 and sends only the difference, under a new ``orderRef`` (see ``journal.py``).  When orders of
 an earlier decision in motion would pass the target, ecore's working orders are brought down to
 it (modified, or cancelled; counted only once IB confirms); orders sent within this decision are
-parts of it, and the difference is sent.  A same-day re-run asking to go further than the day's
-first target is held to it (a strategy that buys "100 more" every run does not double its book).
-So re-runs, restarts and reconnects never take the account past the strategy's target.
+parts of it, and the difference is sent.  A same-day re-run asking to go further than the target
+an earlier run reached is held to it (a strategy that buys "100 more" every run does not double
+its book); within one run, an order decided after an earlier one of the same day (once it filled,
+or while it rests) adds to it and is sent.  So re-runs, restarts and reconnects never take the
+account past the strategy's target.
+
+Stops, trailing stops, Close, brackets and OCO members are not netted: each is IB's native order
+of its type (``order_types.py``), sent or adopted once (``native_orders.py``).
 
 A roll can go as one calendar-spread (combo/BAG) order: ``buy(data, size=n,
 spread=("ZNH25", "ZNM25"))`` sells n of the first contract and buys n of the second in one
@@ -45,6 +50,8 @@ from .account import AccountState
 from .contracts import futures_contract
 from .errors import RequestFailed
 from .journal import JournalConflict, OrderIntent, parse_ref, purpose_of
+from .native_orders import NativeOrders, is_native
+from .order_types import OrderTerms, is_native_intent, oca_name, tif_of
 from .orders import Acknowledged, Cancelled, Filled, MarginImpact, Rejected
 from .safety import KillSwitch, LimitBreach
 from .session import IBSession
@@ -63,7 +70,7 @@ class DryRunOrder:
     margin_error: str = ""
 
 
-class IBBroker(bt.BrokerBase):
+class IBBroker(NativeOrders, bt.BrokerBase):
     """Backtrader broker over an ``IBSession``; ``dry_run`` computes orders and sends none."""
 
     def __init__(self, session: IBSession, dry_run: bool = False,
@@ -90,6 +97,8 @@ class IBBroker(bt.BrokerBase):
         self._working: dict[str, float] = {}
         self._planned: dict[str, float] = {}
         self._moving: dict[str, float] = {}
+        self._own: dict[str, float] = {}
+        self._claimed: set[str] = set()  # journal orders adopted by native orders of this run
         self._margin_per_contract: dict[tuple, tuple[float, float]] = {}
 
     @property
@@ -121,6 +130,22 @@ class IBBroker(bt.BrokerBase):
         self._working = self.session.working()
         self._planned = {}
         self._moving = {}
+        self._own = self._own_working()
+
+    def _own_working(self) -> dict[str, float]:
+        """Signed quantity still to fill of the netted orders this process sent in earlier
+        cycles, by instrument: a later order of the same day adds to them (several orders on
+        one instrument on one day are each sent), where a re-run is held to the day's target."""
+        out: dict[str, float] = collections.defaultdict(float)
+        journal = self.session.journal
+        for ref in self.sent_refs:
+            entry = journal.entry(ref)
+            if entry is None or entry.status not in ("pending", "sent", "working") or \
+                    is_native_intent(entry.intent) or entry.intent.legs:
+                continue
+            left = max(entry.intent.quantity - journal.filled(ref), 0.0)
+            out[entry.intent.instrument] += math.copysign(left, entry.intent.signed_quantity)
+        return dict(out)
 
     def next(self):
         """Called by cerebro every loop: kill switch, reconnect, IB's news, a new snapshot."""
@@ -149,8 +174,18 @@ class IBBroker(bt.BrokerBase):
         self.stopped = True
 
     def idle(self) -> bool:
-        """True when no order of this process is still working at IB."""
-        return not any(o.alive() for o in self.orders)
+        """True when no order of this process is still on its way at IB (resting stops and
+        limits of ``native_orders`` once acknowledged do not hold a ``--once`` run)."""
+        return not any(o.alive() and not self._resting(o) for o in self.orders)
+
+    def _resting(self, order) -> bool:
+        """A native order other than a market order (a stop, a take-profit, a Close, a GTC
+        limit of a bracket) that IB acknowledged: it waits for a price, not for this run."""
+        if not order.info.get("native") or order.exectype in (None, bt.Order.Market):
+            return False
+        journal = self.session.journal
+        return all((journal.entry(r) is not None and journal.entry(r).status == "working")
+                   for r in order.info.get("refs", ()))
 
     def get_notification(self):
         return self.notifs.popleft() if self.notifs else None
@@ -252,19 +287,22 @@ class IBBroker(bt.BrokerBase):
             transmit=True, **kwargs):
         order = bt.BuyOrder(owner=owner, data=data, size=size, price=price, pricelimit=plimit,
                             exectype=exectype, valid=valid, tradeid=tradeid, oco=oco,
-                            parent=parent, transmit=transmit)
-        return self._submit(order, kwargs)
+                            parent=parent, transmit=transmit,
+                            trailamount=trailamount, trailpercent=trailpercent)
+        return self._submit(order, kwargs, valid)
 
     def sell(self, owner, data, size, price=None, plimit=None, exectype=None, valid=None,
              tradeid=0, oco=None, trailamount=None, trailpercent=None, parent=None,
              transmit=True, **kwargs):
         order = bt.SellOrder(owner=owner, data=data, size=size, price=price, pricelimit=plimit,
                              exectype=exectype, valid=valid, tradeid=tradeid, oco=oco,
-                             parent=parent, transmit=transmit)
-        return self._submit(order, kwargs)
+                             parent=parent, transmit=transmit,
+                             trailamount=trailamount, trailpercent=trailpercent)
+        return self._submit(order, kwargs, valid)
 
     def cancel(self, order):
         if order.alive() and not self.dry_run:
+            order.addinfo(cancel_asked=True)  # IB's Cancelled is then ours, not an expiry
             for ref in order.info.get("sent_refs", ()):
                 self.session.cancel(ref)
         return order
@@ -310,28 +348,30 @@ class IBBroker(bt.BrokerBase):
     def _target(self, day, instrument: str, purpose: str, delta: float, legs: tuple) -> float:
         """The position the intent aims for (for a spread: the day's spread quantity).
 
-        The position the strategy saw plus what it ordered on the instrument this cycle.  On a
-        same-day re-run, a strategy asking to go further than the day's first target (from
-        where the day started: the position less the day's fills) is held to that first
-        target: a strategy that orders "100 more" on every run must not double its book.
-        Asking for less (or the other way) is honoured."""
+        The position the strategy saw, plus what this run's orders of earlier cycles still have
+        to fill, plus what it ordered on the instrument this cycle.  On a same-day re-run, a
+        strategy asking to go further than the last target an earlier run set (from where the
+        day started: the position less the day's fills) is held to that target: a strategy that
+        orders "100 more" on every run must not double its book.  Asking for less (or the other
+        way) is honoured."""
         earlier = [e.intent.target for e in
                    self.session.journal.intent_orders(day, instrument, purpose)
-                   if e.intent.target is not None]
+                   if e.intent.target is not None and e.intent.order_ref not in self.sent_refs]
         if legs:
             return earlier[0] if earlier else delta
         seen = self._positions.get(instrument, (0.0, 0.0))[0]
         planned = self._planned.get(instrument, 0.0) + delta
         self._planned[instrument] = planned
-        target = seen + planned
+        target = seen + self._own.get(instrument, 0.0) + planned
         if earlier:
-            first = earlier[0]
+            # the furthest an earlier run of the day went (its last target)
+            first = earlier[-1]
             start = seen - self.session.journal.day_fills(day, instrument)
             if (first - start) * (target - start) > 0 and abs(target - start) > abs(first - start):
                 target = first
         return target
 
-    def _submit(self, order, info: dict):
+    def _submit(self, order, info: dict, valid=None):
         order.addinfo(**info)
         # Trade bookkeeping in the strategy needs a commission scheme; commissions themselves
         # come from IB's reports, so this one charges nothing and only carries the multiplier.
@@ -346,8 +386,8 @@ class IBBroker(bt.BrokerBase):
             return self._reject(order, "kill switch tripped; nothing sent")
         if data._laststatus != data.LIVE:
             return self._reject(order, "order on a replayed (not live) bar; nothing sent")
-        if order.exectype not in (None, bt.Order.Market, bt.Order.Limit):
-            return self._reject(order, "only market and limit orders are supported")
+        if is_native(order):  # stops, Close, brackets, OCO: IB's own order types
+            return self._submit_native(order, info, valid, instrument, data.datetime.date(0))
         try:
             purpose = purpose_of(info.get("intent") or info.get("kind"))
         except ValueError as exc:
@@ -398,12 +438,16 @@ class IBBroker(bt.BrokerBase):
         action = "BUY" if need > 0 else "SELL"
         # notional: the outright value of one leg (a spread's own price is near zero)
         price = self._reference_price(data, instrument) if legs or limit is None else limit
-        journal = self.session.journal
-        ref = journal.next_ref(day, instrument, purpose)
+        ref = self._next_ref(day, instrument, purpose)
+        terms = ""
+        if limit is not None and not legs:  # GTC/GTD/DAY as backtrader's valid; oco= may join
+            tif, good_till = tif_of(order, valid)
+            terms = OrderTerms(tif=tif, good_till=good_till, oca_group=oca_name(ref),
+                               oca_type=1).text()
         intent = OrderIntent(ref, day, instrument, action, quantity,
                              "LMT" if limit is not None else "MKT", limit,
                              notional=quantity * price * mult, legs=legs, purpose=purpose,
-                             target=target)
+                             target=target, terms=terms)
         if self.dry_run:
             return self._dry_run(order, intent)
         try:
@@ -467,6 +511,7 @@ class IBBroker(bt.BrokerBase):
                                   "to the target")
 
     def _dry_run(self, order, intent: OrderIntent):
+        order.addinfo(dry_ref=intent.order_ref)  # what a bracket child or OCO member links to
         try:
             self.session.limits.check(intent, self.session.journal)
         except LimitBreach as exc:
@@ -516,6 +561,8 @@ class IBBroker(bt.BrokerBase):
             if isinstance(event, Rejected):
                 self._reject(order, f"IB error {event.code}: {event.reason}" if event.code
                              else event.reason)
+            elif isinstance(event, Cancelled) and self._validity_ended(order, ref):
+                self._expire(order, f"expired at IB ({event.reason}): {self._tif(ref)}")
             elif isinstance(event, Cancelled):
                 self._cancel_order(order, f"cancelled at IB ({event.reason})")
 

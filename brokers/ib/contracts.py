@@ -68,6 +68,7 @@ class ContractBook:
     primary_exchanges: dict[str, str] = field(default_factory=dict)
     futures_exchange: str = "CBOT"
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
+    _order_types: dict[str, frozenset] = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         exch = str(self.futures_exchange).upper()
@@ -100,6 +101,8 @@ class ContractBook:
             found = "no contract" if not details else f"{len(details)} contracts"
             raise UnknownContract(f"IB returned {found} for {instrument} ({wanted})")
         contract = details[0].contract
+        self._order_types[instrument] = frozenset(
+            t.strip() for t in (details[0].orderTypes or "").split(",") if t.strip())
         # IB reports ``YYYYMMDD`` possibly followed by a time; keep the date.
         expiry = contract.lastTradeDateOrContractMonth.split()
         contract.lastTradeDateOrContractMonth = expiry[0] if expiry else ""
@@ -110,6 +113,12 @@ class ContractBook:
             self.cross_check(fut, contract)
         self._cache[instrument] = contract
         return contract
+
+    def order_types(self, ib, instrument: str) -> frozenset:
+        """The order types IB lists for ``instrument`` on its exchange (contract details'
+        ``orderTypes``: "MOC", "LOC", "TRAIL"...)."""
+        self.qualify(ib, instrument)
+        return self._order_types.get(instrument, frozenset())
 
     @staticmethod
     def cross_check(fut: Contract, ib_contract) -> None:

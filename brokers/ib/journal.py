@@ -32,7 +32,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 ACTIONS = ("BUY", "SELL")
-ORDER_TYPES = ("MKT", "LMT")
+ORDER_TYPES = ("MKT", "LMT", "STP", "STP LMT", "TRAIL", "TRAIL LIMIT", "MOC", "LOC")
+LIMIT_TYPES = ("LMT", "STP LMT", "LOC")  # the IB order types that carry a limit price
 
 # pending: stored, not yet handed to IB; sent: handed to IB, not acknowledged; working:
 # acknowledged by IB (it may be partly filled); lost: IB never received it; unknown: IB no longer
@@ -93,6 +94,7 @@ class OrderIntent:
     legs: tuple = ()
     purpose: str = "target"
     target: float | None = None
+    terms: str = ""  # IB's native order terms beyond type and limit (``order_types.OrderTerms``)
 
     def __post_init__(self):
         if not self.order_ref or len(self.order_ref) > 128:
@@ -102,9 +104,11 @@ class OrderIntent:
         if not self.quantity > 0:
             raise ValueError(f"quantity: {self.quantity!r} must be positive")
         if self.order_type not in ORDER_TYPES:
-            raise ValueError(f"order_type: {self.order_type!r} is not MKT or LMT")
-        if (self.order_type == "LMT") != (self.limit_price is not None):
-            raise ValueError(f"limit_price: {self.limit_price!r} is required for LMT orders only")
+            raise ValueError(f"order_type: {self.order_type!r} is not one of "
+                             f"{', '.join(ORDER_TYPES)}")
+        if (self.order_type in LIMIT_TYPES) != (self.limit_price is not None):
+            raise ValueError(f"limit_price: {self.limit_price!r} is required for "
+                             f"{'/'.join(LIMIT_TYPES)} orders only")
 
     @staticmethod
     def ref_for(day: dt.date, instrument: str, purpose: str = "target", n: int = 1) -> str:
@@ -169,10 +173,14 @@ CREATE TABLE IF NOT EXISTS fills (
 CREATE TABLE IF NOT EXISTS checkpoints (
     instrument TEXT PRIMARY KEY, size REAL NOT NULL, fills_seen INTEGER NOT NULL,
     at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS order_terms (order_ref TEXT PRIMARY KEY, terms TEXT NOT NULL);
 """
 
 _ORDER_COLUMNS = ("order_ref, day, instrument, action, quantity, order_type, limit_price, "
-                  "notional, legs, purpose, target, status, order_id, perm_id, reason, updated_at")
+                  "notional, legs, purpose, target, status, order_id, perm_id, reason, "
+                  "updated_at, ")
+# a journal written before order terms existed, opened read-only, has no order_terms table
+_TERMS = "(SELECT terms FROM order_terms t WHERE t.order_ref=orders.order_ref)"
 
 
 def _now() -> str:
@@ -228,6 +236,14 @@ class Journal:
         db.executescript(_SCHEMA)
         return db
 
+    @property
+    def _terms(self) -> str:
+        if "_terms_sql" not in self.__dict__:
+            names = {r[0] for r in
+                     self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            self._terms_sql = _TERMS if "order_terms" in names else "''"
+        return self._terms_sql
+
     def _has_tables(self) -> bool:
         names = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         return {"orders", "fills", "checkpoints"} <= names
@@ -255,6 +271,9 @@ class Journal:
                 (intent.order_ref, intent.day.isoformat(), intent.instrument, intent.purpose,
                  intent.target, intent.action, intent.quantity, intent.order_type,
                  intent.limit_price, intent.notional, _legs_text(intent.legs), now, now))
+            if intent.terms and cur is not None:
+                self._write("INSERT INTO order_terms VALUES (?,?)", (intent.order_ref,
+                                                                      intent.terms))
         except sqlite3.IntegrityError:
             return False
         return cur is not None
@@ -274,14 +293,14 @@ class Journal:
             raise KeyError(f"order_ref: {order_ref!r} is not in the journal")
 
     def entry(self, order_ref: str) -> JournalEntry | None:
-        row = self._db.execute(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE order_ref=?",
-                               (order_ref,)).fetchone()
+        row = self._db.execute(f"SELECT {_ORDER_COLUMNS}{self._terms} FROM orders "
+                               "WHERE order_ref=?", (order_ref,)).fetchone()
         return self._entry(row) if row else None
 
     def entries(self, statuses: tuple[str, ...] | None = None, day: dt.date | None = None,
                 instrument: str | None = None) -> list[JournalEntry]:
         """Orders in the order they were stored, filtered by status, day and instrument."""
-        sql, args = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE 1=1", []
+        sql, args = f"SELECT {_ORDER_COLUMNS}{self._terms} FROM orders WHERE 1=1", []
         if day is not None:
             sql += " AND day=?"
             args.append(day.isoformat())
@@ -320,9 +339,9 @@ class Journal:
     @staticmethod
     def _entry(row) -> JournalEntry:
         (ref, day, inst, action, qty, otype, lmt, notional, legs, purpose, target, status, oid,
-         pid, reason, updated) = row
+         pid, reason, updated, terms) = row
         intent = OrderIntent(ref, dt.date.fromisoformat(day), inst, action, qty, otype, lmt,
-                             notional, _legs_from(legs), purpose, target)
+                             notional, _legs_from(legs), purpose, target, terms or "")
         return JournalEntry(intent, status, oid, pid, reason, updated)
 
     def day_totals(self, day: dt.date) -> tuple[float, float]:

@@ -24,6 +24,7 @@ from .contracts import instrument_of
 from .errors import CONNECTIVITY_CODES, RequestFailed, describe, is_warning
 from .journal import (LIVE, ExecutionReport, JournalConflict, JournalEntry, OrderIntent,
                       exec_key, parse_ref)
+from .order_types import OrderTerms, ib_order, oca_ended
 
 # the session's parts log as one, under the name its lines carried before it was split
 log = logging.getLogger(f"{__package__}.session")
@@ -164,6 +165,14 @@ class Orders:
                                     currency="USD", comboLegs=legs)
         else:
             contract = self.qualify(intent.instrument)
+        if intent.terms:  # stops, GTC/GTD limits, brackets, OCO (``order_types.py``)
+            terms = OrderTerms.from_text(intent.terms)
+            parent = self.journal.entry(terms.parent_ref) if terms.parent_ref else None
+            if terms.parent_ref and (parent is None or not parent.order_id):
+                raise RequestFailed(f"{intent.order_ref}: its parent {terms.parent_ref} has no "
+                                    "IB order id")
+            return contract, ib_order(lib, intent, self.account,
+                                      parent.order_id if parent else 0)
         common = dict(orderRef=intent.order_ref, account=self.account, tif="DAY")
         if intent.order_type == "LMT":
             order = lib.LimitOrder(intent.action, intent.quantity, intent.limit_price, **common)
@@ -391,6 +400,10 @@ class Orders:
             return []
         if status == "Inactive" and "locate" in (trade.orderStatus.whyHeld or ""):
             status = "PreSubmitted"  # held while IB locates shares to borrow: still working
+        if status in ENDED and entry.intent.terms and oca_ended(self.journal, entry):
+            reason = "OCA: another order of its group filled"
+            self.journal.mark(ref, "cancelled", reason=reason, perm_id=perm)
+            return [Cancelled(ref, reason)]
         if status in ENDED:
             if failures and status != "ApiCancelled":
                 code, reason = failures[-1]

@@ -24,6 +24,7 @@ from .account import AccountState, account_state, has_values
 from .contracts import instrument_of
 from .errors import IncompletePicture
 from .journal import LIVE, exec_key, parse_ref
+from .order_types import CONTINGENT_TYPES, is_native_intent
 from .orders import ACTIVE, ib_float, real_status
 
 # the session's parts log as one, under the name its lines carried before it was split
@@ -130,6 +131,9 @@ class Picture:
             entry = self.journal.entry(ref) if ref else None
             if entry is not None and entry.status not in LIVE:
                 continue  # ended for us (rejected, cancelled) whatever the library says
+            if (entry is not None and is_native_intent(entry.intent)) or \
+                    trade.order.orderType in CONTINGENT_TYPES or trade.order.parentId:
+                continue  # a stop, bracket leg or OCO member waits for a price: not in motion
             name = instrument_of(trade.contract) if trade.contract.secType != "BAG" else (
                 parse_ref(ref)[1] if parse_ref(ref) else None)
             if name is None:
@@ -144,6 +148,8 @@ class Picture:
             if ref:
                 seen.add(ref)
         for entry in self.journal.entries(("pending", "sent")):
+            if is_native_intent(entry.intent):
+                continue  # one of ecore's native orders (``native_orders.py``)
             if entry.intent.order_ref not in seen:
                 left = entry.intent.quantity - self.journal.filled(entry.intent.order_ref)
                 out[entry.intent.instrument] += math.copysign(max(left, 0.0),
@@ -151,11 +157,15 @@ class Picture:
         return dict(out)
 
     def working_refs(self, instrument: str) -> set[str]:
-        """orderRefs of our live orders on ``instrument`` (their fills serve today's intents)."""
-        refs = {e.intent.order_ref for e in self.journal.entries(LIVE, instrument=instrument)}
+        """orderRefs of our live netted orders on ``instrument`` (their fills serve today's
+        intents); stops, bracket legs and OCO members serve only their own order."""
+        refs = {e.intent.order_ref for e in self.journal.entries(LIVE, instrument=instrument)
+                if not is_native_intent(e.intent)}
         for trade in self.ib.trades():
             ref = trade.order.orderRef
             if ref and parse_ref(ref) and parse_ref(ref)[1] == instrument and \
                     real_status(trade) in ACTIVE and self.mine(trade.order):
-                refs.add(ref)
+                entry = self.journal.entry(ref)
+                if entry is None or not is_native_intent(entry.intent):
+                    refs.add(ref)
         return refs

@@ -115,6 +115,8 @@ def _run(args) -> int:
 
 
 def _print_dry_run(orders) -> None:
+    from ...brokers.ib.order_types import describe_terms
+
     print(f"dry run: {len(orders)} order(s) computed, none sent")
     for d in orders:
         i = d.intent
@@ -125,6 +127,7 @@ def _print_dry_run(orders) -> None:
         else:
             margin = f"  margin unknown ({d.margin_error})" if d.margin_error else ""
         print(f"  {i.action} {i.quantity:g} {i.instrument} {i.order_type}{price}"
+              f"{describe_terms(i)}"
               f"  notional ${i.notional:,.0f}{margin}  ref {i.order_ref}")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 def account_status(session, journal, latest: int = 10) -> str:
     """The text ``ecore paper status`` prints."""
     from ...brokers.ib.contracts import instrument_of
+    from ...brokers.ib.order_types import describe_ib_order
     from ...brokers.ib.orders import ACTIVE, real_status
 
     state = session.account_state()
@@ -37,7 +38,8 @@ def account_status(session, journal, latest: int = 10) -> str:
     for t in working:
         name = instrument_of(t.contract) or t.contract.localSymbol or t.contract.symbol
         left = float(t.order.totalQuantity) - float(t.orderStatus.filled or 0)
-        lines.append(f"  {t.order.action} {left:g} {name} {t.order.orderType} "
+        lines.append(f"  {t.order.action} {left:g} {name} {t.order.orderType}"
+                     f"{describe_ib_order(t.order)} "
                      f"{real_status(t)}  ref {t.order.orderRef or '-'}")
     entries = journal.entries()[-latest:]
     lines.append(f"journal {journal.path} (latest {len(entries)} orders):")

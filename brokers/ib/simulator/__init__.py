@@ -19,6 +19,10 @@ trackers), warts included:
 * a client id already connected gets error 326 and a closed socket;
 * ``reqExecutions`` returns only this client's executions made since the gateway's midnight
   (``clock`` is settable), completed orders likewise only the day's;
+* IB's native resting orders (:mod:`.resting`): stops, trailing stops, limits and MOC/LOC on a
+  price path (``move_price``) and at the close (``close_session``: DAY and GTD orders end),
+  bracket children ``PreSubmitted`` until their parent fills, OCA siblings cancelled, GTC/GTD
+  orders surviving ``restart()``;
 * each order runs a script of steps (``Accept``, ``Rest``, ``Fill``, ``Reject``, ``Hold``, ``ReadOnly``,
   ``Silent``, ``Info``, ``Warn``, ``Cancel``, ``Drop``) chosen by ``order_script(order)``;
 * fills may carry a late commission (``Fill(commission_delay=s)``), corrections arrive as a new
@@ -30,7 +34,7 @@ trackers), warts included:
 
 State (positions, executions, orders) lives in the gateway, not in the connection, so a client
 that reconnects sees what happened while it was away, as with real TWS.
-Modules: :mod:`.steps` (order scripts and the request ids faults attach to), :mod:`.book` (the
+Modules: :mod:`.resting` (resting orders), :mod:`.steps` (order scripts and the request ids faults attach to), :mod:`.book` (the
 contracts, orders and executions the gateway holds), :mod:`.wire` (the socket framing),
 :mod:`.gateway` (:class:`FakeGateway`: state and request handling), :mod:`.messages` (the
 encoders of IB's messages at the negotiated server version) and :mod:`.faults` (a first month's

@@ -27,6 +27,7 @@ class Instrument:
     right: str = ""
     init_margin: float | None = None  # dollars per contract/share (what-if answers)
     maint_margin: float | None = None
+    order_types: str = ""  # contract details' ``orderTypes``; "" = ``resting.order_types_of``
 
     def wire(self) -> list:
         """The 11 contract fields of openOrder/execDetails/position (no primaryExchange)."""
@@ -66,6 +67,19 @@ class PlacedOrder:
     completed_at: dt.datetime | None = None
     completed_status: str = ""
     why_held: str = ""  # IB's whyHeld of the order's status ("locate": shares being located)
+    # IB's native terms (``resting.read_terms``): stops, trailing stops, brackets, OCA, GTD
+    auxPrice: float | None = None
+    ocaGroup: str = ""
+    ocaType: int = 0
+    parentId: int = 0
+    transmit: bool = True
+    goodTillDate: str = ""
+    trailStopPrice: float | None = None
+    trailingPercent: float | None = None
+    lmtPriceOffset: float | None = None
+    held: bool = False  # placed with transmit=False, waiting for its bracket
+    oca_reported: str = ""  # the ocaGroup IB reports when it differs from the one sent
+    triggered: bool = False  # a stop whose trigger was reached
 
     @property
     def remaining(self) -> float:

@@ -13,6 +13,7 @@ from typing import Callable
 from .book import ExecutionRecord, Instrument, PlacedOrder
 from .faults import MonthFaults
 from .messages import Messages
+from .resting import Resting, order_types_of, read_terms
 from .steps import (CONNECT_WARNINGS, CONNECTIVITY_TEXT, DEFAULT_SCRIPT, REQ_ACCOUNT,
                     REQ_ACCOUNT_MULTI, REQ_ALL_OPEN_ORDERS, REQ_COMPLETED_ORDERS,
                     REQ_CONTRACT_DETAILS, REQ_EXECUTIONS, REQ_HISTORY, REQ_OPEN_ORDERS,
@@ -21,7 +22,7 @@ from .steps import (CONNECT_WARNINGS, CONNECTIVITY_TEXT, DEFAULT_SCRIPT, REQ_ACC
 from .wire import GATEWAY_TZ, SERVER_VERSION, UNSET, _Connection
 
 
-class FakeGateway(Messages, MonthFaults):
+class FakeGateway(Resting, Messages, MonthFaults):
     """A scriptable TWS / IB Gateway on 127.0.0.1; ``start()`` returns the port."""
 
     def __init__(self, account: str = "DU1234567", accounts: list[str] | None = None):
@@ -65,6 +66,8 @@ class FakeGateway(Messages, MonthFaults):
         self.history_requests_faulted = 0
         self.unfinished_bars = False  # today's bar so far, before the close (faults.py)
         self.next_valid_id = 1
+        self.trail_updates: list[tuple[str, float]] = []  # (orderRef, new stop) of TRAIL orders
+        self.expired: list[str] = []  # orderRefs of DAY/GTD orders ended by close_session
         self._next_conid = 100_000
         self._next_perm = 900_000_000
         self._next_exec = 1
@@ -426,7 +429,7 @@ class FakeGateway(Messages, MonthFaults):
                 10, req_id, inst.symbol, inst.secType, last_times, inst.strike, inst.right,
                 inst.exchange, inst.currency, inst.localSymbol, inst.tradingClass,
                 inst.tradingClass, inst.conId, 0.015625 if inst.secType == "FUT" else 0.01,
-                inst.multiplier, "ACTIVETIM,LMT,MKT", inst.exchange, 1, 0, inst.symbol,
+                inst.multiplier, order_types_of(inst), inst.exchange, 1, 0, inst.symbol,
                 inst.primaryExchange, inst.lastTradeDate[:6], "", "", "", "US/Central", "", "",
                 "", "", 0, 1, "", "", "", inst.lastTradeDate, "", 1, 1, 1)
         conn.send(52, 1, req_id)
@@ -491,9 +494,14 @@ class FakeGateway(Messages, MonthFaults):
         self._next_perm += 1
         order = PlacedOrder(order_id, conn.client_id, self._next_perm, inst, f[16],
                             float(f[17]), f[18], f[19], f[21], f[23], f[26], legs)
+        if not legs:
+            read_terms(order, f, conn.version)
         self.orders[key] = order
         self.placed.append(order)
         self.next_valid_id = max(self.next_valid_id, order_id + 1)
+        if self.rests(order):
+            self.rest(order, conn)
+            return
         self.run_script(order, self.order_script(order), conn)
 
     def run_script(self, order: PlacedOrder, steps, conn: _Connection | None = None) -> None:
@@ -559,6 +567,7 @@ class FakeGateway(Messages, MonthFaults):
         order.status = status
         order.completed_at = self.now()
         order.completed_status = completed_status
+        self.on_complete(order)
         if self.unsolicited_completed:
             conn = self._conn_for(order.clientId)
             if conn:

@@ -7,6 +7,11 @@ from .book import ExecutionRecord, Instrument, PlacedOrder
 from .wire import UNSET
 
 
+def _opt(value) -> object:
+    """An optional price as IB sends it: empty when unset."""
+    return "" if value is None else value
+
+
 class Messages:
 
     def _send_position(self, conn, inst: Instrument, qty: float, account: str | None = None) -> None:
@@ -50,15 +55,18 @@ class Messages:
         state = list(what_if) if what_if else [""] * 14
         conn.send(
             5, order.orderId, *inst.wire(),
-            order.action, order.totalQuantity, order.orderType, order.lmtPrice, "",
-            order.tif, "", order.account, "O", 0, order.orderRef, order.clientId, order.permId,
+            order.action, order.totalQuantity, order.orderType, order.lmtPrice,
+            _opt(order.auxPrice), order.tif, order.oca_reported or order.ocaGroup,
+            order.account, "O", 0,
+            order.orderRef, order.clientId, order.permId,
             0, 0, 0, "", "",  # outsideRth, hidden, discretionaryAmt, goodAfterTime, sharesAlloc
             *fa, "",  # faGroup, faMethod, faPercentage, [faProfile], modelCode
-            "", "", "", "", 0, "", -1,  # goodTillDate ... exemptCode
+            order.goodTillDate, "", "", "", 0, "", -1,  # goodTillDate ... exemptCode
             0, "", "", "", "", "",  # auctionStrategy, startingPrice ... stockRangeUpper
-            "", 0, 0, 0, "", 3, 0, 0, "",  # displaySize ... nbboPriceCap
-            0, 0, "", 0, "", "",  # parentId, triggerMethod, volatility, volType, dnType, dnAux
-            0, 0, "", "", "", "", "",  # continuousUpdate ... comboLegsDescrip
+            "", 0, 0, 0, "", order.ocaType or 3, 0, 0, "",  # displaySize ... nbboPriceCap
+            order.parentId, 0, "", 0, "", "",  # parentId, triggerMethod, volatility ... dnAux
+            0, 0, _opt(order.trailStopPrice), _opt(order.trailingPercent), "", "",
+            "",  # continuousUpdate, referencePriceType, trailStopPrice, trailingPercent ...
             *legs, 0, 0,  # order combo legs, smart combo routing params
             "", "", "",  # scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
             "",  # hedgeType
