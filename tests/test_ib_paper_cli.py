@@ -77,9 +77,11 @@ def test_paper_command_has_no_flag_to_allow_live_accounts():
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     flags = {s for a in sub.choices["paper"]._actions for s in a.option_strings}
     assert flags == {"-h", "--help", "--config", "--host", "--port", "--client-id", "--client",
-                     "--strategy", "--instruments", "--dry-run", "--once"}
+                     "--strategy", "--instruments", "--dry-run", "--once", "--at", "--journal",
+                     "--once-timeout", "--data", "--day", "--from", "--to", "--cash", "--out",
+                     "--in-process"}
     assert [a.choices for a in sub.choices["paper"]._actions if a.dest == "action"] == [
-        ["run", "status"]]
+        ["run", "status", "simulate", "replay"]]
 
 
 def test_config_with_a_wrong_type_names_the_field(tmp_path):

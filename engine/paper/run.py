@@ -54,6 +54,14 @@ class PaperRun:
     account: object
     summary: object = None
 
+    @property
+    def orders(self):
+        """The strategy's orders of this run, as ``BacktestRun.orders`` has a backtest's
+        (``ecore.engine.report.orders.order_table``; a dry run's computed orders included)."""
+        from ..report.orders import order_table
+
+        return order_table(list(self.broker.orders) + list(getattr(self.broker, "_dry_open", [])))
+
 
 def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
               kill_switch=None, once_timeout: float | None = None, clock=None) -> PaperRun:

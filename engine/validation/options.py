@@ -77,6 +77,13 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         Option("port", "--port", Number(1, 65535, integer=True, unit="a TCP port")),
         Option("client_id", "--client-id", Number(0, 2**31 - 1, integer=True)),
         Option("host", "--host", Text("a host name or address")),
+        Option("data", "--data", kind="folder"),
+        Option("day", "--day", Date()),
+        Option("start", "--from", Date()),
+        Option("end", "--to", Date()),
+        Option("cash", "--cash", Number(0, 1e12, low_open=True, unit="dollars")),
+        Option("once_timeout", "--once-timeout", Number(0, 86400, low_open=True, unit="seconds")),
+        Option("out", "--out", kind="out", expected_bytes=BACKTEST_BYTES),
     ),
     "contract": (),
 }

@@ -136,10 +136,11 @@ class FakeGateway(Messages):
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def start(self) -> int:
+    def start(self, port: int = 0) -> int:
+        """Listen on 127.0.0.1 at ``port`` (0: a free one); returns the port."""
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._server.bind(("127.0.0.1", 0))
+        self._server.bind(("127.0.0.1", port))
         self._server.listen(8)
         self.port = self._server.getsockname()[1]
         self._thread = threading.Thread(target=self._accept_loop, daemon=True)
