@@ -42,14 +42,32 @@ NEW_YORK = ZoneInfo("America/New_York")
 SESSION_DONE = dt.time(16, 15)  # New York: stocks closed at 16:00, CBOT settled at 15:00
 
 
-def last_completed_session(now: dt.datetime) -> dt.date:
+def last_completed_session(now: dt.datetime, calendar=None) -> dt.date:
     """The latest business day whose session had closed at ``now`` (aware): today after 16:15
-    New York time on a business day, else the business day before."""
+    New York time on a business day, else the business day before.  ``calendar``: the
+    instrument's exchange's days (default the Treasury futures calendar; shares use
+    :func:`exchange_calendar`)."""
     ny = now.astimezone(NEW_YORK)
-    cal = treasury_calendar()
+    cal = calendar or treasury_calendar()
     if cal.is_business_day(ny.date()) and ny.time() >= SESSION_DONE:
         return ny.date()
     return cal.previous_business_day(ny.date())
+
+
+def exchange_calendar(instrument: str):
+    """The days ``instrument`` trades: CBOT's Treasury futures calendar for a futures code or
+    root, the stock market's (NYSE) for a share, so that Good Friday 2023-04-07 (bonds open,
+    stocks shut) finds a share's Thursday bar fresh."""
+    from ...data.contracts import Contract, ContractError, spec
+    from ...data.stock_calendar import stock_calendar
+
+    for parse in (Contract.parse, spec):
+        try:
+            parse(instrument)
+            return treasury_calendar()
+        except (ContractError, KeyError, ValueError):
+            continue
+    return stock_calendar()
 
 
 def next_run(now: dt.datetime, at: dt.time) -> dt.datetime:
@@ -160,7 +178,7 @@ class IBDailyFeed(bt.feed.DataBase):
         if len(out) < max(1, asked // 2) and asked > 5:
             raise DataFailure(f"{instrument}: IB returned {len(out)} daily bars for the last "
                               f"{duration}; fewer than half, so the history is not usable")
-        done = last_completed_session(self._now())
+        done = last_completed_session(self._now(), exchange_calendar(instrument))
         if out[-1][0] < done:
             raise DataFailure(f"{instrument}: IB's newest daily bar is {out[-1][0]}, older than "
                               f"the last completed session {done}")

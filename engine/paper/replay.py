@@ -145,17 +145,19 @@ def replay(config: PaperConfig, config_path: Path | None, start: dt.date, end: d
         stale.unlink(missing_ok=True)
     runs = []
     try:
+        sent_on: list[dt.date] = []  # the day of the run that sent each of gateway.placed
         for day in sim.days:
             sim.advance_to(day)
             run = _run_day(config, config_path, day, port, journal, work_dir, once_timeout,
                            fresh_process)
             runs.append(run)
+            sent_on += [day] * (len(gateway.placed) - len(sent_on))
             if progress is not None:
                 progress(run)
         # the last day's orders fill on the next trading day, after the window, on both sides
     finally:
         gateway.stop()
-    paper, orders = _paper_result(cls, sim, gateway, backtest)
+    paper, orders = _paper_result(cls, sim, gateway, backtest, sent_on)
     parity = compare(paper, orders, backtest, sim.days)
     return Replay(paper, backtest, parity, tuple(runs), orders)
 
@@ -185,15 +187,23 @@ def _run_day(config, config_path, day, port, journal, work_dir, once_timeout, fr
 
     cfg = dataclasses.replace(config, host="127.0.0.1", port=port, journal=journal,
                               once_timeout=once_timeout)
+    (work_dir / "runs").mkdir(exist_ok=True)
+    log_file = work_dir / "runs" / f"{day.isoformat()}.log"
     try:
         result = run_paper(cfg, once=True, clock=lambda zone: at.astimezone(zone))
     except Exception as exc:  # noqa: BLE001 - a day that could not run is a divergence
+        import traceback
+
+        log_file.write_text(traceback.format_exc())
         return DayRun(day, 2, f"{type(exc).__name__}: {exc}")
+    log_file.write_text(result.summary.text() + "\n")
     return DayRun(day, result.summary.exit_code, result.summary.text())
 
 
-def _paper_result(cls, sim, gateway, backtest):
-    """The paper side as a ``BacktestResult`` and the orders the runs sent."""
+def _paper_result(cls, sim, gateway, backtest, sent_on):
+    """The paper side as a ``BacktestResult`` and the orders the runs sent (dated by the run
+    that sent them: a share's intent carries its newest bar's day, the Thursday before Good
+    Friday)."""
     from ...brokers.ib.journal import parse_ref
     from ..report.results import BacktestResult
 
@@ -207,12 +217,12 @@ def _paper_result(cls, sim, gateway, backtest):
                        "price": ex.price, "value": size * ex.price * mult,
                        "commission": ex.commission,
                        "kind": ref[2] if ref else "forced"})
-    for placed in gateway.placed:
+    for placed, day in zip(gateway.placed, sent_on):
         ref = parse_ref(placed.orderRef)
         if ref is None:
             continue
         size = placed.totalQuantity if placed.action == "BUY" else -placed.totalQuantity
-        orders.append({"date": pd.Timestamp(ref[0]), "instrument": ref[1], "size": size,
+        orders.append({"date": pd.Timestamp(day), "instrument": ref[1], "size": size,
                        "kind": ref[2], "ref": placed.orderRef, "status": placed.status})
     daily = sim.account.daily()
     daily = daily[daily["date"] >= pd.Timestamp(sim.days[0])].copy()

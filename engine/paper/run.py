@@ -105,7 +105,9 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     wait = config.once_timeout if once_timeout is None else once_timeout
     try:
         session.connect()
-        broker = IBBroker(session, dry_run=dry_run, kill_switch=kill_switch)
+        broker = IBBroker(session, dry_run=dry_run, kill_switch=kill_switch,
+                          share_collateral=float(config.broker.get("share_collateral", 0.0)),
+                          call_deadline_days=int(config.broker.get("call_deadline_days", 1)))
         cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
         cerebro.setbroker(broker)
 
