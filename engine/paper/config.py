@@ -40,6 +40,8 @@ the file, the line where it can be found, and the key.  Relative paths are relat
     history_days = 30
     once_timeout = 60           # seconds a --once run waits for its orders to fill
     retry_minutes = 5           # long-running mode: pause before retrying a failed daily check
+    seed_history = false        # true: history_days from the data folder (bundled or `data`),
+                                # topped up by IB's bars, checked on the overlap (1%)
 
 Instead of the ``[strategy]`` table, the top of the file may name the strategy as a backtest
 config does, with the same keys and checks (``strategy`` for ``class``)::
@@ -82,7 +84,8 @@ LIMIT_KEYS = {"max_order_quantity", "max_order_notional", "max_daily_quantity",
 STRATEGY_KEYS = {"class", "instruments", "params", "primary_exchanges", "data"}
 # The same settings at the top level of the file, as in a backtest config ("class" is "strategy").
 TOP_LEVEL_STRATEGY_KEYS = {"strategy", "instruments", "params", "primary_exchanges", "data"}
-SCHEDULE_KEYS = {"time", "timezone", "history_days", "once_timeout", "retry_minutes"}
+SCHEDULE_KEYS = {"time", "timezone", "history_days", "once_timeout", "retry_minutes",
+                 "seed_history"}
 # [broker]: the backtest's broker table (money settings of ``MarginBroker`` and the margin
 # model).  A paper run reads ``share_collateral`` (what margin equity counts of the shares) and
 # ``call_deadline_days``; the simulator and ``ecore paper replay`` keep the account with all.
@@ -119,6 +122,7 @@ class PaperConfig:
     schedule: dt.time = dt.time(17, 0)
     timezone: str = "America/New_York"
     history_days: int = 30
+    seed_history: bool = False  # the data folder's bars before IB's first (local_history.py)
     data_dir: Path | None = None  # yields for the price book's durations; None = bundled set
     timeout: float = 10.0  # seconds: socket and API handshake
     request_timeout: float = 10.0  # seconds: each request
@@ -370,6 +374,8 @@ def load_config(path: str | Path, strategy: str | None = None, instruments=None)
         kill_file=_path("ib", ib, "kill_file"),
         limits=limits, broker=broker, strategy_params=dict(params), primary_exchanges=dict(primary),
         schedule=schedule, timezone=tz, history_days=history,
+        seed_history=_typed(where, "schedule", sched, "seed_history", bool, "true or false",
+                            False),
         data_dir=_path(table, strat, "data"),
         timeout=float(_positive(where, "ib", ib, "timeout", 10.0)),
         request_timeout=float(_positive(where, "ib", ib, "request_timeout", 10.0)),

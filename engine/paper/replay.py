@@ -216,7 +216,7 @@ def _paper_result(cls, sim, gateway, backtest, sent_on):
         trades.append({"date": pd.Timestamp(ex.at.date()), "instrument": name, "size": size,
                        "price": ex.price, "value": size * ex.price * mult,
                        "commission": ex.commission,
-                       "kind": ref[2] if ref else "forced"})
+                       "kind": _kind(ref[2]) if ref else "forced"})
     for placed, day in zip(gateway.placed, sent_on):
         ref = parse_ref(placed.orderRef)
         if ref is None:
@@ -238,6 +238,11 @@ def _paper_result(cls, sim, gateway, backtest, sent_on):
                      "local IB simulator; fills, costs and account values by ecore's rules"})
     return result, pd.DataFrame(orders, columns=["date", "instrument", "size", "kind", "ref",
                                                  "status"])
+
+
+def _kind(purpose: str) -> str:
+    """A trade's kind from its order's purpose: ours by name, anything else a plain trade."""
+    return purpose if purpose in ("rebalance", "roll", "margin_call") else "trade"
 
 
 def _by_day(frame: pd.DataFrame, value) -> dict:
