@@ -178,8 +178,18 @@ class IBBroker(bt.BrokerBase):
         """Orders of earlier runs still working at IB (signed quantity per instrument): a fresh
         process's strategy counts them as pending, as a backtest's strategy counts yesterday's
         orders that have not filled (Good Friday's share order waits for Monday)."""
+        from .journal import LIVE
+
+        datas = getattr(getattr(self, "cerebro", None), "datas", None) or []
+        days = [d.datetime.date(0) for d in datas if len(d)]
+        if not days:
+            return {}
+        today = max(days)
+        # a re-run the same day decides again (its intents net with the day's first run's)
+        earlier = {e.intent.instrument for e in self.session.journal.entries(LIVE)
+                   if e.intent.day < today and e.status == "working"}
         start = getattr(self, "_working_at_start", {})
-        return {k: v for k, v in self._working.items() if k in start and v}
+        return {k: v for k, v in self._working.items() if k in start and k in earlier and v}
 
     def idle(self) -> bool:
         """True when no order of this process is still working at IB."""

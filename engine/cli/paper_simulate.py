@@ -30,7 +30,7 @@ def run_simulate(args, config=None) -> int:
 
     print(f"simulate: IB paper gateway on 127.0.0.1:{gateway.port}, account "
           f"{gateway.accounts[0]}, day {sim.day} ({len(gateway.instruments)} instruments, "
-          f"net liquidation ${gateway.account_values['NetLiquidation']:,.2f})")
+          f"net liquidation ${gateway.account_values['NetLiquidation']:,.2f})", flush=True)
     print(f"simulate: run `ecore paper --config F --port {gateway.port} --at {sim.day}T17:00`; "
           f"`kill -USR1 {os.getpid()}` steps to the next trading day; Ctrl-C stops", flush=True)
     try:
