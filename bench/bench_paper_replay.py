@@ -12,9 +12,11 @@ Windows (issue 23's acceptance):
 * ``margin-binding-2024``: EfficientCore with ``margin_budget = 0.1`` and ``equity_weight =
   0.99`` (the margin budget cuts the ladder; margin calls met by selling shares), 2024-01-02..
   2024-09-30;
-* ``treasury-trend``, ``risk-parity``: the examples' strategies with their backtested
-  parameters, and ``plain-backtrader``: a plain backtrader strategy on a root feed, each over
-  2024-02-01..2024-03-29 (the March roll).
+* ``treasury-trend`` (lookback 60, vol_window 20: the backtested 252 would not trade inside a
+  half-year window), ``risk-parity`` (its backtested parameters), 2024-01-02..2024-06-28 (the
+  March and June rolls), and ``plain-backtrader``: a plain backtrader strategy on a root feed,
+  2024-02-01..2024-03-29 (the March roll).  A replay's paper runs see no bar before the
+  window's first day (``--history-from``), so they warm up as the backtest of the window does.
 
 For each: days matching (positions, orders sent, fills, rolls, NAV to the cent) out of the
 window's trading days, the largest NAV difference, the first divergence, paper runs exiting
@@ -65,10 +67,11 @@ def windows(folder: Path) -> dict:
         "good-friday-2023": (core, "ib_async", "2023-04-07", "2023-06-30", 5),
         "margin-binding-2024": (core + "params = { margin_budget = 0.1, equity_weight = 0.99 }\n",
                                 "ib_async", "2024-01-02", "2024-09-30", 5),
-        "treasury-trend": ('strategy = "treasury_trend.TreasuryTrend"\n', "ib_async",
-                           "2024-02-01", "2024-03-29", 300),
+        "treasury-trend": ('strategy = "treasury_trend.TreasuryTrend"\n'
+                           'params = { lookback = 60, vol_window = 20 }\n', "ib_async",
+                           "2024-01-02", "2024-06-28", 300),
         "risk-parity": ('strategy = "risk_parity.RiskParity"\ninstruments = ["SPY", "ZN", "ZB"]\n',
-                        "ib_async", "2024-02-01", "2024-03-29", 300),
+                        "ib_async", "2024-01-02", "2024-06-28", 300),
         "plain-backtrader": ('strategy = "plain_strategy.HoldTwoZN"\ninstruments = ["ZN", "IVV"]\n',
                              "ib_async", "2024-02-01", "2024-03-29", 5),
     }

@@ -79,7 +79,7 @@ def test_paper_command_has_no_flag_to_allow_live_accounts():
     assert flags == {"-h", "--help", "--config", "--host", "--port", "--client-id", "--client",
                      "--strategy", "--instruments", "--dry-run", "--once", "--at", "--journal",
                      "--once-timeout", "--data", "--day", "--from", "--to", "--cash", "--out",
-                     "--in-process"}
+                     "--in-process", "--history-from"}
     assert [a.choices for a in sub.choices["paper"]._actions if a.dest == "action"] == [
         ["run", "status", "simulate", "replay"]]
 

@@ -40,11 +40,15 @@ class HistoryMismatch(DataFailure):
 
 class LocalHistory:
     """Daily bars of the data folder's ``market`` (``ecore.data.market.MarketData``) up to
-    ``today``; futures from a price book built per root on first use."""
+    ``today``; futures from a price book built per root on first use.  ``first_day``: no bar
+    before it, IB's included (a replay's window start: the paper strategy warms up exactly as
+    a backtest starting that day)."""
 
-    def __init__(self, market, today: dt.date, source: str = "the local data"):
+    def __init__(self, market, today: dt.date, source: str = "the local data",
+                 first_day: dt.date | None = None):
         self.market = market
         self.today = today
+        self.first_day = first_day
         self.source = source
         self._books: dict[str, object] = {}
 
@@ -61,7 +65,10 @@ class LocalHistory:
             s = self.market.closes[instrument].dropna()
         else:
             s = self._book(c.root).series(c.code)
-        return s[s.index <= pd.Timestamp(self.today)]
+        s = s[s.index <= pd.Timestamp(self.today)]
+        if self.first_day is not None:
+            s = s[s.index >= pd.Timestamp(self.first_day)]
+        return s
 
     def _book(self, root: str):
         if root not in self._books:
@@ -76,6 +83,8 @@ class LocalHistory:
         """IB's rows ``(day, open, high, low, close, volume)`` with the local days before the
         first of them prepended, ``count`` rows in all at most; raises ``HistoryMismatch``
         when the two disagree on the overlap."""
+        if self.first_day is not None:
+            ib_rows = [row for row in ib_rows if row[0] >= self.first_day]
         local = self.closes(instrument)
         if local.empty:
             return ib_rows

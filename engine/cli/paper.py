@@ -28,6 +28,13 @@ def config_from_args(args) -> PaperConfig:
                                    ("journal", getattr(args, "journal", None)),
                                    ("once_timeout", getattr(args, "once_timeout", None)))
                  if v is not None}
+    if getattr(args, "history_from", None):
+        import datetime as dt
+
+        try:
+            overrides["history_from"] = dt.date.fromisoformat(args.history_from)
+        except ValueError:
+            raise ConfigError(f"--history-from: {args.history_from!r} is not a date YYYY-MM-DD") from None
     if "journal" in overrides:
         from pathlib import Path
 
@@ -170,6 +177,9 @@ def add_parser(sub) -> None:
                    help="rehearsal: run as if the clock read this (config time zone), e.g. "
                    "against `ecore paper simulate --day`")
     p.add_argument("--journal", help="journal file (overrides the config's)")
+    p.add_argument("--history-from", dest="history_from", metavar="YYYY-MM-DD",
+                   help="rehearsal: no daily bar before this day, so the strategy warms up as a "
+                   "backtest starting that day (ecore paper replay passes its --from)")
     p.add_argument("--once-timeout", type=float, dest="once_timeout",
                    help="seconds a --once run waits for its orders (overrides the config's)")
     p.add_argument("--data", help="simulate/replay: data folder (default: the bundled set; "

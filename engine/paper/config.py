@@ -123,6 +123,7 @@ class PaperConfig:
     timezone: str = "America/New_York"
     history_days: int = 30
     seed_history: bool = False  # the data folder's bars before IB's first (local_history.py)
+    history_from: dt.date | None = None  # no bar before this day (--history-from; replays)
     data_dir: Path | None = None  # yields for the price book's durations; None = bundled set
     timeout: float = 10.0  # seconds: socket and API handshake
     request_timeout: float = 10.0  # seconds: each request

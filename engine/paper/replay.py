@@ -149,7 +149,7 @@ def replay(config: PaperConfig, config_path: Path | None, start: dt.date, end: d
         for day in sim.days:
             sim.advance_to(day)
             run = _run_day(config, config_path, day, port, journal, work_dir, once_timeout,
-                           fresh_process)
+                           fresh_process, sim.days[0])
             runs.append(run)
             sent_on += [day] * (len(gateway.placed) - len(sent_on))
             if progress is not None:
@@ -162,7 +162,10 @@ def replay(config: PaperConfig, config_path: Path | None, start: dt.date, end: d
     return Replay(paper, backtest, parity, tuple(runs), orders)
 
 
-def _run_day(config, config_path, day, port, journal, work_dir, once_timeout, fresh) -> DayRun:
+def _run_day(config, config_path, day, port, journal, work_dir, once_timeout, fresh,
+             first: dt.date) -> DayRun:
+    """One day's paper run at the configured time; no bar before ``first`` (the window's
+    start), so the strategy warms up as the backtest of the window does."""
     tz = ZoneInfo(config.timezone)
     at = dt.datetime.combine(day, config.schedule, tz)
     if fresh:
@@ -170,7 +173,8 @@ def _run_day(config, config_path, day, port, journal, work_dir, once_timeout, fr
             raise ValueError("a replay in fresh processes needs the configuration file")
         cmd = [sys.executable, "-m", "ecore.engine.cli", "paper", "--config", str(config_path),
                "--once", "--host", "127.0.0.1", "--port", str(port), "--journal", str(journal),
-               "--at", at.isoformat(), "--once-timeout", f"{once_timeout:g}"]
+               "--at", at.isoformat(), "--once-timeout", f"{once_timeout:g}",
+               "--history-from", first.isoformat()]
         if config.client:
             cmd += ["--client", config.client]
         if "class" in config.flags:
@@ -186,7 +190,7 @@ def _run_day(config, config_path, day, port, journal, work_dir, once_timeout, fr
     from .run import run_paper
 
     cfg = dataclasses.replace(config, host="127.0.0.1", port=port, journal=journal,
-                              once_timeout=once_timeout)
+                              once_timeout=once_timeout, history_from=first)
     (work_dir / "runs").mkdir(exist_ok=True)
     log_file = work_dir / "runs" / f"{day.isoformat()}.log"
     try:

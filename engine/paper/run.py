@@ -116,7 +116,8 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
             return broker.stopped or (once and broker.idle() and not broker.notifs)
 
         common = dict(session=session, history_days=config.history_days, once=once,
-                      local_history=_local_history(config, clock) if config.seed_history else None,
+                      local_history=_local_history(config, clock)
+                      if config.seed_history or config.history_from else None,
                       once_timeout=wait, should_stop=should_stop,
                       schedule=config.schedule, timezone=config.timezone, clock=clock,
                       retry_interval=60.0 * config.retry_minutes)
@@ -166,7 +167,8 @@ def _local_history(config: PaperConfig, clock):
     tz = ZoneInfo(config.timezone)
     today = (clock(tz) if clock is not None else dt.datetime.now(tz)).date()
     market = load_market(config.data_dir)
-    return LocalHistory(market, today, str(config.data_dir or "the bundled data"))
+    return LocalHistory(market, today, str(config.data_dir or "the bundled data"),
+                        first_day=config.history_from)
 
 
 def _price_book(config: PaperConfig, roots, clock):

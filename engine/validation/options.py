@@ -79,6 +79,7 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         Option("host", "--host", Text("a host name or address")),
         Option("data", "--data", kind="folder"),
         Option("day", "--day", Date()),
+        Option("history_from", "--history-from", Date()),
         Option("start", "--from", Date()),
         Option("end", "--to", Date()),
         Option("cash", "--cash", Number(0, 1e12, low_open=True, unit="dollars")),
