@@ -12,6 +12,8 @@ Windows (issue 23's acceptance):
 * ``margin-binding-2024``: EfficientCore with ``margin_budget = 0.1`` and ``equity_weight =
   0.99`` (the margin budget cuts the ladder; margin calls met by selling shares), 2024-01-02..
   2024-09-30;
+* ``margin-calls-2024``: ``margin_budget = 1.0``, ``equity_weight = 0.99``, 2024-01-02..
+  2024-06-28: margin calls (met by selling shares) on both sides;
 * ``treasury-trend`` (lookback 60, vol_window 20: the backtested 252 would not trade inside a
   half-year window), ``risk-parity`` (its backtested parameters), 2024-01-02..2024-06-28 (the
   March and June rolls), and ``plain-backtrader``: a plain backtrader strategy on a root feed,
@@ -67,6 +69,8 @@ def windows(folder: Path) -> dict:
         "good-friday-2023": (core, "ib_async", "2023-04-07", "2023-06-30", 5),
         "margin-binding-2024": (core + "params = { margin_budget = 0.1, equity_weight = 0.99 }\n",
                                 "ib_async", "2024-01-02", "2024-09-30", 5),
+        "margin-calls-2024": (core + "params = { margin_budget = 1.0, equity_weight = 0.99 }\n",
+                              "ib_async", "2024-01-02", "2024-06-28", 5),
         "treasury-trend": ('strategy = "treasury_trend.TreasuryTrend"\n'
                            'params = { lookback = 60, vol_window = 20 }\n', "ib_async",
                            "2024-01-02", "2024-06-28", 300),
