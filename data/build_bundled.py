@@ -67,7 +67,7 @@ def build(shared_data: Path, out: Path = BUNDLED) -> list[dict]:
     for kind in ("yields", "rates", "treasuries", "closes", "calendar"):
         (out / kind).mkdir(parents=True, exist_ok=True)
     days = business_days_from_libraries()
-    rows = [_calendar(days, out)]
+    rows = [_calendar(days, out), _nyse_calendar(out)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         for kind, series in (("yields", YIELD_SERIES), ("rates", RATE_SERIES)):
@@ -105,6 +105,18 @@ def _calendar(days: np.ndarray, out: Path) -> dict:
     return {"name": "closed weekdays", "kind": "calendar", "file": f"calendar/{dst.name}",
             "first": first.date().isoformat(), "last": last.date().isoformat(), "rows": n, "missing": 0,
             "bytes": len(data), "sha256": hashlib.sha256(raw).hexdigest()}
+
+
+def _nyse_calendar(out: Path) -> dict:
+    """The stock market's closed weekdays (``ecore.data.stock_calendar``), from the libraries."""
+    from .stock_calendar import NYSE_CLOSED_WEEKDAYS_FILE, write_bundled
+
+    dst = out / "calendar" / NYSE_CLOSED_WEEKDAYS_FILE.name
+    raw = write_bundled(dst)
+    return {"name": "NYSE closed weekdays", "kind": "calendar", "file": f"calendar/{dst.name}",
+            "first": f"{FIRST_YEAR}-01-01", "last": f"{LAST_YEAR}-12-31",
+            "rows": raw.count(b"\n") - 1, "missing": 0, "bytes": dst.stat().st_size,
+            "sha256": hashlib.sha256(raw).hexdigest()}
 
 
 def _snapshot(out: Path) -> dict:

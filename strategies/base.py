@@ -213,8 +213,10 @@ class Strategy(bt.Strategy):
 
     def has_pending_orders(self) -> bool:
         """Whether an order placed through :meth:`order_contract` or :meth:`order_shares` is
-        still waiting for its fill (or refusal)."""
-        return bool(self._pending)
+        still waiting for its fill (or refusal); on paper, also an order of an earlier run
+        still working at the broker (``orders_in_motion``), as a backtest's order of yesterday."""
+        in_motion = getattr(self.broker, "orders_in_motion", None)
+        return bool(self._pending) or bool(in_motion() if callable(in_motion) else False)
 
     def order_contract(self, code: str, size: int, kind: str = "trade"):
         """Buy (``size`` > 0) or sell contracts of ``code`` ("ZNU25"): through the feed of its

@@ -43,7 +43,7 @@ class SixtyForty(Strategy):
         nav = self.broker.getvalue()
         self.record.days.append({"date": day, "ladder_duration": float("nan")})
         held = self.shares_held(self.p.equity) or self.shares_held(self.p.bonds)
-        if self._pending or (quarter == self._last_quarter and held):
+        if self.has_pending_orders() or (quarter == self._last_quarter and held):
             return
         reason = "initial allocation" if not held else "quarterly rebalance"
         self._last_quarter = quarter

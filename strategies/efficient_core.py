@@ -173,7 +173,7 @@ class EfficientCore(Strategy):
         self.record_day(ladder_duration=duration, futures_notional_signed=notional,
                         equity_weight=equity_value / nav if nav else float("nan"),
                         futures_weight=notional / nav if nav else float("nan"))
-        if self._pending:
+        if self.has_pending_orders():
             return  # yesterday's orders have not all filled: decide again tomorrow
         if not self._calendar.is_business_day(day):
             return  # no Treasury settlements today (Columbus Day...): decide on the next one

@@ -34,3 +34,19 @@ def test_reading_the_calendar_does_not_import_the_calendar_libraries():
             "print('pandas_market_calendars' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_bundled_stock_market_days_are_those_of_the_nyse_calendar():
+    # Fails when pandas_market_calendars changes a rule: rerun python3 -m ecore.data.build_bundled.
+    from ecore.data.stock_calendar import _nyse_days, nyse_days_from_libraries
+
+    assert np.array_equal(_nyse_days(), nyse_days_from_libraries())
+
+
+def test_good_friday_2023_is_a_bond_day_and_not_a_stock_day():
+    from ecore.data.stock_calendar import stock_calendar
+
+    assert treasury_calendar().is_business_day("2023-04-07")
+    assert not stock_calendar().is_business_day("2023-04-07")
+    assert stock_calendar().is_business_day("2023-10-09")  # Columbus Day: stocks trade
+    assert not treasury_calendar().is_business_day("2023-10-09")

@@ -162,6 +162,7 @@ def paper(gateway, tmp_path, file):
     config = load_config(EXAMPLES / file)
     config = dataclasses.replace(config, port=gateway.port, client="ib_async", journal=tmp_path / "journal.sqlite",
                                  kill_file=tmp_path / "STOP", history_days=BARS,
+                                 seed_history=False,  # the fake's prices are not the data folder's
                                  strategy_params={**config.strategy_params, "lookback": 10, "vol_window": 10}
                                  if "trend" in file else {"vol_window": 10})
     clock = lambda tz: dt.datetime.combine(LIVE_DAY, dt.time(17, 0), tzinfo=tz)  # noqa: E731

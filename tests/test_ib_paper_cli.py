@@ -78,9 +78,10 @@ def test_paper_command_has_no_flag_to_allow_live_accounts():
     flags = {s for a in sub.choices["paper"]._actions for s in a.option_strings}
     assert flags == {"-h", "--help", "--config", "--host", "--port", "--client-id", "--client",
                      "--strategy", "--instruments", "--dry-run", "--once", "--retry-rejected",
-                     "--param"}
+                     "--param", "--at", "--journal", "--once-timeout", "--data", "--day", "--from",
+                     "--to", "--cash", "--out", "--in-process", "--history-from"}
     assert [a.choices for a in sub.choices["paper"]._actions if a.dest == "action"] == [
-        ["run", "status"]]
+        ["run", "status", "simulate", "replay"]]
 
 
 def test_config_with_a_wrong_type_names_the_field(tmp_path):

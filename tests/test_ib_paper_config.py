@@ -42,7 +42,10 @@ CASES = [
      ["line 10", "limits.max_lots: unknown key"]),
     ("unknown key in strategy", {"strategy": 'yields = "x"'}, [], 2,
      ["line 15", "strategy.yields: unknown key"]),
-    ("unknown table", {"top": "[broker]\nname = 'ib'"}, [], 2, ["line 21", "broker: unknown table"]),
+    ("unknown table", {"top": "[brokerage]\nname = 'ib'"}, [], 2, ["line 21", "brokerage: unknown table"]),
+    ("unknown broker key", {"top": "[broker]\nname = 'ib'"}, [], 2, ["line 22", "broker.name: unknown key"]),
+    ("share collateral out of range", {"top": "[broker]\nshare_collateral = 1.5"}, [], 2,
+     ["line 22", "broker.share_collateral: 1.5 must be from 0 to 1"]),
     ("unknown top-level key", {"top": ""}, [], 2, ["line 1", "mode: unknown key"]),
     ("limit written as text", {"limits": 'max_daily_notional = "20000000"'}, [], 2,
      ["line 10", "limits.max_daily_notional: '20000000' must be a positive number"]),
@@ -228,7 +231,7 @@ journal = "journal.sqlite"
 TOP_CASES = [
     ("misspelt top-level key", 'instrumnets = ["SPY"]', None, [], True,
      ["line 3", "instrumnets: unknown key; expected the tables [ib], [limits], [strategy], "
-      "[schedule] or the strategy's keys data, instruments, params, primary_exchanges, strategy"]),
+      "[schedule], [broker] or the strategy's keys data, instruments, params, primary_exchanges, strategy"]),
     ("strategy not text", "", ('strategy = "ib_helpers.TargetPositions"', "strategy = 5"), [], True,
      ["line 1", "strategy: 5 must be text"]),
     ("instruments not a list", "", ('instruments = ["SPY"]', "instruments = 5"), [], True,

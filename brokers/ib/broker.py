@@ -71,7 +71,11 @@ class DryRunOrder:
 
 
 class IBBroker(NativeOrders, bt.BrokerBase):
-    """Backtrader broker over an ``IBSession``; ``dry_run`` computes orders and sends none."""
+    """Backtrader broker over an ``IBSession``; ``dry_run`` computes orders and sends none.
+    ``share_collateral`` and ``call_deadline_days`` mean what they mean to ``MarginBroker``
+    (``margin_rules``)."""
+
+    params = (("share_collateral", 0.0), ("call_deadline_days", 1))
 
     def __init__(self, session: IBSession, dry_run: bool = False,
                  kill_switch: KillSwitch | None = None, retry_rejected: bool = False):
@@ -100,6 +104,9 @@ class IBBroker(NativeOrders, bt.BrokerBase):
         self._own: dict[str, float] = {}
         self._claimed: set[str] = set()  # journal orders adopted by native orders of this run
         self._margin_per_contract: dict[tuple, tuple[float, float]] = {}
+        self.margin_calls: list = []  # calls issued to the strategy (MarginCall)
+        self.margin_notes: list[str] = []  # when IB's figures were the stricter ones
+        self._margin_checked = None
 
     @property
     def _positions(self) -> dict[str, tuple[float, float]]:
@@ -118,6 +125,7 @@ class IBBroker(NativeOrders, bt.BrokerBase):
         super().start()
         self.session.ensure_connected()
         self._snapshot()
+        self._working_at_start = dict(self._working)
         # backtrader's end-of-run summary reads these; the account's value is IB's net liq.
         state = self.session.account_state()
         self.startingcash, self.startingvalue = state.cash, state.net_liquidation
@@ -159,6 +167,31 @@ class IBBroker(NativeOrders, bt.BrokerBase):
             self._apply(event)
         if self.session.ib.isConnected():
             self._snapshot()
+            self._check_margin_call()
+
+    def _check_margin_call(self) -> None:
+        """Once per live bar, before the strategy decides: equity below maintenance issues a
+        call, as the simulated broker's settlement does (``margin_rules``)."""
+        from ...data.calendar import treasury_calendar
+        from .margin_rules import margin_call_due
+
+        datas = getattr(getattr(self, "cerebro", None), "datas", None) or []
+        if not datas or any(d.islive() and d._laststatus != d.LIVE for d in datas):
+            return
+        days = [d.datetime.date(0) for d in datas if len(d)]
+        if not days or max(days) == self._margin_checked:
+            return
+        day = self._margin_checked = max(days)
+        call = margin_call_due(day, self.margin_equity(), self.session.account_state(),
+                               treasury_calendar(), self.p.call_deadline_days)
+        if call is None:
+            return
+        self.margin_calls.append(call)
+        log.warning("%s", call)
+        for strat in getattr(self.cerebro, "runningstrats", []) or []:
+            hook = getattr(strat, "notify_margin_call", None)
+            if callable(hook):
+                hook(call)
 
     def kill(self) -> None:
         """Cancel our working orders of the configured account, one by one, and stop trading
@@ -172,6 +205,23 @@ class IBBroker(NativeOrders, bt.BrokerBase):
             for event in self.session.poll():  # journal the cancellations before stopping
                 self._apply(event)
         self.stopped = True
+
+    def orders_in_motion(self) -> dict[str, float]:
+        """Orders of earlier runs still working at IB (signed quantity per instrument): a fresh
+        process's strategy counts them as pending, as a backtest's strategy counts yesterday's
+        orders that have not filled (Good Friday's share order waits for Monday)."""
+        from .journal import LIVE
+
+        datas = getattr(getattr(self, "cerebro", None), "datas", None) or []
+        days = [d.datetime.date(0) for d in datas if len(d)]
+        if not days:
+            return {}
+        today = max(days)
+        # a re-run the same day decides again (its intents net with the day's first run's)
+        earlier = {e.intent.instrument for e in self.session.journal.entries(LIVE)
+                   if e.intent.day < today and e.status == "working"}
+        start = getattr(self, "_working_at_start", {})
+        return {k: v for k, v in self._working.items() if k in start and k in earlier and v}
 
     def idle(self) -> bool:
         """True when no order of this process is still on its way at IB (resting stops and
@@ -213,8 +263,18 @@ class IBBroker(NativeOrders, bt.BrokerBase):
     get_value = getvalue
 
     def margin_equity(self) -> float:
-        """Equity backing margin (dollars): IB's net liquidation value."""
-        return self.session.account_state().net_liquidation
+        """Equity backing margin (dollars), as ``MarginBroker.margin_equity``: cash plus
+        ``share_collateral`` times the shares' value, or IB's own figure when that is lower
+        (noted in ``margin_notes``; see ``margin_rules``)."""
+        from .margin_rules import margin_equity
+
+        equity = margin_equity(self.session.account_state(), self.p.share_collateral)
+        if equity.source == "IB":
+            note = equity.describe()
+            if note not in self.margin_notes:
+                self.margin_notes.append(note)
+                log.info("%s", note)
+        return equity.value
 
     def requirements(self, sizes: dict[str, int] | None = None, day=None) -> tuple[float, float]:
         """(maintenance, initial) margin in dollars of holding ``sizes`` (``{code: contracts}``;

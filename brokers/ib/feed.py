@@ -77,6 +77,7 @@ class IBDailyFeed(bt.feed.DataBase):
         ("retry_interval", 300.0),  # seconds between retries of a failed daily check
         ("history_retries", 3),  # a throttled (162 pacing) or unanswered history request
         ("history_backoff", 15.0),  # seconds before asking again, doubled each time
+        ("local_history", None),  # LocalHistory: the data folder's bars before IB's first
     )
 
     def __init__(self):
@@ -165,6 +166,9 @@ class IBDailyFeed(bt.feed.DataBase):
             if isinstance(day, dt.datetime):
                 day = day.date()
             out.append((day, bar.open, bar.high, bar.low, bar.close, bar.volume))
+        if self.p.local_history is not None and duration.endswith(" D"):
+            # the data folder's days before IB's first bar (checked against IB's on the overlap)
+            out = self.p.local_history.seed(instrument, out, int(duration.split()[0]))
         error = session.contract_errors.get(contract.conId)
         if not out and error is not None:
             failure = DataFailure(f"{instrument}: daily bars refused: {describe(*error)}")
@@ -183,7 +187,7 @@ class IBDailyFeed(bt.feed.DataBase):
         if required == "answer":
             return out
         asked = int(duration.split()[0])
-        if len(out) < max(1, asked // 2) and asked > 5:
+        if len(out) < max(1, asked // 2) and asked > 5 and self.p.local_history is None:
             raise DataFailure(f"{instrument}: IB returned {len(out)} daily bars for the last "
                               f"{duration}; fewer than half, so the history is not usable")
         done = last_closed_session(contract.secType, self._now())

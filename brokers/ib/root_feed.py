@@ -27,6 +27,7 @@ from ...data.rolls import RollRule
 from .contracts import UnknownContract, futures_contract
 from .errors import DataFailure
 from .feed import IBDailyFeed
+from .local_history import HistoryMismatch
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,10 @@ class IBRootFeed(IBDailyFeed):
                 try:
                     bars[contract] = self._bars_by_day(contract, duration, required=False)
                 except (UnknownContract, DataFailure) as exc:
+                    if self.p.local_history is not None and not isinstance(exc, HistoryMismatch):
+                        # IB no longer lists it: the data folder's settlements stand in
+                        bars[contract] = self._local_bars(contract, duration)
+                        continue
                     log.info("%s: %s; its days are left out of the warm-up history", self.root, exc)
                     bars[contract] = {}
         self._to_price_book(bars)
@@ -101,6 +106,11 @@ class IBRootFeed(IBDailyFeed):
             log.info("%s: %s", self.root, exc)
             rows = []
         return {day: (o, h, lo, c, v) for day, o, h, lo, c, v in rows}
+
+    def _local_bars(self, contract: Contract, duration: str) -> dict:
+        """``{day: (open, high, low, close, volume)}`` of ``contract`` from the data folder."""
+        closes = self.p.local_history.closes(contract.code).iloc[-int(duration.split()[0]):]
+        return {d.date(): (v, v, v, v, 0.0) for d, v in closes.items()}
 
     def _to_price_book(self, bars: dict) -> None:
         if self.p.price_book is None:

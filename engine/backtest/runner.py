@@ -87,6 +87,14 @@ class BacktestRun:
     strategy: object = None  # the strategy instance after the run (its analyzers, its attributes)
     analyses: dict = field(default_factory=dict)  # analyzer name -> get_analysis(), plain values
 
+    @property
+    def orders(self):
+        """The strategy's orders (``ecore.engine.report.orders.order_table``): date decided,
+        instrument, signed size, kind, status, reason."""
+        from ..report.orders import order_table
+
+        return order_table(self.strategy.broker.orders if self.strategy is not None else [])
+
 
 def _strategy_class(name: str, key: str = "strategy", search: tuple = ()):
     from .instruments import PlanError, strategy_class
@@ -470,6 +478,26 @@ def _margin_model(settings: dict, book, scenario):
     return MarginModel(history=book, **kwargs)
 
 
+def broker_settings(config: BacktestConfig, cls, params: dict, book, scenario=None,
+                    expense_ratio: float | None = None) -> dict:
+    """The money settings of the run's ``MarginBroker`` besides cash, price book and short
+    rate: the config's broker table (costs as a ``CostModel``), the margin model, and the
+    fund's expense ratio (a strategy parameter set in the config wins, then the broker table's,
+    then the strategy's default; ``expense_ratio`` overrides all, as the benchmark's).  Paper
+    replays keep the simulated IB account with the same settings."""
+    all_params = _effective_params(cls, params)
+    settings = {k: v for k, v in config.broker.items() if k not in BROKER_MODEL_KEYS}
+    if "costs" in settings:
+        settings["costs"] = _cost_model(settings["costs"], "config")
+    if expense_ratio is None and "expense_ratio" in all_params:
+        if "expense_ratio" in params or "expense_ratio" not in settings:
+            expense_ratio = all_params["expense_ratio"]
+    if expense_ratio is not None:
+        settings["expense_ratio"] = expense_ratio
+    settings["margin_model"] = _margin_model(config.broker, book, scenario)
+    return settings
+
+
 def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, start, end,
              scenario, progress: bool, expense_ratio: float | None = None, analyzers=(), result_name: str | None = None):
     """One strategy on the margin broker over ``plan``'s feeds: (its BacktestResult, the
@@ -488,23 +516,11 @@ def _run_one(cls, plan, params: dict, config: BacktestConfig, market, book, star
     cerebro = bt.Cerebro(stdstats=False, preload=True, runonce=False, quicknotify=True)
     for name, feed in feeds.items():
         cerebro.adddata(feed, name=name)
-    broker_settings = {k: v for k, v in config.broker.items() if k not in BROKER_MODEL_KEYS}
-    if "costs" in broker_settings:
-        broker_settings["costs"] = _cost_model(broker_settings["costs"], "config")
-    # The fund's expense ratio: a strategy parameter set in the config wins, then the broker
-    # table's, then the strategy's default (the benchmark passes its own).
-    if expense_ratio is None and "expense_ratio" in all_params:
-        if "expense_ratio" in params or "expense_ratio" not in broker_settings:
-            expense_ratio = all_params["expense_ratio"]
-    if expense_ratio is not None:
-        broker_settings["expense_ratio"] = expense_ratio
+    settings = broker_settings(config, cls, params, book, scenario, expense_ratio)
     # ecore checks cash and margin when an order fills (risk-reducing orders first); a strategy
     # may still ask for backtrader's check at submission with broker.set_checksubmit(True).
-    broker_settings.setdefault("checksubmit", False)
-    broker = MarginBroker(
-        cash=config.cash, price_book=book, short_rate=market.short_rate(),
-        margin_model=_margin_model(config.broker, book, scenario), **broker_settings,
-    )
+    settings.setdefault("checksubmit", False)
+    broker = MarginBroker(cash=config.cash, price_book=book, short_rate=market.short_rate(), **settings)
     cerebro.setbroker(broker)
     if plan.price_book_roots:
         params = {**params, "price_book": book}

@@ -36,9 +36,40 @@ def config_from_args(args) -> PaperConfig:
         config = dataclasses.replace(config, strategy_params={
             **config.strategy_params, **strategy_overrides(args.param, cls, is_ours(cls))})
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port),
-                                   ("client_id", args.client_id), ("client", args.client))
+                                   ("client_id", args.client_id), ("client", args.client),
+                                   ("journal", getattr(args, "journal", None)),
+                                   ("once_timeout", getattr(args, "once_timeout", None)))
                  if v is not None}
+    if getattr(args, "history_from", None):
+        import datetime as dt
+
+        try:
+            overrides["history_from"] = dt.date.fromisoformat(args.history_from)
+        except ValueError:
+            raise ConfigError(f"--history-from: {args.history_from!r} is not a date YYYY-MM-DD") from None
+    if "journal" in overrides:
+        from pathlib import Path
+
+        overrides["journal"] = Path(overrides["journal"])
     return dataclasses.replace(config, **overrides)
+
+
+def clock_from_args(args, config: PaperConfig):
+    """``--at``: the clock a rehearsal runs at (``YYYY-MM-DDTHH:MM``, in the configuration's
+    time zone unless it names its own), as ``run_paper``'s ``clock``; None = the wall clock."""
+    text = getattr(args, "at", None)
+    if not text:
+        return None
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    try:
+        at = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--at: {text!r} is not a date and time YYYY-MM-DDTHH:MM") from None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=ZoneInfo(config.timezone))
+    return lambda tz: at.astimezone(tz)
 
 
 def run_status(args) -> int:
@@ -72,9 +103,21 @@ def _run(args) -> int:
         # what went wrong in one line (ECORE_DEBUG=1 shows the library's lines).
         for name in ("ib_async", "ib_insync"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
-    if getattr(args, "action", "run") == "status":
+    action = getattr(args, "action", "run")
+    if action == "simulate":
+        from .paper_simulate import run_simulate
+
+        return run_simulate(args, config_from_args(args) if args.config else None)
+    if not args.config:
+        raise UserError(f"ecore paper {action}: --config FILE is required")
+    if action == "replay":
+        from .paper_simulate import run_replay
+
+        return run_replay(args, config_from_args(args))
+    if action == "status":
         return run_status(args)
     config = config_from_args(args)
+    clock = clock_from_args(args, config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from ...brokers.ib.safety import KillSwitch
     from ..paper.connect import connection_errors
@@ -89,7 +132,7 @@ def _run(args) -> int:
     kill.install()
     try:
         result = run_paper(config, dry_run=args.dry_run, once=args.once or args.dry_run,
-                           kill_switch=kill, retry_rejected=args.retry_rejected)
+                           kill_switch=kill, retry_rejected=args.retry_rejected, clock=clock)
     except KillSwitchStop as exc:
         print(f"ecore paper: {exc}", file=sys.stderr)
         return EXIT_KILLED
@@ -139,10 +182,13 @@ def add_parser(sub) -> None:
         "status --config FILE`). Refuses live accounts and live ports. Exit status: 0 done, "
         "2 could not start (nothing sent), 3 stopped by the kill switch, 4 some orders refused, "
         "rejected or unconfirmed.")
-    p.add_argument("action", nargs="?", choices=["run", "status"], default="run",
+    p.add_argument("action", nargs="?", choices=["run", "status", "simulate", "replay"],
+                   default="run",
                    help="run (default): trade; status: positions, working orders, margin and "
-                   "the journal's latest entries, without trading")
-    p.add_argument("--config", required=True, help="TOML configuration file")
+                   "the journal's latest entries, without trading; simulate: a local IB paper "
+                   "gateway on market history (no IB installation needed); replay: the paper "
+                   "path day by day against the simulator, with its parity to ecore backtest")
+    p.add_argument("--config", help="TOML configuration file (all but simulate)")
     p.add_argument("--host", help="TWS/Gateway host (default from config, else 127.0.0.1)")
     p.add_argument("--port", type=int, help="7497 = TWS paper, 4002 = IB Gateway paper")
     p.add_argument("--client-id", type=int, dest="client_id", help="API client id")
@@ -161,6 +207,27 @@ def add_parser(sub) -> None:
                    help="send again today's intents IB rejected earlier today (after fixing the "
                    "cause: margin, TWS's precautionary size limit 451, Read-Only API, "
                    "permissions); without it they are held back and the run exits 4")
+    p.add_argument("--at", metavar="YYYY-MM-DDTHH:MM",
+                   help="rehearsal: run as if the clock read this (config time zone), e.g. "
+                   "against `ecore paper simulate --day`")
+    p.add_argument("--journal", help="journal file (overrides the config's)")
+    p.add_argument("--history-from", dest="history_from", metavar="YYYY-MM-DD",
+                   help="rehearsal: no daily bar before this day, so the strategy warms up as a "
+                   "backtest starting that day (ecore paper replay passes its --from)")
+    p.add_argument("--once-timeout", type=float, dest="once_timeout",
+                   help="seconds a --once run waits for its orders (overrides the config's)")
+    p.add_argument("--data", help="simulate/replay: data folder (default: the bundled set; "
+                   "replay: the config's)")
+    p.add_argument("--day", help="simulate: the simulated day YYYY-MM-DD (default: the last "
+                   "day of the data); kill -USR1 the simulator to step to the next trading day")
+    p.add_argument("--from", dest="start", help="replay: first day YYYY-MM-DD")
+    p.add_argument("--to", dest="end", help="replay: last day YYYY-MM-DD")
+    p.add_argument("--cash", type=float, help="simulate/replay: opening cash in dollars "
+                   "(default 10,000,000)")
+    p.add_argument("--out", help="replay: output folder (daily.csv, trades.csv, journal.csv, "
+                   "report.html, parity.csv, parity.txt)")
+    p.add_argument("--in-process", action="store_true", dest="in_process",
+                   help="replay: run each day in this process instead of a fresh one (faster)")
     from .main import add_override_options
 
     add_override_options(p, broker=False)  # the broker is IB's: its settings are the account's

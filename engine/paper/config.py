@@ -32,6 +32,9 @@ the file, the line where it can be found, and the key.  Relative paths are relat
     primary_exchanges = { SPY = "ARCA" }
     data = "~/ecore-data"
 
+    [broker]                    # optional: as a backtest's broker table
+    share_collateral = 0        # share of the shares' value counted as margin equity (0..1)
+
     [schedule]
     time = "17:00"              # daily check in long-running mode
     timezone = "America/New_York"
@@ -41,6 +44,8 @@ the file, the line where it can be found, and the key.  Relative paths are relat
     history_retries = 3         # daily-bar requests throttled (162 pacing) or unanswered: asked
     history_backoff = 15        # again up to 3 times, waiting 15, 30, 60 s (IB: no identical
                                 # history request within 15 s)
+    seed_history = false        # true: history_days from the data folder (bundled or `data`),
+                                # topped up by IB's bars, checked on the overlap (1%)
 
 Instead of the ``[strategy]`` table, the top of the file may name the strategy as a backtest
 config does, with the same keys and checks (``strategy`` for ``class``)::
@@ -84,9 +89,16 @@ STRATEGY_KEYS = {"class", "instruments", "params", "primary_exchanges", "data"}
 # The same settings at the top level of the file, as in a backtest config ("class" is "strategy").
 TOP_LEVEL_STRATEGY_KEYS = {"strategy", "instruments", "params", "primary_exchanges", "data"}
 SCHEDULE_KEYS = {"time", "timezone", "history_days", "once_timeout", "retry_minutes",
-                 "history_retries", "history_backoff"}
+                 "history_retries", "history_backoff", "seed_history"}
+# [broker]: the backtest's broker table (money settings of ``MarginBroker`` and the margin
+# model).  A paper run reads ``share_collateral`` (what margin equity counts of the shares) and
+# ``call_deadline_days``; the simulator and ``ecore paper replay`` keep the account with all.
+BROKER_KEYS = {"borrow_spread", "collateral_haircut", "expense_ratio", "costs", "futures_fill",
+               "call_deadline_days", "liquidation_policy", "delivery_guard",
+               "share_buys_need_cash", "share_collateral", "margin_schedule", "initial_ratio",
+               "margin_multiplier", "fallback_k"}
 TABLES = {"ib": IB_KEYS, "limits": LIMIT_KEYS, "strategy": STRATEGY_KEYS,
-          "schedule": SCHEDULE_KEYS}
+          "schedule": SCHEDULE_KEYS, "broker": BROKER_KEYS}
 
 
 class ConfigError(ValueError):
@@ -108,11 +120,14 @@ class PaperConfig:
     journal: Path = Path("paper-journal.sqlite")
     kill_file: Path | None = None
     limits: dict = dataclasses.field(default_factory=dict)
+    broker: dict = dataclasses.field(default_factory=dict)  # [broker]: as a backtest's table
     strategy_params: dict = dataclasses.field(default_factory=dict)
     primary_exchanges: dict = dataclasses.field(default_factory=dict)
     schedule: dt.time = dt.time(17, 0)
     timezone: str = "America/New_York"
     history_days: int = 30
+    seed_history: bool = False  # the data folder's bars before IB's first (local_history.py)
+    history_from: dt.date | None = None  # no bar before this day (--history-from; replays)
     data_dir: Path | None = None  # yields for the price book's durations; None = bundled set
     timeout: float = 10.0  # seconds: socket and API handshake
     request_timeout: float = 10.0  # seconds: each request
@@ -393,6 +408,12 @@ def load_config(path: str | Path, strategy: str | None = None, instruments=None)
         raise where.error("schedule", "timezone", f"{tz!r} is not a known time zone (such as "
                           "America/New_York)") from None
     history = _positive(where, "schedule", sched, "history_days", 30, integer=True)
+    broker = dict(raw.get("broker", {}))
+    if "share_collateral" in broker:
+        value = _typed(where, "broker", broker, "share_collateral", (int, float),
+                       "a number from 0 to 1")
+        if not 0 <= value <= 1:
+            raise where.error("broker", "share_collateral", f"{value!r} must be from 0 to 1")
 
     return PaperConfig(
         strategy=cls,
@@ -402,8 +423,10 @@ def load_config(path: str | Path, strategy: str | None = None, instruments=None)
         futures_exchange=exchange,
         journal=_journal_path(where, _path("ib", ib, "journal", "paper-journal.sqlite")),
         kill_file=_path("ib", ib, "kill_file"),
-        limits=limits, strategy_params=dict(params), primary_exchanges=dict(primary),
+        limits=limits, broker=broker, strategy_params=dict(params), primary_exchanges=dict(primary),
         schedule=schedule, timezone=tz, history_days=history,
+        seed_history=_typed(where, "schedule", sched, "seed_history", bool, "true or false",
+                            False),
         data_dir=_path(table, strat, "data"),
         timeout=float(_positive(where, "ib", ib, "timeout", 10.0)),
         request_timeout=float(_positive(where, "ib", ib, "request_timeout", 10.0)),

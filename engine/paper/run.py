@@ -57,6 +57,14 @@ class PaperRun:
     account: object
     summary: object = None
 
+    @property
+    def orders(self):
+        """The strategy's orders of this run, as ``BacktestRun.orders`` has a backtest's
+        (``ecore.engine.report.orders.order_table``; a dry run's computed orders included)."""
+        from ..report.orders import order_table
+
+        return order_table(list(self.broker.orders) + list(getattr(self.broker, "_dry_open", [])))
+
 
 def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
               kill_switch=None, once_timeout: float | None = None, clock=None,
@@ -106,7 +114,9 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     try:
         session.connect()
         broker = IBBroker(session, dry_run=dry_run, kill_switch=kill_switch,
-                          retry_rejected=retry_rejected)
+                          retry_rejected=retry_rejected,
+                          share_collateral=float(config.broker.get("share_collateral", 0.0)),
+                          call_deadline_days=int(config.broker.get("call_deadline_days", 1)))
         cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
         cerebro.setbroker(broker)
 
@@ -115,6 +125,8 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
             return broker.stopped or (once and broker.idle() and not broker.notifs)
 
         common = dict(session=session, history_days=config.history_days, once=once,
+                      local_history=_local_history(config, clock)
+                      if config.seed_history or config.history_from else None,
                       once_timeout=wait, should_stop=should_stop,
                       schedule=config.schedule, timezone=config.timezone, clock=clock,
                       retry_interval=60.0 * config.retry_minutes,
@@ -191,6 +203,18 @@ def _check_param_values(cls, config: PaperConfig) -> None:
     if is_ours(cls):
         params_rules(cls, True).check(dict(config.strategy_params), Place(""),
                                       tuple(config.key("params").split(".")))
+
+
+def _local_history(config: PaperConfig, clock):
+    """The data folder's bars the feeds seed their history with (bundled set by default)."""
+    from ...brokers.ib.local_history import LocalHistory
+    from ...data.market import load_market
+
+    tz = ZoneInfo(config.timezone)
+    today = (clock(tz) if clock is not None else dt.datetime.now(tz)).date()
+    market = load_market(config.data_dir)
+    return LocalHistory(market, today, str(config.data_dir or "the bundled data"),
+                        first_day=config.history_from)
 
 
 def _price_book(config: PaperConfig, roots, clock):

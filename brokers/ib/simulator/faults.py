@@ -121,8 +121,10 @@ class MonthFaults:
                          max(1, int(bars[-1][5]) // 3)))
         return bars
 
-    def _send_history(self, conn, req_id: int, inst: Instrument) -> None:
-        bars = self._history_bars(inst)
+    def _send_history(self, conn, req_id: int, inst: Instrument, bars: list | None = None) -> None:
+        """IB's answer to a daily-bar request: ``bars`` (the market mode's) or the instrument's own."""
+        if bars is None:
+            bars = self._history_bars(inst)
         fields: list = [17, req_id, bars[0][0] if bars else "", bars[-1][0] if bars else "",
                         len(bars)]
         for day, o, h, lo, cl, vol in bars:

@@ -22,6 +22,11 @@ from .steps import (CONNECT_WARNINGS, CONNECTIVITY_TEXT, DEFAULT_SCRIPT, REQ_ACC
 from .wire import GATEWAY_TZ, SERVER_VERSION, UNSET, _Connection
 
 
+def _retail_commission(inst: Instrument, quantity: float, price: float) -> float:
+    """The gateway's default commission (dollars): $2.25 a contract, $0.005 a share (min $1)."""
+    return 2.25 * quantity if inst.secType == "FUT" else max(1.0, 0.005 * quantity)
+
+
 class FakeGateway(Resting, Messages, MonthFaults):
     """A scriptable TWS / IB Gateway on 127.0.0.1; ``start()`` returns the port."""
 
@@ -68,6 +73,10 @@ class FakeGateway(Resting, Messages, MonthFaults):
         self.next_valid_id = 1
         self.trail_updates: list[tuple[str, float]] = []  # (orderRef, new stop) of TRAIL orders
         self.expired: list[str] = []  # orderRefs of DAY/GTD orders ended by close_session
+        # Hooks of the market mode (:mod:`.market`): daily bars of an instrument for a request's
+        # duration ("30 D"), and the commission of an execution (instrument, quantity, price).
+        self.history: Callable[[Instrument, str], list] | None = None
+        self.commission: Callable[[Instrument, float, float], float] = _retail_commission
         self._next_conid = 100_000
         self._next_perm = 900_000_000
         self._next_exec = 1
@@ -134,10 +143,11 @@ class FakeGateway(Resting, Messages, MonthFaults):
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def start(self) -> int:
+    def start(self, port: int = 0) -> int:
+        """Listen on 127.0.0.1 at ``port`` (0: a free one); returns the port."""
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._server.bind(("127.0.0.1", 0))
+        self._server.bind(("127.0.0.1", port))
         self._server.listen(8)
         self.port = self._server.getsockname()[1]
         self._thread = threading.Thread(target=self._accept_loop, daemon=True)
@@ -355,7 +365,7 @@ class FakeGateway(Resting, Messages, MonthFaults):
             elif msg == REQ_CONTRACT_DETAILS:  # version, reqId, contract(12), ...
                 self._contract_details(conn, int(f[2]), f[3:15])
             elif msg == REQ_HISTORY:  # reqId, contract(12), includeExpired, ...
-                self._historical(conn, int(f[1]), f[2:14])
+                self._historical(conn, int(f[1]), f[2:14], f[17] if len(f) > 17 else "")
             elif msg == REQ_PLACE_ORDER:
                 self._place(conn, f)
             elif msg == 4:  # cancelOrder: version, orderId, manualCancelOrderTime
@@ -434,14 +444,16 @@ class FakeGateway(Resting, Messages, MonthFaults):
                 "", "", 0, 1, "", "", "", inst.lastTradeDate, "", 1, 1, 1)
         conn.send(52, 1, req_id)
 
-    def _historical(self, conn: _Connection, req_id: int, c: list[str]) -> None:
+    def _historical(self, conn: _Connection, req_id: int, c: list[str], duration: str = "") -> None:
         matches = self._match(c)
-        if len(matches) != 1:
+        # market mode (:mod:`.market`): the data folder's bars for the request's duration
+        served = self.history(matches[0], duration) if len(matches) == 1 and self.history is not None else None
+        if len(matches) != 1 or (self.history is not None and not served):
             conn.send(4, 2, req_id, 162, "Historical Market Data Service error message:HMDS "
                       "query returned no data", "")
             return
         if not self._history_fault(conn, req_id, matches[0]):
-            self._send_history(conn, req_id, matches[0])
+            self._send_history(conn, req_id, matches[0], served)
 
     def _what_if_index(self, conn: _Connection, f: list[str]) -> int:
         """Where ``whatIf`` sits in a placeOrder of a market or limit order: 85 at server
@@ -593,7 +605,7 @@ class FakeGateway(Resting, Messages, MonthFaults):
         margins = (f"{before_i:.2f}", f"{before_m:.2f}", f"{ewl:.2f}", f"{d_init:.2f}",
                    f"{d_maint:.2f}", "0.00", f"{before_i + d_init:.2f}",
                    f"{before_m + d_maint:.2f}", f"{ewl:.2f}")
-        commission = round(2.25 * qty if inst.secType == "FUT" else max(1.0, 0.005 * qty), 2)
+        commission = round(self.commission(inst, qty, inst.price), 2)
         self._send_open_order(conn, probe, what_if=margins + (commission, UNSET, UNSET, "USD", ""))
 
     def _cancel(self, conn: _Connection | None, order: PlacedOrder,
@@ -624,7 +636,7 @@ class FakeGateway(Resting, Messages, MonthFaults):
                 order.orderId, order.clientId, order.permId, inst,
                 f"0000e1a7.{self._next_exec:08x}.01.01", now, "BOT" if leg_sign > 0 else "SLD",
                 shares, px, order.filled + qty, px, order.orderRef,
-                round(2.25 * shares if inst.secType == "FUT" else max(1.0, 0.005 * shares), 2),
+                round(self.commission(inst, shares, px), 2),
                 account=order.account)
             self.executions.append(ex)
             old = self.positions.get(inst.conId, 0.0)

@@ -1,0 +1,103 @@
+"""History from the local data folder for the paper feeds, topped up by IB's bars.
+
+IB serves no daily bars of a futures contract it no longer lists, so a root feed's history on
+a paper account reaches back only to about the last expiry, and a strategy with a 252-day
+lookback could not run with its backtested parameters.  :class:`LocalHistory` gives the feeds
+the data folder's bars (bundled set or ``data``): shares' closes, and futures settlements from
+the price book a backtest of that folder uses (the synthetic model, the folder's real
+settlements over it).  A feed takes the local bars for the days before IB's first bar and IB's
+bars from there on.
+
+Where both have a bar, they must agree: the last ``OVERLAP_DAYS`` days of the overlap are
+compared and a close more than ``TOLERANCE`` (relative: 1%) apart raises
+:class:`HistoryMismatch` naming the instrument, the day and both closes.  1% because local share
+closes are dividend-adjusted (IB's TRADES bars are not: an ETF's quarterly dividend is under 1%
+of its price, and the recent days compared lie mostly after the last one) and the synthetic
+futures model is within a few ticks of real settlements; a wrong symbol, a roll on a different
+contract or a stale data folder is further apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pandas as pd
+
+from ...data.contracts import Contract, ContractError, spec
+from .errors import DataFailure
+
+log = logging.getLogger(__name__)
+
+TOLERANCE = 0.01
+OVERLAP_DAYS = 5
+HISTORY_MARGIN = dt.timedelta(days=800)  # calendar days of price book: 500+ trading days
+
+
+class HistoryMismatch(DataFailure):
+    """IB's daily bars and the local data folder's disagree beyond the stated tolerance."""
+
+
+class LocalHistory:
+    """Daily bars of the data folder's ``market`` (``ecore.data.market.MarketData``) up to
+    ``today``; futures from a price book built per root on first use.  ``first_day``: no bar
+    before it, IB's included (a replay's window start: the paper strategy warms up exactly as
+    a backtest starting that day)."""
+
+    def __init__(self, market, today: dt.date, source: str = "the local data",
+                 first_day: dt.date | None = None):
+        self.market = market
+        self.today = today
+        self.first_day = first_day
+        self.source = source
+        self._books: dict[str, object] = {}
+
+    def closes(self, instrument: str) -> pd.Series:
+        """Closes (dollars, or points for a futures code) by day, up to ``today``; empty when
+        the folder has none."""
+        try:
+            c = Contract.parse(instrument)
+        except (ContractError, ValueError):
+            c = None
+        if c is None:
+            if instrument not in self.market.closes.columns:
+                return pd.Series(dtype=float)
+            s = self.market.closes[instrument].dropna()
+        else:
+            s = self._book(c.root).series(c.code)
+        s = s[s.index <= pd.Timestamp(self.today)]
+        if self.first_day is not None:
+            s = s[s.index >= pd.Timestamp(self.first_day)]
+        return s
+
+    def _book(self, root: str):
+        if root not in self._books:
+            from ...data.synthetic_futures import build_price_book
+
+            self._books[root] = build_price_book(self.market, roots=[spec(root).root],
+                                                 start=self.today - HISTORY_MARGIN,
+                                                 end=self.today)
+        return self._books[root]
+
+    def seed(self, instrument: str, ib_rows: list, count: int) -> list:
+        """IB's rows ``(day, open, high, low, close, volume)`` with the local days before the
+        first of them prepended, ``count`` rows in all at most; raises ``HistoryMismatch``
+        when the two disagree on the overlap."""
+        if self.first_day is not None:
+            ib_rows = [row for row in ib_rows if row[0] >= self.first_day]
+        local = self.closes(instrument)
+        if local.empty:
+            return ib_rows
+        by_day = {d.date(): float(v) for d, v in local.items()}
+        overlap = [(row[0], row[4]) for row in ib_rows if row[0] in by_day][-OVERLAP_DAYS:]
+        for day, ib_close in overlap:
+            mine = by_day[day]
+            if abs(ib_close - mine) > TOLERANCE * abs(mine):
+                raise HistoryMismatch(
+                    f"{instrument}: IB's close {ib_close:g} on {day} and {self.source}'s "
+                    f"{mine:g} differ by more than {TOLERANCE:.0%}; check the data folder "
+                    "(ecore data download) or the instrument")
+        first = ib_rows[0][0] if ib_rows else None
+        older = [(d, v, v, v, v, 0.0) for d, v in by_day.items() if first is None or d < first]
+        rows = older + list(ib_rows)
+        return rows[-count:] if count else rows
