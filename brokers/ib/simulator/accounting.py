@@ -44,7 +44,8 @@ SETTINGS = ("margin_model", "costs", "short_rate", "borrow_spread", "collateral_
 class Quote:
     """A share's close on the account's day, read as the rule modules read a backtrader feed's
     bar: ``close[0]``, ``datetime.date(0)``, ``lines.traded[0]`` (0 when the stock market was
-    shut and the close is the last one)."""
+    shut and the close is the last one), and a closes-only bar's open, high and low (the close:
+    the trigger rule then trades on the close, as on a backtest's closes-only feed)."""
 
     def __init__(self, symbol: str):
         self._name = symbol
@@ -52,6 +53,7 @@ class Quote:
         self.close = [math.nan]
         self.lines = type("Lines", (), {})()
         self.lines.traded = [0.0]
+        self.lines.open = self.lines.high = self.lines.low = self.close
         self.datetime = self
 
     def date(self, ago: int = 0) -> dt.date | None:
