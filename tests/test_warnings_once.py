@@ -124,7 +124,7 @@ def _closed_port() -> int:
 
 @pytest.mark.parametrize("action", [[], ["status"]])
 def test_a_closed_port_is_one_line_without_the_ib_librarys_log(tmp_path, action):
-    (tmp_path / "p.toml").write_text('[ib]\nport = 4002\n[strategy]\nclass = "EfficientCore"\n')
+    (tmp_path / "p.toml").write_text('[ib]\nport = 4002\n[strategy]\nclass = "SixtyForty"\n')
     port = _closed_port()
     argv = ["paper", *action, "--config", "p.toml", "--port", str(port), *([] if action else ["--dry-run"])]
     r = subprocess.run([sys.executable, "-m", "ecore.engine.cli", *argv], cwd=tmp_path, capture_output=True,
