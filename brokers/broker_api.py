@@ -17,11 +17,11 @@ import datetime as dt
 
 from backtrader.comminfo import CommInfoBase
 
-from .commission import CommissionError, check, futures_root
+from .commission import CommissionError, check
 from .execution import Slippage
 from .fund_mode import FundShares
 from .orders import FuturesCommInfo, data_kind, root_of_data, share_comminfo
-from ..data.contracts import spec
+from ..data.contracts import root_of_name, spec
 
 
 class UnsupportedBrokerCall(NotImplementedError):
@@ -66,7 +66,7 @@ class BrokerAPI:
             check(call, comminfo, name, self._margin_of)
             if name is None:  # the default applies to every feed: check each one the run has
                 datas = getattr(getattr(self, "cerebro", None), "datas", []) or []
-                roots = {futures_root(getattr(d, "_name", None)) for d in datas}
+                roots = {root_of_name(getattr(d, "_name", None)) for d in datas}
                 for root in roots - {None}:
                     check(call, comminfo, root, self._margin_of)
                 if None in roots:

@@ -17,25 +17,11 @@ from __future__ import annotations
 
 from backtrader.comminfo import CommInfoBase
 
-from ..data.contracts import Contract, ContractError, spec
+from ..data.contracts import root_of_name, spec
 
 
 class CommissionError(ValueError):
     """A commission scheme the margin broker cannot honour; the message names the call and values."""
-
-
-def futures_root(name: str | None) -> str | None:
-    """The futures root a data name trades ("ZN" for "ZN" or "ZNH25"), or None for a share."""
-    if not name:
-        return None
-    try:
-        return Contract.parse(name).root
-    except (ContractError, ValueError):
-        pass
-    try:
-        return spec(name).root
-    except ContractError:
-        return None
 
 
 def check(call: str, comminfo: CommInfoBase, name: str | None, margin_of=None, shares: bool = False) -> None:
@@ -52,7 +38,7 @@ def check(call: str, comminfo: CommInfoBase, name: str | None, margin_of=None, s
     if getattr(p, "leverage", 1.0) != 1.0:
         raise CommissionError(f"{call}(leverage={p.leverage!r}): MarginBroker finances positions with "
                               "margin (futures) or cash; leverage is not modelled")
-    root = futures_root(name)
+    root = root_of_name(name)
     if root is None:
         if name is not None or shares:
             check_shares(call, comminfo, name)

@@ -593,6 +593,21 @@ def parse_contract(text: str, reference: dt.date | None = None) -> Contract:
     return Contract.parse(text, reference)
 
 
+def root_of_name(name: str | None) -> str | None:
+    """The futures root a feed or instrument name trades ("ZN" for "ZN" or "ZNH25"), or None
+    for anything else (a share's symbol)."""
+    if not name:
+        return None
+    try:
+        return Contract.parse(name).root
+    except (ContractError, ValueError):
+        pass
+    try:
+        return spec(name).root
+    except ContractError:
+        return None
+
+
 def nearest_listed(root: str, on) -> Contract:
     """The front contract in the market's sense: the nearest one still trading on ``on``."""
     day = as_date(on)

@@ -38,7 +38,7 @@ import math
 import backtrader as bt
 
 from ..data.calendar import as_date, treasury_calendar
-from ..data.contracts import Contract, ContractError, spec
+from ..data.contracts import Contract, ContractError, root_of_name, spec
 from ..data.feeds import latest_day
 from ..data.rolls import RollRule
 from .ladder import LegQuote
@@ -186,15 +186,7 @@ class Strategy(bt.Strategy):
     def root_of(self, data) -> str | None:
         """The futures root a feed trades ("ZN" for a root feed "ZN" or a contract feed "ZNM25";
         a feed named for a root carrying one contract counts too); None for shares."""
-        name = data._name
-        try:
-            return Contract.parse(name).root
-        except (ContractError, ValueError):
-            pass
-        try:
-            return spec(name).root
-        except ContractError:
-            return None
+        return root_of_name(data._name)
 
     def contract_notional(self, code: str, day=None) -> float | None:
         """Dollars of face exposure of one contract ``code``: settlement x multiplier."""

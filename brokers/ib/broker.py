@@ -520,6 +520,10 @@ class IBBroker(NativeOrders, bt.BrokerBase):
             return self._reject(order, f"not sent: {exc}")
         self._moving[instrument] = self._moving.get(instrument, 0.0) + intent.signed_quantity
         self.sent_refs.append(ref)
+        return self._accepted(order, ref)
+
+    def _accepted(self, order, ref: str):
+        """``order`` went to IB as ``ref``: tracked, Accepted, told to the strategy."""
         order.info["refs"].add(ref)
         order.info["sent_refs"].append(ref)
         self.orders.append(order)

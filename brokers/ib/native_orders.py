@@ -176,12 +176,7 @@ class NativeOrders:
 
     def _track(self, order, ref: str):
         order.addinfo(native=True)
-        order.info["refs"].add(ref)
-        order.info["sent_refs"].append(ref)
-        self.orders.append(order)
-        order.accept(self)
-        self.notifs.append(order.clone())
-        return order
+        return self._accepted(order, ref)
 
     def _adopt(self, order, instrument, action, quantity, kind, limit, terms):
         """The journal's live order equal to this one (not yet adopted in this process), taken

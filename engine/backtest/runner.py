@@ -589,9 +589,7 @@ def _scenario_baselines(cls, plan, params, bench, bench_plan, config, market, bo
     baseline, _ = _run_one(cls, plan, params, config, market, book, start, end, None, False)
     bench_baseline = None
     if bench is not None:
-        expense = _effective_params(bench.cls, bench.params).get("expense_ratio", 0.0)
-        bench_baseline, _ = _run_one(bench.cls, bench_plan, bench.params, config, market, None, start, end, None,
-                                     False, expense_ratio=expense, result_name=bench.name)
+        bench_baseline = _run_benchmark(bench, bench_plan, config, market, start, end, None, False)
     # Only their days, fills and events are compared; their cash journals and the runs' object
     # graphs (cerebro, broker, feeds hold cycles) go now, before the stressed runs start.
     baseline = dataclasses.replace(baseline, journal=None)
@@ -752,6 +750,15 @@ def full_window(config: BacktestConfig, market) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+def _run_benchmark(bench, bench_plan, config: BacktestConfig, market, start, end, scenario, progress: bool):
+    """The benchmark's BacktestResult over the run's window, at its own expense ratio (a fund's
+    closes are net of fees: 0 for buy-and-hold), never the strategy's broker setting."""
+    expense = _effective_params(bench.cls, bench.params).get("expense_ratio", 0.0)
+    result, _ = _run_one(bench.cls, bench_plan, bench.params, config, market, None, start, end, scenario,
+                         progress, expense_ratio=expense, result_name=bench.name)
+    return result
+
+
 def _benchmark(config: BacktestConfig, cls, plan):
     """The run's benchmark (``ecore.engine.backtest.benchmark.Benchmark``) or None; errors name
     the ``benchmark`` setting."""
@@ -850,11 +857,7 @@ def run_backtest(config: BacktestConfig, market=None, progress: bool = False) ->
     result = dataclasses.replace(result, window_sources=window_sources)
     benchmark = None
     if bench is not None:
-        # The benchmark's own expense ratio (a fund's closes are net of fees: 0 for buy-and-hold),
-        # never the strategy's broker setting.
-        expense = _effective_params(bench.cls, bench.params).get("expense_ratio", 0.0)
-        benchmark, _ = _run_one(bench.cls, bench_plan, bench.params, config, market, None, start, end, scenario,
-                                progress, expense_ratio=expense, result_name=bench.name)
+        benchmark = _run_benchmark(bench, bench_plan, config, market, start, end, scenario, progress)
         benchmark = dataclasses.replace(benchmark, window_sources=window_sources)
     risk_free = market.short_rate()
     metrics = compute_metrics(result, risk_free=risk_free, benchmark=benchmark)

@@ -1,21 +1,6 @@
-"""The grammar of the benchmark setting (parsed before any work; the runner makes it concrete in
-:mod:`ecore.engine.backtest.benchmark`). Which benchmark a backtest runs beside the strategy: the ``benchmark`` setting and
-``--benchmark SPEC``.
-
-Values (config key ``benchmark``):
-
-* ``false`` / ``"none"``: no benchmark.
-* ``true`` / ``"60/40"`` (the default): a 60/40 of the run's equity fund (the strategy's
-  ``equity`` parameter, else its first fund that is not a bond fund, else IVV) and AGG, rebalanced
-  each quarter (:class:`~ecore.strategies.benchmarks.SixtyForty`).  An EfficientCore on EFA (the
-  NTSI structure) is so compared with an EFA/AGG 60/40.
-* ``"W/B"``, ``"W/B:EQUITY"`` or ``"W/B:EQUITY/BONDS"``: a W % / B % mix (W + B = 100) of those
-  funds (the run's equity and AGG when left out): ``70/30``, ``60/40:EFA``, ``60/40:EEM/IEF``.
-* ``"SYMBOL"``: buy and hold one fund (``SPY``): all the cash on the first day, held to the end.
-* a table ``{ strategy = "SixtyForty", equity = "EEM", bonds = "AGG", equity_weight = 0.6 }``:
-  any of our strategies (or ``BuyAndHold`` with ``symbol``, or ``package.module.Class``) with those
-  parameters; ``{ symbol = "SPY" }`` is a buy-and-hold.
-"""
+"""The grammar of the ``benchmark`` setting and ``--benchmark SPEC``, parsed before any work;
+the values and their meaning are documented in :mod:`ecore.engine.backtest.benchmark`, which
+makes them concrete."""
 
 from __future__ import annotations
 
