@@ -73,9 +73,10 @@ class DryRunOrder:
 class IBBroker(NativeOrders, bt.BrokerBase):
     """Backtrader broker over an ``IBSession``; ``dry_run`` computes orders and sends none.
     ``share_collateral`` and ``call_deadline_days`` mean what they mean to ``MarginBroker``
-    (``margin_rules``)."""
+    (``margin_rules``); ``margin_model`` (a ``MarginModel``, default the bundled schedule) is
+    ecore's side of the pre-trade initial-margin check."""
 
-    params = (("share_collateral", 0.0), ("call_deadline_days", 1))
+    params = (("share_collateral", 0.0), ("call_deadline_days", 1), ("margin_model", None))
 
     def __init__(self, session: IBSession, dry_run: bool = False,
                  kill_switch: KillSwitch | None = None, retry_rejected: bool = False):
@@ -508,6 +509,8 @@ class IBBroker(NativeOrders, bt.BrokerBase):
                              "LMT" if limit is not None else "MKT", limit,
                              notional=quantity * price * mult, legs=legs, purpose=purpose,
                              target=target, terms=terms)
+        if not legs and self._margin_refused(order, intent, price, day):
+            return order
         if self.dry_run:
             return self._dry_run(order, intent)
         try:
@@ -521,6 +524,24 @@ class IBBroker(NativeOrders, bt.BrokerBase):
         self._moving[instrument] = self._moving.get(instrument, 0.0) + intent.signed_quantity
         self.sent_refs.append(ref)
         return self._accepted(order, ref)
+
+    def _margin_refused(self, order, intent: OrderIntent, price: float, day) -> bool:
+        """The backtest's pre-trade initial-margin check (``margin_rules.check_initial``), in a
+        dry run too: a refused order ends with status Margin and is counted in ``refused``."""
+        from .margin_rules import check_initial
+
+        check = check_initial(self, intent, price, day)
+        note = check.note() if check is not None else ""
+        if note and note not in self.margin_notes:
+            self.margin_notes.append(note)
+            log.info("%s", note)
+        if check is None or check.passes:
+            return False
+        self.refused.append(f"{intent.instrument}: {check.reason()}")
+        order.addinfo(reason=check.reason())
+        order.margin()
+        self.notifs.append(order.clone())
+        return True
 
     def _accepted(self, order, ref: str):
         """``order`` went to IB as ``ref``: tracked, Accepted, told to the strategy."""

@@ -8,14 +8,22 @@
 * A margin call is what ``brokers/margin_calls.py`` issues: maintenance above margin equity
   calls for the amount back to initial margin, due ``call_deadline_days`` business days later;
   the strategy hears of it through ``notify_margin_call(call)`` before it decides that day.
+* Before an order that adds risk is sent (or shown by a dry run), margin equity after it must
+  cover the initial margin of the resulting positions, as ``brokers/fills.py`` requires in a
+  backtest: by ecore's margin model (the run's ``margin_model``) and by IB's what-if, the
+  stricter one binding (:class:`InitialCheck`); else the order ends with status Margin.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
+import logging
 
 from ..margin_calls import MarginCall
+
+log = logging.getLogger(__name__)
 
 TOLERANCE = 0.005  # dollars: figures equal to the cent count as equal
 
@@ -58,3 +66,101 @@ def margin_call_due(day: dt.date, equity: float, state, calendar,
         deadline = calendar.add_business_days(day, int(deadline_days))
         return MarginCall(day, im - equity, deadline, equity, mm, im)
     return None
+
+
+MODEL, WHAT_IF = "ecore's margin model", "IB's what-if"
+
+
+@dataclasses.dataclass(frozen=True)
+class InitialCheck:
+    """The pre-trade initial-margin check of one order, in dollars: margin equity after the
+    order (``equity_after``) against the initial margin of the resulting futures positions by
+    ecore's margin model (``ours``, the backtest's figure) and by IB's what-if margin per
+    contract (``ib``); the stricter (higher) one binds.  None: that figure was unavailable."""
+
+    equity_after: float
+    ours: float | None
+    ib: float | None
+
+    @property
+    def binding(self) -> str:
+        """Which figure binds: ``MODEL`` or ``WHAT_IF`` (IB's only when strictly higher)."""
+        if self.ib is not None and (self.ours is None or self.ib > self.ours + TOLERANCE):
+            return WHAT_IF
+        return MODEL
+
+    @property
+    def required(self) -> float:
+        figures = [f for f in (self.ours, self.ib) if f is not None]
+        return max(figures) if figures else 0.0
+
+    @property
+    def passes(self) -> bool:
+        return self.equity_after >= self.required - TOLERANCE
+
+    def reason(self) -> str:
+        """Why the order is refused (status Margin), naming the figure that bound."""
+        text = (f"margin: equity after the trade ${self.equity_after:,.2f} < initial margin "
+                f"${self.required:,.2f} of the resulting positions by {self.binding} (short "
+                f"${self.required - self.equity_after:,.2f})")
+        if self.binding == WHAT_IF and self.ours is not None:
+            text += f"; {MODEL} asks ${self.ours:,.2f}"
+        return text
+
+    def note(self) -> str:
+        """For ``margin_notes`` when IB's what-if was the stricter figure, else ""."""
+        if self.binding != WHAT_IF or self.ours is None:
+            return ""
+        return (f"initial margin ${self.ib:,.2f} from {WHAT_IF}, stricter than {MODEL}'s "
+                f"${self.ours:,.2f}: IB's figure was used")
+
+
+def model_initial(model, sizes: dict[str, float], day) -> float:
+    """Initial margin (dollars) of ``sizes`` (``{futures code: contracts}``) on ``day`` by
+    ``model`` (a ``MarginModel``), as ``Account.requirements`` gives the backtest's."""
+    from ...data.contracts import Contract
+
+    return sum(abs(q) * model.initial(Contract.parse(code).root, day)
+               for code, q in sizes.items() if q)
+
+
+def check_initial(broker, intent, price: float, day) -> InitialCheck | None:
+    """The check ``MarginBroker``'s fills make, before ``broker`` (an ``IBBroker``) sends
+    ``intent`` (an outright order of ``price`` dollars or points per unit): None when the order
+    only reduces risk.  The resulting futures positions are IB's positions plus every order in
+    motion (this decision's included, so a roll's sale counts before its purchase); a share
+    purchase costs margin equity ``(1 - share_collateral) x`` its value."""
+    from ..positions import reduces
+    from .contracts import futures_contract
+    from .errors import RequestFailed
+
+    moving: dict[str, float] = collections.defaultdict(float)
+    for part in (broker._working, broker._moving):
+        for k, v in part.items():
+            moving[k] += v
+    held = {k: v[0] for k, v in broker._positions.items()}
+    old = held.get(intent.instrument, 0.0) + moving.get(intent.instrument, 0.0)
+    if reduces(old, old + intent.signed_quantity):
+        return None
+    sizes = {k: held.get(k, 0.0) + moving.get(k, 0.0) for k in set(held) | set(moving)
+             if futures_contract(k) is not None}
+    equity = broker.margin_equity()
+    if futures_contract(intent.instrument) is not None:
+        sizes[intent.instrument] = old + intent.signed_quantity
+    elif intent.signed_quantity > 0:
+        equity -= (1.0 - float(broker.p.share_collateral)) * intent.quantity * price
+    if broker.p.margin_model is None:
+        from ..margin import MarginModel
+
+        broker.p.margin_model = MarginModel()  # the bundled schedule, as a backtest's default
+    try:
+        ours = model_initial(broker.p.margin_model, sizes, day)
+    except (ValueError, KeyError) as exc:  # MarginError is a ValueError
+        log.warning("ecore's margin model has no initial margin for %s: %s", sizes, exc)
+        ours = None
+    try:
+        ib = broker.requirements({k: int(round(q)) for k, q in sizes.items()}, day)[1]
+    except RequestFailed as exc:
+        log.warning("no what-if margin for the check of %s: %s", intent.order_ref, exc)
+        ib = None
+    return InitialCheck(equity, ours, ib)

@@ -83,6 +83,7 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     from ...brokers.ib.feed import IBDailyFeed
     from ...brokers.ib.root_feed import IBRootFeed
     from ...brokers.ib.safety import KillSwitch, SafetyLimits
+    from ...brokers.margin import MarginModel
     from ...brokers.orders import FuturesCommInfo
     from ...data.contracts import spec
     from ...strategies.roll_keeper import RollKeeper
@@ -116,7 +117,8 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         broker = IBBroker(session, dry_run=dry_run, kill_switch=kill_switch,
                           retry_rejected=retry_rejected,
                           share_collateral=float(config.broker.get("share_collateral", 0.0)),
-                          call_deadline_days=int(config.broker.get("call_deadline_days", 1)))
+                          call_deadline_days=int(config.broker.get("call_deadline_days", 1)),
+                          margin_model=MarginModel(history=book) if book is not None else None)
         cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
         cerebro.setbroker(broker)
 
