@@ -29,8 +29,9 @@ def test_dry_run_prints_the_orders_and_sends_nothing(gateway, lib_name, tmp_path
     assert "BUY 3 ZNM25 MKT  notional $330,000  margin initial +6,000 maintenance +5,400" in out
     assert "BUY 200 SPY MKT  notional $112,000  margin initial +28,000 maintenance +28,000" in out
     assert gateway.placed == []
+    # the orders' what-ifs, and the pre-trade margin check's probe of one ZN (margin_rules)
     assert sorted((i.symbol, a, q) for i, a, q in gateway.what_ifs) == [
-        ("SPY", "BUY", 200.0), ("ZN", "BUY", 3.0)]
+        ("SPY", "BUY", 200.0), ("ZN", "BUY", 1.0), ("ZN", "BUY", 3.0)]
     assert not any(m[0] in ("4", "58") for m in gateway.received)
     assert not (tmp_path / "journal.sqlite").exists()  # a dry run writes nothing
 
