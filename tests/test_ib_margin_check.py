@@ -4,7 +4,7 @@ what-if margin, the stricter one binding (``brokers/ib/margin_rules.py``)."""
 
 import pytest
 
-from ib_helpers import CLIENTS, LIVE_DAY, gateway, run  # noqa: F401  (gateway is a fixture)
+from ib_helpers import CLIENTS, LIVE_DAY, bars, gateway, run  # noqa: F401  (gateway is a fixture)
 
 from ecore.brokers.margin import MarginModel
 
@@ -81,3 +81,15 @@ def test_order_that_only_reduces_a_position_is_not_checked(gateway, lib_name, tm
 
     assert [(o.action, o.totalQuantity) for o in gateway.placed] == [("SELL", 3.0)]
     assert margin_notes(result) == []
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_share_purchases_of_one_decision_are_counted_together(gateway, lib_name, tmp_path):
+    account(gateway, 100_000.0)  # share_collateral 0: a purchase spends its value of equity
+    gateway.qqq = gateway.add_stock("QQQ", price=500.0, bars=bars(500.0))
+    result = run(gateway, lib_name, tmp_path, ["SPY", "QQQ"], {"SPY": 100, "QQQ": 100})
+
+    # SPY first: $100,000 - $56,000 leaves $44,000; QQQ's $50,000 would leave -$6,000
+    assert [(o.instrument.symbol, o.totalQuantity) for o in gateway.placed] == [("SPY", 100.0)]
+    [(name, _, _, reason)] = margin_notes(result)
+    assert name == "QQQ" and "equity after the trade $-6,000.00" in reason

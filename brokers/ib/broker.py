@@ -108,6 +108,7 @@ class IBBroker(NativeOrders, bt.BrokerBase):
         self.margin_calls: list = []  # calls issued to the strategy (MarginCall)
         self.margin_notes: list[str] = []  # when IB's figures were the stricter ones
         self._margin_checked = None
+        self._share_spend = 0.0
 
     @property
     def _positions(self) -> dict[str, tuple[float, float]]:
@@ -140,6 +141,7 @@ class IBBroker(NativeOrders, bt.BrokerBase):
         self._planned = {}
         self._moving = {}
         self._own = self._own_working()
+        self._share_spend = 0.0  # equity this decision's share buys take (margin_rules)
 
     def _own_working(self) -> dict[str, float]:
         """Signed quantity still to fill of the netted orders this process sent in earlier

@@ -129,7 +129,8 @@ def check_initial(broker, intent, price: float, day) -> InitialCheck | None:
     ``intent`` (an outright order of ``price`` dollars or points per unit): None when the order
     only reduces risk.  The resulting futures positions are IB's positions plus every order in
     motion (this decision's included, so a roll's sale counts before its purchase); a share
-    purchase costs margin equity ``(1 - share_collateral) x`` its value."""
+    purchase costs margin equity ``(1 - share_collateral) x`` its value, and the purchases this
+    decision passed before it count as spent."""
     from ..positions import reduces
     from .contracts import futures_contract
     from .errors import RequestFailed
@@ -144,11 +145,12 @@ def check_initial(broker, intent, price: float, day) -> InitialCheck | None:
         return None
     sizes = {k: held.get(k, 0.0) + moving.get(k, 0.0) for k in set(held) | set(moving)
              if futures_contract(k) is not None}
-    equity = broker.margin_equity()
     if futures_contract(intent.instrument) is not None:
         sizes[intent.instrument] = old + intent.signed_quantity
-    elif intent.signed_quantity > 0:
-        equity -= (1.0 - float(broker.p.share_collateral)) * intent.quantity * price
+    share_buy = futures_contract(intent.instrument) is None and intent.signed_quantity > 0
+    spend = (1.0 - float(broker.p.share_collateral)) * intent.quantity * price if share_buy else 0.0
+    # the share purchases this decision passed already count as spent (IB has not filled them)
+    equity = broker.margin_equity() - broker._share_spend - spend
     if broker.p.margin_model is None:
         from ..margin import MarginModel
 
@@ -163,4 +165,7 @@ def check_initial(broker, intent, price: float, day) -> InitialCheck | None:
     except RequestFailed as exc:
         log.warning("no what-if margin for the check of %s: %s", intent.order_ref, exc)
         ib = None
-    return InitialCheck(equity, ours, ib)
+    check = InitialCheck(equity, ours, ib)
+    if check.passes:
+        broker._share_spend += spend
+    return check
