@@ -240,26 +240,10 @@ def config_from_mapping(mapping: dict, source: str = "config", base_dir: Path | 
 def read_config_file(path) -> dict:
     """The raw settings of a TOML config file, with a relative ``data`` folder made relative to
     the file (and ``~`` expanded); errors name the file."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    from ..validation.input_files import base_folder, read_input
+    from ..validation.input_files import base_folder, read_toml
 
     p = Path(path).expanduser()
-    try:
-        text = read_input(p).decode("utf-8")  # once: a pipe or <(...) cannot be read twice
-        mapping = tomllib.loads(text)
-    except FileNotFoundError:
-        raise UserError(f"config file not found: {p}") from None
-    except IsADirectoryError:
-        raise UserError(f"{p}: is a folder, not a config file (TOML)") from None
-    except PermissionError:
-        raise UserError(f"{p}: cannot be read (permission denied)") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{p}: not a text file (byte {exc.start} is not UTF-8)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{p}: not valid TOML: {exc}") from None
+    mapping = read_toml(p, "config file", UserError)
     data = mapping.get("data")
     if isinstance(data, str) and data:
         d = Path(data).expanduser()

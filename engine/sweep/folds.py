@@ -194,7 +194,7 @@ def parse_validation(data: dict, fail) -> Validation | None:
             raise fail(f"{key}.{name}", f"must be [first day, last day], got {value!r}")
         days = []
         for v in value:
-            day = _date(v)
+            day = parse_day(v)
             if day is None:
                 raise fail(f"{key}.{name}", f"must hold dates such as 2015-12-31, got {v!r}")
             days.append(day)
@@ -207,7 +207,8 @@ def parse_validation(data: dict, fail) -> Validation | None:
     return Validation(key, warmup, holdout=(windows[0], windows[1]))
 
 
-def _date(value) -> dt.date | None:
+def parse_day(value) -> dt.date | None:
+    """A sweep file's day (a TOML date or datetime, or "YYYY-MM-DD"), or None when it is none."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

@@ -49,18 +49,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .folds import Validation, parse_validation
+from .folds import Validation, parse_day, parse_validation
 from .space import Choice, ParameterSpace, Steps, Uniform, Value
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 BROKER_PREFIX = "broker."
 TOP_LEVEL_KEYS = (
@@ -151,21 +145,10 @@ class SweepSpec:
 
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and validate a sweep file; a relative ``data`` folder is taken from the file's folder."""
-    from ..validation.input_files import base_folder, read_input
+    from ..validation.input_files import base_folder, read_toml
 
     path = Path(path)
-    try:
-        data = tomllib.loads(read_input(path).decode("utf-8"))  # once: a pipe cannot be read twice
-    except FileNotFoundError:
-        raise FileNotFoundError(f"sweep file not found: {path}") from None
-    except IsADirectoryError:
-        raise SweepFileError(f"{path}: is a folder, not a sweep file (TOML)") from None
-    except PermissionError:
-        raise SweepFileError(f"{path}: cannot be read (permission denied)") from None
-    except UnicodeDecodeError as exc:
-        raise SweepFileError(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SweepFileError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "sweep file", SweepFileError, missing=FileNotFoundError)
     return parse_sweep(data, source=str(path), base_dir=base_folder(path))
 
 
@@ -311,16 +294,10 @@ def _date(data: dict, key: str, fail) -> dt.date | None:
     value = data.get(key)
     if value is None:
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise fail(key, f"must be a date such as 2020-01-31, got {value!r}")
+    day = parse_day(value)
+    if day is None:
+        raise fail(key, f"must be a date such as 2020-01-31, got {value!r}")
+    return day
 
 
 def _bool(data: dict, key: str, default: bool, fail) -> bool:

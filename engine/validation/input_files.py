@@ -73,6 +73,29 @@ def read_input_text(path) -> str:
     return read_input(path).decode("utf-8")
 
 
+def read_toml(path, noun: str, error: type[Exception], missing: type[Exception] | None = None) -> dict:
+    """The TOML table of the input file at ``path`` (a ``noun`` such as "config file"), read once
+    (:func:`read_input`); each way it cannot be read is one ``error`` naming the file (a missing
+    file ``missing``, by default ``error`` too)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    try:
+        return tomllib.loads(read_input(path).decode("utf-8"))
+    except FileNotFoundError:
+        raise (missing or error)(f"{noun} not found: {path}") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not a {noun} (TOML)") from None
+    except PermissionError:
+        raise error(f"{path}: cannot be read (permission denied)") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not a text file (byte {exc.start} is not UTF-8)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
+
+
 def base_folder(path) -> Path:
     """The folder relative paths inside the input at ``path`` are taken from: the file's own
     folder, or the current folder for a pipe (``/dev/fd/63`` has no folder of the user's)."""
