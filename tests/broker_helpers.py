@@ -115,3 +115,16 @@ def rows(broker, kind=None, day=None, instrument=None):
     if instrument is not None:
         j = j[j["instrument"] == instrument]
     return j
+
+
+def assert_cash_journal_reconciles(journal: pd.DataFrame, daily: pd.DataFrame, opening: float = 10_000_000) -> None:
+    """A run's journal.csv and daily.csv agree to the cent: the cash balance is the opening cash
+    plus every cash movement, ends at the last day's cash, the shares account at the last day's
+    shares value, and NAV is cash plus shares every day."""
+    cash = journal[journal["account"] == "cash"]
+    assert cash["balance"].iloc[0] - cash["amount"].iloc[0] == opening
+    assert (opening + cash["amount"].cumsum() - cash["balance"]).abs().max() < 0.01
+    assert abs(cash["balance"].iloc[-1] - daily["cash"].iloc[-1]) < 0.01
+    shares = journal[journal["account"] == "shares"]
+    assert abs(shares["amount"].sum() - daily["shares_value"].iloc[-1]) < 0.01
+    assert (daily["nav"] - daily["cash"] - daily["shares_value"]).abs().max() < 0.01

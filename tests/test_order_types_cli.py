@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from broker_helpers import assert_cash_journal_reconciles
 
 from ecore.data.contracts import Contract
 from ecore.data.market import load_market
@@ -123,14 +124,7 @@ def test_bracket_positions_are_never_short(brackets):
 def test_the_cash_journal_reconciles_to_the_cent(run, request):
     out = request.getfixturevalue(run)
     j, daily = out["journal"], out["daily"]
-    cash = j[j["account"] == "cash"]
-    opening = cash["balance"].iloc[0] - cash["amount"].iloc[0]
-    assert opening == 10_000_000
-    assert (opening + cash["amount"].cumsum() - cash["balance"]).abs().max() < 0.01
-    assert abs(cash["balance"].iloc[-1] - daily["cash"].iloc[-1]) < 0.01
-    shares = j[j["account"] == "shares"]
-    assert abs(shares["amount"].sum() - daily["shares_value"].iloc[-1]) < 0.01
-    assert (daily["nav"] - daily["cash"] - daily["shares_value"]).abs().max() < 0.01
+    assert_cash_journal_reconciles(j, daily)
     # each day's journal rows add up to that day's change in NAV
     by_day = j.groupby("date")["amount"].sum()
     nav = daily.set_index("date")["nav"]

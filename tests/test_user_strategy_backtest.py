@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from broker_helpers import assert_cash_journal_reconciles
 
 from ecore.brokers.delivery_guard import DeliveryWarning
 from ecore.data.contracts import Contract
@@ -57,14 +58,7 @@ def test_the_plain_strategy_imports_nothing_from_ecore():
 
 def test_its_cash_journal_reconciles_to_the_cent(plain):
     j, daily = plain["journal"], plain["daily"]
-    cash = j[j["account"] == "cash"]
-    opening = cash["balance"].iloc[0] - cash["amount"].iloc[0]
-    assert opening == 10_000_000
-    assert (opening + cash["amount"].cumsum() - cash["balance"]).abs().max() < 0.01
-    assert abs(cash["balance"].iloc[-1] - daily["cash"].iloc[-1]) < 0.01
-    shares = j[j["account"] == "shares"]
-    assert abs(shares["amount"].sum() - daily["shares_value"].iloc[-1]) < 0.01
-    assert (daily["nav"] - daily["cash"] - daily["shares_value"]).abs().max() < 0.01
+    assert_cash_journal_reconciles(j, daily)
 
 
 def test_its_zn_position_rolls_once_a_quarter_on_the_roll_day(plain):
