@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from ..errors import UserError
+from .overrides import add_override_options
 
 
 def add_parser(sub) -> None:
@@ -39,8 +40,6 @@ def add_parser(sub) -> None:
                    "bond 15%%: an unadjusted split) or a futures settlement by half or more in a day "
                    "(otherwise such a jump stops the run, naming the file, the day and the likely cause)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    from .main import add_override_options
-
     add_override_options(p)
     p.set_defaults(func=run_command)
 

@@ -11,6 +11,7 @@ import sys
 from ..errors import UserError
 from ..paper.config import ConfigError, PaperConfig, check_port, load_config
 from ..paper.run import EXIT_KILLED, EXIT_OK, EXIT_PARTIAL
+from .overrides import add_override_options
 
 
 def config_from_args(args) -> PaperConfig:
@@ -228,7 +229,5 @@ def add_parser(sub) -> None:
                    "report.html, parity.csv, parity.txt)")
     p.add_argument("--in-process", action="store_true", dest="in_process",
                    help="replay: run each day in this process instead of a fresh one (faster)")
-    from .main import add_override_options
-
     add_override_options(p, broker=False)  # the broker is IB's: its settings are the account's
     p.set_defaults(func=_run)

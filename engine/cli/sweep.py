@@ -7,6 +7,8 @@ import signal
 import sys
 from pathlib import Path
 
+from .overrides import add_override_options
+
 DEFAULT_OUT_ROOT = Path("ecore-out")
 
 
@@ -39,8 +41,6 @@ def add_parser(sub) -> None:
     p.add_argument("--max-runs", type=int, metavar="N", dest="max_runs",
                    help="refuse a sweep of more than N runs, counted before any is built (default 10,000)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    from .main import add_override_options
-
     add_override_options(p)
     p.set_defaults(func=run_command)
 
