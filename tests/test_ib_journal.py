@@ -83,6 +83,30 @@ def test_read_only_journal_writes_nothing(tmp_path):
     assert not (tmp_path / "none.sqlite").exists()
 
 
+def test_a_margin_call_is_kept_once_a_day_and_survives_reopening(tmp_path):
+    import sqlite3
+
+    from ecore.brokers.margin_calls import MarginCall
+
+    path = tmp_path / "j.sqlite"
+    j = Journal(path)
+    day, due = dt.date(2024, 2, 13), dt.date(2024, 2, 14)
+    j.record_margin_call(MarginCall(day, 100.0, due, 900.0, 950.0, 1000.0))
+    # a re-run of the day finds the call again, on other figures: the day keeps the newer
+    j.record_margin_call(MarginCall(day, 150.0, due, 850.0, 950.0, 1000.0))
+    j.close()
+    again = Journal(path, read_only=True)
+    [call] = again.margin_calls()
+    assert (call.issued, call.amount, call.deadline, call.equity) == (day, 150.0, due, 850.0)
+    again.close()
+    # a journal written before calls were kept reads as having none
+    old = tmp_path / "old.sqlite"
+    Journal(old).close()
+    with sqlite3.connect(old) as db:
+        db.execute("DROP TABLE margin_calls")
+    assert Journal(old, read_only=True).margin_calls() == []
+
+
 def test_unknown_status_is_an_error_naming_the_field(tmp_path):
     j = Journal(tmp_path / "j.sqlite")
     j.add_order(intent())

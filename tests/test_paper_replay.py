@@ -93,3 +93,20 @@ def test_replay_needs_its_window(tmp_path):
     assert done.returncode == 2
     assert "--from and --to are required" in done.stderr
     assert EXIT_DIVERGED == 5
+
+
+def test_margin_calls_on_paper_are_the_backtests_day_and_amount_to_the_cent(tmp_path):
+    # 99% in shares and a full margin budget: equity falls below maintenance on 2024-02-13 in
+    # the backtest of this window ($23,423.63 to restore initial); the paper run of that day
+    # issues the same call to the strategy, says it, and keeps it in its journal
+    path = core_config(tmp_path, "ib_async",
+                       "[params]\nmargin_budget = 1.0\nequity_weight = 0.99\n")
+    result = replay(load_config(path), path, dt.date(2024, 2, 5), dt.date(2024, 2, 16),
+                    tmp_path / "work", fresh_process=False)
+    assert result.matching_days == len(result.parity), result.text()
+    called = result.parity[result.parity["margin_calls_backtest"].notna()]
+    assert list(called["date"].dt.date) == [dt.date(2024, 2, 13)]
+    assert called["margin_calls_paper"].tolist() == [23423.63]
+    assert "margin calls: 1 on paper, 1 in the backtest" in result.text()
+    run = next(r for r in result.runs if r.day == dt.date(2024, 2, 13))
+    assert "margin call 2024-02-13" in run.output and "$23,423.63 to restore initial" in run.output

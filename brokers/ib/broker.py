@@ -190,6 +190,7 @@ class IBBroker(NativeOrders, bt.BrokerBase):
         if call is None:
             return
         self.margin_calls.append(call)
+        self.session.journal.record_margin_call(call)
         log.warning("%s", call)
         for strat in getattr(self.cerebro, "runningstrats", []) or []:
             hook = getattr(strat, "notify_margin_call", None)

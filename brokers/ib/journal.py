@@ -174,6 +174,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     instrument TEXT PRIMARY KEY, size REAL NOT NULL, fills_seen INTEGER NOT NULL,
     at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS order_terms (order_ref TEXT PRIMARY KEY, terms TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS margin_calls (
+    day TEXT PRIMARY KEY, amount REAL NOT NULL, deadline TEXT NOT NULL, equity REAL NOT NULL,
+    maintenance REAL NOT NULL, initial REAL NOT NULL, recorded_at TEXT NOT NULL);
 """
 
 _ORDER_COLUMNS = ("order_ref, day, instrument, action, quantity, order_type, limit_price, "
@@ -411,6 +414,28 @@ class Journal:
             instrument, ratio, _ = entry.intent.legs[0]
         return sum(e.shares for e in self.executions(order_ref)
                    if e.instrument == instrument) / abs(ratio)
+
+    # -- margin calls ---------------------------------------------------------------------------
+
+    def record_margin_call(self, call) -> None:
+        """Keep a margin call (``brokers.margin_calls.MarginCall``, dollars) the run issued; a
+        re-run of the day replaces that day's call with what it found."""
+        self._write("INSERT OR REPLACE INTO margin_calls VALUES (?,?,?,?,?,?,?)",
+                    (call.issued.isoformat(), float(call.amount), call.deadline.isoformat(),
+                     float(call.equity), float(call.maintenance), float(call.initial), _now()))
+
+    def margin_calls(self) -> list:
+        """The margin calls recorded, oldest first (``MarginCall``; none in a journal written
+        before calls were recorded)."""
+        from ..margin_calls import MarginCall
+
+        names = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "margin_calls" not in names:
+            return []
+        rows = self._db.execute("SELECT day, amount, deadline, equity, maintenance, initial "
+                                "FROM margin_calls ORDER BY day").fetchall()
+        return [MarginCall(dt.date.fromisoformat(d), a, dt.date.fromisoformat(dl), e, m, i)
+                for d, a, dl, e, m, i in rows]
 
     # -- positions as last seen (to infer fills IB no longer reports) ---------------------------
 

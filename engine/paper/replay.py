@@ -11,7 +11,8 @@ process.
 
 Parity compares, day by day: the positions held at the day's end, the orders decided that day
 (net per instrument), the fills (net size, average price, commission per instrument), the
-rolls, and the NAV (to the cent).  The report names the days that match and the first
+rolls, the margin calls issued to the strategy (the amount due, to the cent: the paper runs'
+journal keeps them) and the NAV (to the cent).  The report names the days that match and the first
 divergence with both sides shown; ``diverged`` makes the command exit 5.
 """
 
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 EXIT_DIVERGED = 5
 NAV_TOLERANCE = 0.005  # dollars: "to the cent"
-CHECKS = ("positions", "orders", "fills", "rolls", "nav")
+CHECKS = ("positions", "orders", "fills", "rolls", "margin_calls", "nav")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,13 +78,19 @@ class Replay:
         return {"day": row["date"].date(), "checks": checks,
                 "sides": {c: (row[f"{c}_paper"], row[f"{c}_backtest"]) for c in checks}}
 
+    def _calls(self, side: str) -> int:
+        column = f"margin_calls_{side}"
+        return int(self.parity[column].notna().sum()) if column in self.parity else 0
+
     def text(self) -> str:
         """The parity report, as the command prints it."""
         n = len(self.parity)
         nav_gap = float(self.parity["nav_gap"].abs().max()) if n else float("nan")
         failed = [r for r in self.runs if r.exit_code not in (0,)]
         lines = [f"parity: {self.matching_days}/{n} days match (positions, orders sent, fills, "
-                 f"rolls, NAV to the cent); largest NAV difference ${nav_gap:,.2f}",
+                 f"rolls, margin calls, NAV to the cent); largest NAV difference ${nav_gap:,.2f}",
+                 f"margin calls: {self._calls('paper')} on paper, {self._calls('backtest')} "
+                 "in the backtest",
                  f"paper runs: {len(self.runs)} (one a day), "
                  f"{len(failed)} exited non-zero"
                  + (": " + ", ".join(f"{r.day} ({r.exit_code})" for r in failed[:5]) if failed else "")]
@@ -93,8 +100,8 @@ class Replay:
         else:
             lines.append(f"first divergence {first['day']}: {', '.join(first['checks'])}")
             for check, (paper, backtest) in first["sides"].items():
-                lines.append(f"  {check:<9} paper    {paper}")
-                lines.append(f"  {'':<9} backtest {backtest}")
+                lines.append(f"  {check:<12} paper    {paper}")
+                lines.append(f"  {'':<12} backtest {backtest}")
         return "\n".join(lines)
 
 
@@ -158,7 +165,14 @@ def replay(config: PaperConfig, config_path: Path | None, start: dt.date, end: d
     finally:
         gateway.stop()
     paper, orders = _paper_result(cls, sim, gateway, backtest, sent_on)
-    parity = compare(paper, orders, backtest, sim.days)
+    from ...brokers.ib.journal import Journal
+
+    kept = Journal(journal, read_only=True)
+    try:
+        calls = kept.margin_calls()
+    finally:
+        kept.close()
+    parity = compare(paper, orders, backtest, sim.days, calls)
     return Replay(paper, backtest, parity, tuple(runs), orders)
 
 
@@ -273,8 +287,9 @@ def _fill(rows) -> tuple | None:
     return (round(size, 6), round(price, 6), round(float(rows["commission"].sum()), 2))
 
 
-def compare(paper, paper_orders: pd.DataFrame, backtest, days) -> pd.DataFrame:
-    """One row per day: each check's paper and backtest values and whether they match."""
+def compare(paper, paper_orders: pd.DataFrame, backtest, days, paper_calls=()) -> pd.DataFrame:
+    """One row per day: each check's paper and backtest values and whether they match.
+    ``paper_calls``: the margin calls the paper runs issued (``MarginCall``)."""
     bt_result = backtest.result
     bt_trades = bt_result.trades.copy()
     bt_trades["date"] = pd.to_datetime(bt_trades["date"])
@@ -287,6 +302,11 @@ def compare(paper, paper_orders: pd.DataFrame, backtest, days) -> pd.DataFrame:
     orders = (_by_day(paper_orders, _net), _by_day(bt_orders, _net))
     navs = (paper.daily.set_index(paper.daily["date"].dt.date)["nav"],
             bt_result.daily.set_index(pd.to_datetime(bt_result.daily["date"]).dt.date)["nav"])
+    broker = getattr(backtest.strategy, "broker", None)
+    bt_calls = broker.margin_calls() if broker is not None and hasattr(broker, "margin_calls") \
+        else []
+    calls = ({c.issued: round(float(c.amount), 2) for c in paper_calls},
+             {c.issued: round(float(c.amount), 2) for c in bt_calls})
     held = ({}, {})
     rows = []
     for day in days:
@@ -301,13 +321,17 @@ def compare(paper, paper_orders: pd.DataFrame, backtest, days) -> pd.DataFrame:
             row[f"orders_{name}"] = dict(sorted(orders[side].get(day, {}).items()))
             row[f"fills_{name}"] = dict(sorted(fills[side].get(day, {}).items()))
             row[f"rolls_{name}"] = dict(sorted(rolls[side].get(day, {}).items()))
+            row[f"margin_calls_{name}"] = calls[side].get(day)
             nav = navs[side].get(day)
             row[f"nav_{name}"] = round(float(nav), 2) if nav is not None else None
         gap = (row["nav_paper"] - row["nav_backtest"]) if None not in (
             row["nav_paper"], row["nav_backtest"]) else float("inf")
         row["nav_gap"] = gap
-        for check in CHECKS[:-1]:
+        for check in CHECKS[:-2]:
             row[f"{check}_match"] = row[f"{check}_paper"] == row[f"{check}_backtest"]
+        due = (row["margin_calls_paper"], row["margin_calls_backtest"])
+        row["margin_calls_match"] = due[0] == due[1] or (
+            None not in due and abs(due[0] - due[1]) <= NAV_TOLERANCE)
         row["nav_match"] = abs(gap) <= NAV_TOLERANCE
         row["match"] = all(row[f"{c}_match"] for c in CHECKS)
         rows.append(row)

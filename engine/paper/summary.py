@@ -29,6 +29,7 @@ class RunSummary:
     found_ended: tuple = ()
     held_back: tuple = ()  # (orderRef, reason): rejected earlier today, not retried
     notices: tuple = ()  # what the run decided on that the user must know (an unclosed session)
+    margin_calls: tuple = ()  # the calls issued to the strategy this run (MarginCall)
 
     @property
     def sent(self) -> int:
@@ -54,6 +55,7 @@ class RunSummary:
         lines += [f"  not sent    {why}" for why in self.not_sent]
         lines += [f"  {status:<11} {r}" for r, status in self.other]
         lines += [f"note: {n}" for n in self.notices]
+        lines += [f"{call}" for call in self.margin_calls]
         if self.found_ended:
             lines.append(f"found ended at IB since the last run: {len(self.found_ended)}")
             lines += [f"  {status:<11} {r}: {why}" for r, status, why in self.found_ended]
@@ -89,4 +91,5 @@ def summarize(broker, journal) -> RunSummary:
                       tuple(groups["unconfirmed"]), tuple(groups["rejected"]),
                       tuple(broker.refused), not_sent, tuple(groups["other"]), found,
                       tuple(dict(getattr(broker, "held_back", ())).items()),
-                      tuple(getattr(session, "notices", ())))
+                      tuple(getattr(session, "notices", ())),
+                      tuple(getattr(broker, "margin_calls", ())))
