@@ -14,13 +14,17 @@ Windows (issue 23's acceptance):
   2024-09-30;
 * ``margin-calls-2024``: ``margin_budget = 1.0``, ``equity_weight = 0.99``, 2024-01-02..
   2024-06-28: margin calls (met by selling shares) on both sides;
-* ``treasury-trend`` (lookback 60, vol_window 20: the backtested 252 would not trade inside a
-  half-year window), ``risk-parity`` (its backtested parameters), 2024-01-02..2024-06-28 (the
-  March and June rolls), and ``plain-backtrader``: a plain backtrader strategy on a root feed,
+* ``good-friday-2023-ib_insync``, ``margin-binding-2024-ib_insync``, ``margin-calls-2024-ib_insync``:
+  the same three with the other client library;
+* ``treasury-trend``: its backtested parameters (lookback 252, vol_window 63) over
+  2023-01-03..2024-06-28, so that it trades from 2024 on both sides (a replay's paper runs, like
+  the backtest of the window, see no bar before its first day);
+* ``risk-parity`` (its backtested parameters), 2024-01-02..2024-06-28 (the March and June
+  rolls), and ``plain-backtrader``: a plain backtrader strategy on a root feed,
   2024-02-01..2024-03-29 (the March roll).  A replay's paper runs see no bar before the
   window's first day (``--history-from``), so they warm up as the backtest of the window does.
 
-For each: days matching (positions, orders sent, fills, rolls, NAV to the cent) out of the
+For each: days matching (positions, orders sent, fills, rolls, margin calls, NAV to the cent) out of the
 window's trading days, the largest NAV difference, the first divergence, paper runs exiting
 non-zero, and the wall time.  Outputs of each replay go to ``bench/out/paper-replay/NAME``.
 Exit status 1 when any window diverges.
@@ -71,9 +75,15 @@ def windows(folder: Path) -> dict:
                                 "ib_async", "2024-01-02", "2024-09-30", 5),
         "margin-calls-2024": (core + "params = { margin_budget = 1.0, equity_weight = 0.99 }\n",
                               "ib_async", "2024-01-02", "2024-06-28", 5),
-        "treasury-trend": ('strategy = "treasury_trend.TreasuryTrend"\n'
-                           'params = { lookback = 60, vol_window = 20 }\n', "ib_async",
-                           "2024-01-02", "2024-06-28", 300),
+        "good-friday-2023-ib_insync": (core, "ib_insync", "2023-04-07", "2023-06-30", 5),
+        "margin-binding-2024-ib_insync": (
+            core + "params = { margin_budget = 0.1, equity_weight = 0.99 }\n", "ib_insync",
+            "2024-01-02", "2024-09-30", 5),
+        "margin-calls-2024-ib_insync": (
+            core + "params = { margin_budget = 1.0, equity_weight = 0.99 }\n", "ib_insync",
+            "2024-01-02", "2024-06-28", 5),
+        "treasury-trend": ('strategy = "treasury_trend.TreasuryTrend"\n', "ib_async",
+                           "2023-01-03", "2024-06-28", 300),
         "risk-parity": ('strategy = "risk_parity.RiskParity"\ninstruments = ["SPY", "ZN", "ZB"]\n',
                         "ib_async", "2024-01-02", "2024-06-28", 300),
         "plain-backtrader": ('strategy = "plain_strategy.HoldTwoZN"\ninstruments = ["ZN", "IVV"]\n',
@@ -115,6 +125,7 @@ def run_window(name, spec, folder: Path, in_process: bool) -> dict:
             "rolls": int((result.paper.trades["kind"] == "roll").sum()),
             "margin_cuts": int((events["kind"] == "margin_limit").sum()),
             "margin_calls": int((events["kind"] == "margin_call").sum()),
+            "margin_calls_paper": int(result.parity["margin_calls_paper"].notna().sum()),
             "first_divergence": None if first is None else f"{first['day']}: {first['checks']}",
             "seconds": round(seconds, 1)}
 
