@@ -100,5 +100,7 @@ class _Connection:
             except Exception as exc:  # a bug in the fake must show up in the test, not hang it
                 self.gateway.errors.append(repr(exc))
                 raise
-        self.closed = True
+        # the client hung up (or the socket failed): close our end too, or the server process
+        # prints "unclosed socket" (a ResourceWarning) on the user's terminal when it is freed
+        self.close()
         self.gateway._forget(self)
