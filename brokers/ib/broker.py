@@ -53,6 +53,7 @@ from .journal import JournalConflict, OrderIntent, parse_ref, purpose_of
 from .native_orders import NativeOrders, is_native
 from .order_types import OrderTerms, is_native_intent, oca_name, tif_of
 from .orders import Acknowledged, Cancelled, Filled, MarginImpact, Rejected
+from .pretrade import PreTradeChecks
 from .safety import KillSwitch, LimitBreach
 from .session import IBSession
 
@@ -70,7 +71,7 @@ class DryRunOrder:
     margin_error: str = ""
 
 
-class IBBroker(NativeOrders, bt.BrokerBase):
+class IBBroker(PreTradeChecks, NativeOrders, bt.BrokerBase):
     """Backtrader broker over an ``IBSession``; ``dry_run`` computes orders and sends none.
     ``share_collateral`` and ``call_deadline_days`` mean what they mean to ``MarginBroker``
     (``margin_rules``); ``margin_model`` (a ``MarginModel``, default the bundled schedule) is
@@ -526,24 +527,6 @@ class IBBroker(NativeOrders, bt.BrokerBase):
         self._moving[instrument] = self._moving.get(instrument, 0.0) + intent.signed_quantity
         self.sent_refs.append(ref)
         return self._accepted(order, ref)
-
-    def _margin_refused(self, order, intent: OrderIntent, price: float, day) -> bool:
-        """The backtest's pre-trade initial-margin check (``margin_rules.check_initial``), in a
-        dry run too: a refused order ends with status Margin and is counted in ``refused``."""
-        from .margin_rules import check_initial
-
-        check = check_initial(self, intent, price, day)
-        note = check.note() if check is not None else ""
-        if note and note not in self.margin_notes:
-            self.margin_notes.append(note)
-            log.info("%s", note)
-        if check is None or check.passes:
-            return False
-        self.refused.append(f"{intent.instrument}: {check.reason()}")
-        order.addinfo(reason=check.reason())
-        order.margin()
-        self.notifs.append(order.clone())
-        return True
 
     def _accepted(self, order, ref: str):
         """``order`` went to IB as ``ref``: tracked, Accepted, told to the strategy."""
