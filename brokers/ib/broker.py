@@ -75,9 +75,11 @@ class IBBroker(PreTradeChecks, NativeOrders, bt.BrokerBase):
     """Backtrader broker over an ``IBSession``; ``dry_run`` computes orders and sends none.
     ``share_collateral`` and ``call_deadline_days`` mean what they mean to ``MarginBroker``
     (``margin_rules``); ``margin_model`` (a ``MarginModel``, default the bundled schedule) is
-    ecore's side of the pre-trade initial-margin check."""
+    ecore's side of the pre-trade initial-margin check; ``costs`` (a ``CostModel``, default the
+    backtest's) and ``share_buys_need_cash`` its commission, slippage and cash (``pretrade``)."""
 
-    params = (("share_collateral", 0.0), ("call_deadline_days", 1), ("margin_model", None))
+    params = (("share_collateral", 0.0), ("call_deadline_days", 1), ("margin_model", None),
+              ("costs", None), ("share_buys_need_cash", True))
 
     def __init__(self, session: IBSession, dry_run: bool = False,
                  kill_switch: KillSwitch | None = None, retry_rejected: bool = False):
@@ -109,7 +111,7 @@ class IBBroker(PreTradeChecks, NativeOrders, bt.BrokerBase):
         self.margin_calls: list = []  # calls issued to the strategy (MarginCall)
         self.margin_notes: list[str] = []  # when IB's figures were the stricter ones
         self._margin_checked = None
-        self._share_spend = 0.0
+        self._spent = self._cash_spent = 0.0
 
     @property
     def _positions(self) -> dict[str, tuple[float, float]]:
@@ -142,7 +144,7 @@ class IBBroker(PreTradeChecks, NativeOrders, bt.BrokerBase):
         self._planned = {}
         self._moving = {}
         self._own = self._own_working()
-        self._share_spend = 0.0  # equity this decision's share buys take (margin_rules)
+        self._spent = self._cash_spent = 0.0  # what this decision's orders take (pretrade)
 
     def _own_working(self) -> dict[str, float]:
         """Signed quantity still to fill of the netted orders this process sent in earlier
@@ -512,7 +514,7 @@ class IBBroker(PreTradeChecks, NativeOrders, bt.BrokerBase):
                              "LMT" if limit is not None else "MKT", limit,
                              notional=quantity * price * mult, legs=legs, purpose=purpose,
                              target=target, terms=terms)
-        if not legs and self._margin_refused(order, intent, price, day):
+        if self._margin_refused(order, intent, price, day, None if legs else limit):
             return order
         if self.dry_run:
             return self._dry_run(order, intent)
