@@ -11,7 +11,8 @@
 * Before an order that adds risk is sent (or shown by a dry run), margin equity after it must
   cover the initial margin of the resulting positions, as ``brokers/fills.py`` requires in a
   backtest: by ecore's margin model (the run's ``margin_model``) and by IB's what-if, the
-  stricter one binding (:class:`InitialCheck`); else the order ends with status Margin.
+  stricter one binding (:class:`InitialCheck`); else the order ends with status Margin
+  (``pretrade.py`` makes the check, with the run's commission and slippage).
 """
 
 from __future__ import annotations
