@@ -29,8 +29,9 @@ adds risk (a stop or stop-limit opening or growing a position, an OCO member tha
 bracket's parent) is checked as if it filled at its trigger or limit price; a bracket's children
 only reduce what their parent opens and are not checked (a refused parent takes them with it).
 
-A refused order ends with the backtest's status (Margin), is
-counted in ``refused`` and said in the run's summary, and is never sent (a dry run shows it).
+A refused order ends with the backtest's status (Margin), is counted in ``refused`` and said
+in the run's summary, and is never sent (a dry run shows it).  Not checked here: the
+backtest's delivery-window and last-trading-day refusals (such an order is left to IB).
 ``PreTradeChecks`` is a mixin of ``IBBroker``.
 """
 
