@@ -155,3 +155,17 @@ def test_dry_run_shows_the_short_sale_refusal_on_the_terminal(gateway, lib_name,
     assert "dry run: 0 order(s) computed, none sent" in captured.out
     assert f"SPY: {SHORT_REFUSAL}" in captured.err
     assert gateway.placed == []
+
+
+@pytest.mark.parametrize("lib_name", CLIENTS)
+def test_a_held_shorts_proceeds_do_not_back_a_new_short(gateway, lib_name, tmp_path):
+    gateway.set_position(gateway.spy, -100)  # sold at $560: $56,000 of locked proceeds
+    account(gateway, 66_000.0)
+    gateway.account_values.update(NetLiquidation=10_000.0)  # $66,000 cash less the short
+    result = run(gateway, lib_name, tmp_path, ["SPY"], {"SPY": -200})
+
+    # margin equity $66,000 - $56,000 - $1.00; Reg T: 50% of 200 x $559.888
+    assert gateway.placed == []
+    assert refusals(result) == [
+        ("SPY", "short sale of 200 SPY: margin equity $9,999.00 < initial requirement "
+                "$55,988.80 (Reg T 150% on the short, futures included)")]

@@ -270,11 +270,12 @@ class IBBroker(PreTradeChecks, NativeOrders, bt.BrokerBase):
 
     def margin_equity(self) -> float:
         """Equity backing margin (dollars), as ``MarginBroker.margin_equity``: cash plus
-        ``share_collateral`` times the shares' value, or IB's own figure when that is lower
+        ``share_collateral`` times the shares' value less shorts, or IB's figure when lower
         (noted in ``margin_notes``; see ``margin_rules``)."""
         from .margin_rules import margin_equity
 
-        equity = margin_equity(self.session.account_state(), self.p.share_collateral)
+        equity = margin_equity(self.session.account_state(), self.p.share_collateral,
+                               self._shorts_value())
         if equity.source == "IB":
             note = equity.describe()
             if note not in self.margin_notes:

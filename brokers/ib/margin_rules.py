@@ -2,7 +2,7 @@
 
 * Margin equity is ``cash + share_collateral x shares' value`` (``brokers/account.py``): IB's
   TotalCashValue plus that share of the rest of its net liquidation value (the shares; futures
-  carry no value once settled).  IB's own figure for the same thing is its ExcessLiquidity plus
+  carry no value once settled), less the market value of short shares (their proceeds are locked).  IB's own figure for the same thing is its ExcessLiquidity plus
   MaintMarginReq (the equity its maintenance check uses); when IB's is lower, the stricter one
   wins and :class:`MarginEquity` says so.
 * A margin call is what ``brokers/margin_calls.py`` issues: maintenance above margin equity
@@ -42,10 +42,12 @@ class MarginEquity:
         return f"margin equity ${self.value:,.2f} (cash + share collateral)"
 
 
-def margin_equity(state, share_collateral: float) -> MarginEquity:
-    """Margin equity of an ``AccountState`` (dollars) under ``share_collateral`` (0..1)."""
-    shares = state.net_liquidation - state.cash
-    ours = state.cash + float(share_collateral) * shares
+def margin_equity(state, share_collateral: float, shorts: float = 0.0) -> MarginEquity:
+    """Margin equity of an ``AccountState`` (dollars) under ``share_collateral`` (0..1);
+    ``shorts``: the short share positions' market value (dollars, positive), whose sale proceeds
+    in cash back nothing else (``brokers/short_sales.py``)."""
+    shares = state.net_liquidation - state.cash  # longs less shorts
+    ours = state.cash + float(share_collateral) * (shares + shorts) - shorts
     ib = None
     if state.excess_liquidity or state.maintenance_margin:
         ib = state.excess_liquidity + state.maintenance_margin

@@ -132,6 +132,12 @@ class PreTradeChecks:
                 return float(d.close[0])
         return fallback
 
+    def _shorts_value(self) -> float:
+        """Market value (dollars, positive) of the short share positions IB holds, at their
+        feeds' last prices (else their average prices)."""
+        return sum(-size * self._share_price(sym, avg) for sym, (size, avg) in
+                   self._positions.items() if size < 0 and futures_contract(sym) is None)
+
     def _short_book(self, motion: dict[str, float], equity: float) -> _ShortBook:
         shares = {}
         for sym, size in motion.items():
