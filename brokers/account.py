@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import math
 
 from ..data.contracts import Contract
 from . import journal as J
@@ -65,10 +64,7 @@ class Account:
             return base
         if self.execution is not None and self.execution.slippage.active:
             return self.execution.slippage.apply(order, base, size)
-        if tick is not None:
-            return base + math.copysign(self.costs.futures_slippage_ticks * tick, size)
-        bps = self.costs.share_slippage_bps / 1e4
-        return base * (1 + bps) if size > 0 else base * (1 - bps)
+        return self.costs.slipped(base, size, tick)
 
     def margin_equity(self) -> float:
         """Equity that backs futures margin (dollars): cash plus ``share_collateral`` times the

@@ -15,6 +15,7 @@ not confirmed against a current fee schedule; all configurable):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -47,3 +48,12 @@ class CostModel:
             return 0.0
         fee = max(self.share_commission * shares, self.share_min_commission)
         return min(fee, self.share_max_commission_pct * shares * price) if self.share_max_commission_pct else fee
+
+    def slipped(self, price: float, size: float, tick: float | None = None) -> float:
+        """``price`` after slippage against the trader of an order of ``size`` (signed): plus or
+        minus ``futures_slippage_ticks`` ticks of ``tick`` points (futures), else
+        ``share_slippage_bps`` basis points (shares)."""
+        if tick is not None:
+            return price + math.copysign(self.futures_slippage_ticks * tick, size)
+        bps = self.share_slippage_bps / 1e4
+        return price * (1 + bps) if size > 0 else price * (1 - bps)

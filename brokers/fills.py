@@ -88,11 +88,39 @@ def share_bar(data, close: float, share_fill: str = "close") -> Bar:
     return Bar.of(close, o, float(lines.high[0]), float(lines.low[0]), market=o if share_fill == "open" else close)
 
 
-def _within(price: float, limit: float | None, size: float) -> float:
+def within_limit(price: float, limit: float | None, size: float) -> float:
     """``price`` after slippage, never worse than an order's limit price."""
     if limit is None:
         return price
     return min(price, limit) if size > 0 else max(price, limit)
+
+
+def futures_equity_after(equity: float, size: float, mult: float, settle: float, fill: float,
+                         commission: float) -> float:
+    """Margin equity (dollars) after ``size`` contracts (signed) fill at ``fill`` points with the
+    day's settlement at ``settle``: the fill books ``size x mult x (settle - fill)`` of variation
+    margin at once (the slippage paid), and the commission (dollars) is paid."""
+    return equity + size * mult * (settle - fill) - commission
+
+
+def share_equity_after(equity: float, old: float, size: float, fill: float, close: float,
+                       commission: float, share_collateral: float) -> float:
+    """Margin equity (dollars) after buying ``size`` shares at ``fill`` (dollars) from a
+    position of ``old``: cash pays fill and commission; the shares count at their ``close``, times
+    ``share_collateral`` (shares bought back to cover a short release their value from the
+    locked proceeds)."""
+    covered = min(size, max(-old, 0.0))
+    return (equity - size * fill - commission + share_collateral * (size - covered) * close
+            + covered * close)
+
+
+def cash_refusal(symbol: str, size: float, fill: float, commission: float, cash: float) -> str | None:
+    """Why buying ``size`` shares at ``fill`` plus ``commission`` (dollars) is refused with
+    ``cash`` dollars (``share_buys_need_cash``), or None when the cash pays for it."""
+    if cash - size * fill - commission < 0:
+        return (f"insufficient cash: buying {size:g} {symbol} needs ${size * fill + commission:,.2f}, "
+                f"cash is ${cash:,.2f}")
+    return None
 
 
 def fill_future(account: Account, order, day: dt.date, calendar, futures_fill: str = "settle",
@@ -122,7 +150,7 @@ def fill_future(account: Account, order, day: dt.date, calendar, futures_fill: s
     fill = account.slipped(order, base, size, tick=tick, slip=slip)
     if fill is None:
         return None  # slipped outside the day's range: waits (backtrader's slip_match=False)
-    fill = _within(fill, limit, size)
+    fill = within_limit(fill, limit, size)
     fp = account.future(c)
     old = fp.size
     new = old + size
@@ -136,7 +164,7 @@ def fill_future(account: Account, order, day: dt.date, calendar, futures_fill: s
         sizes = account.held()
         sizes[c.code] = new
         _, im_after = account.requirements(day, sizes)
-        equity_after = account.margin_equity() + vm - comm
+        equity_after = futures_equity_after(account.margin_equity(), size, mult, settle, fill, comm)
         if equity_after < im_after:
             return Refusal(
                 f"margin: equity after the trade ${equity_after:,.2f} < initial margin "
@@ -195,7 +223,7 @@ def fill_share(account: Account, order, day: dt.date, buys_need_cash: bool = Tru
     fill = account.slipped(order, base, size)
     if fill is None:
         return None  # slipped outside the bar: waits (backtrader's slip_match=False)
-    fill = _within(fill, limit, size)
+    fill = within_limit(fill, limit, size)
     comm = account.commission(order, size, fill)
     if size < 0:
         why = short_sales.refusal(account, account.short_rules, inst.name, old, size, fill, comm,
@@ -203,16 +231,12 @@ def fill_share(account: Account, order, day: dt.date, buys_need_cash: bool = Tru
         if why is not None:
             return Refusal(why)
     if size > 0 and not reduces(old, new):
-        cash_after = journal.cash - size * fill - comm
-        if buys_need_cash and cash_after < 0:
-            return Refusal(f"insufficient cash: buying {size:g} {inst.name} needs "
-                           f"${size * fill + comm:,.2f}, cash is ${journal.cash:,.2f}")
+        why = cash_refusal(inst.name, size, fill, comm, journal.cash) if buys_need_cash else None
+        if why is not None:
+            return Refusal(why)
         _, im = account.requirements(day)
-        # Cash pays fill and commission; the shares count at their close, times share_collateral
-        # (shares bought back to cover a short release their value from the locked proceeds).
-        covered = min(size, max(-old, 0.0))
-        equity_after = (account.margin_equity() - size * fill - comm + account.share_collateral * (size - covered) * close
-                        + covered * close)
+        equity_after = share_equity_after(account.margin_equity(), old, size, fill, close, comm,
+                                          account.share_collateral)
         if equity_after < im:
             return Refusal(f"margin: equity after the trade ${equity_after:,.2f} < initial margin ${im:,.2f}")
     order.addinfo(slippage=size * (fill - base))  # dollars paid over the market (or cheat) price

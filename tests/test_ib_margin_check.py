@@ -87,9 +87,11 @@ def test_order_that_only_reduces_a_position_is_not_checked(gateway, lib_name, tm
 def test_share_purchases_of_one_decision_are_counted_together(gateway, lib_name, tmp_path):
     account(gateway, 100_000.0)  # share_collateral 0: a purchase spends its value of equity
     gateway.qqq = gateway.add_stock("QQQ", price=500.0, bars=bars(500.0))
-    result = run(gateway, lib_name, tmp_path, ["SPY", "QQQ"], {"SPY": 100, "QQQ": 100})
+    result = run(gateway, lib_name, tmp_path, ["SPY", "QQQ"], {"SPY": 100, "QQQ": 100},
+                 broker={"share_buys_need_cash": False})
 
-    # SPY first: $100,000 - $56,000 leaves $44,000; QQQ's $50,000 would leave -$6,000
+    # default costs: 2 bp slippage, $1 minimum commission.  SPY first: 100 x $560.112 + $1
+    # leaves $43,987.80; QQQ's 100 x $500.10 + $1 = $50,011 would leave -$6,023.20
     assert [(o.instrument.symbol, o.totalQuantity) for o in gateway.placed] == [("SPY", 100.0)]
     [(name, _, _, reason)] = margin_notes(result)
-    assert name == "QQQ" and "equity after the trade $-6,000.00" in reason
+    assert name == "QQQ" and "equity after the trade $-6,023.20" in reason

@@ -53,6 +53,7 @@ from .journal import JournalConflict, OrderIntent, parse_ref, purpose_of
 from .native_orders import NativeOrders, is_native
 from .order_types import OrderTerms, is_native_intent, oca_name, tif_of
 from .orders import Acknowledged, Cancelled, Filled, MarginImpact, Rejected
+from .pretrade import PreTradeChecks
 from .safety import KillSwitch, LimitBreach
 from .session import IBSession
 
@@ -70,13 +71,15 @@ class DryRunOrder:
     margin_error: str = ""
 
 
-class IBBroker(NativeOrders, bt.BrokerBase):
+class IBBroker(PreTradeChecks, NativeOrders, bt.BrokerBase):
     """Backtrader broker over an ``IBSession``; ``dry_run`` computes orders and sends none.
     ``share_collateral`` and ``call_deadline_days`` mean what they mean to ``MarginBroker``
     (``margin_rules``); ``margin_model`` (a ``MarginModel``, default the bundled schedule) is
-    ecore's side of the pre-trade initial-margin check."""
+    ecore's side of the pre-trade initial-margin check; ``costs`` (a ``CostModel``, default the
+    backtest's) and ``share_buys_need_cash`` its commission, slippage and cash (``pretrade``)."""
 
-    params = (("share_collateral", 0.0), ("call_deadline_days", 1), ("margin_model", None))
+    params = (("share_collateral", 0.0), ("call_deadline_days", 1), ("margin_model", None),
+              ("costs", None), ("share_buys_need_cash", True))
 
     def __init__(self, session: IBSession, dry_run: bool = False,
                  kill_switch: KillSwitch | None = None, retry_rejected: bool = False):
@@ -108,7 +111,7 @@ class IBBroker(NativeOrders, bt.BrokerBase):
         self.margin_calls: list = []  # calls issued to the strategy (MarginCall)
         self.margin_notes: list[str] = []  # when IB's figures were the stricter ones
         self._margin_checked = None
-        self._share_spend = 0.0
+        self._spent = self._cash_spent = 0.0
 
     @property
     def _positions(self) -> dict[str, tuple[float, float]]:
@@ -141,7 +144,7 @@ class IBBroker(NativeOrders, bt.BrokerBase):
         self._planned = {}
         self._moving = {}
         self._own = self._own_working()
-        self._share_spend = 0.0  # equity this decision's share buys take (margin_rules)
+        self._spent = self._cash_spent = 0.0  # what this decision's orders take (pretrade)
 
     def _own_working(self) -> dict[str, float]:
         """Signed quantity still to fill of the netted orders this process sent in earlier
@@ -268,11 +271,12 @@ class IBBroker(NativeOrders, bt.BrokerBase):
 
     def margin_equity(self) -> float:
         """Equity backing margin (dollars), as ``MarginBroker.margin_equity``: cash plus
-        ``share_collateral`` times the shares' value, or IB's own figure when that is lower
+        ``share_collateral`` times the shares' value less shorts, or IB's figure when lower
         (noted in ``margin_notes``; see ``margin_rules``)."""
         from .margin_rules import margin_equity
 
-        equity = margin_equity(self.session.account_state(), self.p.share_collateral)
+        equity = margin_equity(self.session.account_state(), self.p.share_collateral,
+                               self._shorts_value())
         if equity.source == "IB":
             note = equity.describe()
             if note not in self.margin_notes:
@@ -512,7 +516,7 @@ class IBBroker(NativeOrders, bt.BrokerBase):
                              "LMT" if limit is not None else "MKT", limit,
                              notional=quantity * price * mult, legs=legs, purpose=purpose,
                              target=target, terms=terms)
-        if not legs and self._margin_refused(order, intent, price, day):
+        if self._margin_refused(order, intent, price, day, None if legs else limit):
             return order
         if self.dry_run:
             return self._dry_run(order, intent)
@@ -527,24 +531,6 @@ class IBBroker(NativeOrders, bt.BrokerBase):
         self._moving[instrument] = self._moving.get(instrument, 0.0) + intent.signed_quantity
         self.sent_refs.append(ref)
         return self._accepted(order, ref)
-
-    def _margin_refused(self, order, intent: OrderIntent, price: float, day) -> bool:
-        """The backtest's pre-trade initial-margin check (``margin_rules.check_initial``), in a
-        dry run too: a refused order ends with status Margin and is counted in ``refused``."""
-        from .margin_rules import check_initial
-
-        check = check_initial(self, intent, price, day)
-        note = check.note() if check is not None else ""
-        if note and note not in self.margin_notes:
-            self.margin_notes.append(note)
-            log.info("%s", note)
-        if check is None or check.passes:
-            return False
-        self.refused.append(f"{intent.instrument}: {check.reason()}")
-        order.addinfo(reason=check.reason())
-        order.margin()
-        self.notifs.append(order.clone())
-        return True
 
     def _accepted(self, order, ref: str):
         """``order`` went to IB as ``ref``: tracked, Accepted, told to the strategy."""

@@ -2,7 +2,7 @@
 
 * Margin equity is ``cash + share_collateral x shares' value`` (``brokers/account.py``): IB's
   TotalCashValue plus that share of the rest of its net liquidation value (the shares; futures
-  carry no value once settled).  IB's own figure for the same thing is its ExcessLiquidity plus
+  carry no value once settled), less the market value of short shares (their proceeds are locked).  IB's own figure for the same thing is its ExcessLiquidity plus
   MaintMarginReq (the equity its maintenance check uses); when IB's is lower, the stricter one
   wins and :class:`MarginEquity` says so.
 * A margin call is what ``brokers/margin_calls.py`` issues: maintenance above margin equity
@@ -11,19 +11,16 @@
 * Before an order that adds risk is sent (or shown by a dry run), margin equity after it must
   cover the initial margin of the resulting positions, as ``brokers/fills.py`` requires in a
   backtest: by ecore's margin model (the run's ``margin_model``) and by IB's what-if, the
-  stricter one binding (:class:`InitialCheck`); else the order ends with status Margin.
+  stricter one binding (:class:`InitialCheck`); else the order ends with status Margin
+  (``pretrade.py`` makes the check, with the run's commission and slippage).
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import datetime as dt
-import logging
 
 from ..margin_calls import MarginCall
-
-log = logging.getLogger(__name__)
 
 TOLERANCE = 0.005  # dollars: figures equal to the cent count as equal
 
@@ -45,10 +42,12 @@ class MarginEquity:
         return f"margin equity ${self.value:,.2f} (cash + share collateral)"
 
 
-def margin_equity(state, share_collateral: float) -> MarginEquity:
-    """Margin equity of an ``AccountState`` (dollars) under ``share_collateral`` (0..1)."""
-    shares = state.net_liquidation - state.cash
-    ours = state.cash + float(share_collateral) * shares
+def margin_equity(state, share_collateral: float, shorts: float = 0.0) -> MarginEquity:
+    """Margin equity of an ``AccountState`` (dollars) under ``share_collateral`` (0..1);
+    ``shorts``: the short share positions' market value (dollars, positive), whose sale proceeds
+    in cash back nothing else (``brokers/short_sales.py``)."""
+    shares = state.net_liquidation - state.cash  # longs less shorts
+    ours = state.cash + float(share_collateral) * (shares + shorts) - shorts
     ib = None
     if state.excess_liquidity or state.maintenance_margin:
         ib = state.excess_liquidity + state.maintenance_margin
@@ -122,50 +121,3 @@ def model_initial(model, sizes: dict[str, float], day) -> float:
 
     return sum(abs(q) * model.initial(Contract.parse(code).root, day)
                for code, q in sizes.items() if q)
-
-
-def check_initial(broker, intent, price: float, day) -> InitialCheck | None:
-    """The check ``MarginBroker``'s fills make, before ``broker`` (an ``IBBroker``) sends
-    ``intent`` (an outright order of ``price`` dollars or points per unit): None when the order
-    only reduces risk.  The resulting futures positions are IB's positions plus every order in
-    motion (this decision's included, so a roll's sale counts before its purchase); a share
-    purchase costs margin equity ``(1 - share_collateral) x`` its value, and the purchases this
-    decision passed before it count as spent."""
-    from ..positions import reduces
-    from .contracts import futures_contract
-    from .errors import RequestFailed
-
-    moving: dict[str, float] = collections.defaultdict(float)
-    for part in (broker._working, broker._moving):
-        for k, v in part.items():
-            moving[k] += v
-    held = {k: v[0] for k, v in broker._positions.items()}
-    old = held.get(intent.instrument, 0.0) + moving.get(intent.instrument, 0.0)
-    if reduces(old, old + intent.signed_quantity):
-        return None
-    sizes = {k: held.get(k, 0.0) + moving.get(k, 0.0) for k in set(held) | set(moving)
-             if futures_contract(k) is not None}
-    if futures_contract(intent.instrument) is not None:
-        sizes[intent.instrument] = old + intent.signed_quantity
-    share_buy = futures_contract(intent.instrument) is None and intent.signed_quantity > 0
-    spend = (1.0 - float(broker.p.share_collateral)) * intent.quantity * price if share_buy else 0.0
-    # the share purchases this decision passed already count as spent (IB has not filled them)
-    equity = broker.margin_equity() - broker._share_spend - spend
-    if broker.p.margin_model is None:
-        from ..margin import MarginModel
-
-        broker.p.margin_model = MarginModel()  # the bundled schedule, as a backtest's default
-    try:
-        ours = model_initial(broker.p.margin_model, sizes, day)
-    except (ValueError, KeyError) as exc:  # MarginError is a ValueError
-        log.warning("ecore's margin model has no initial margin for %s: %s", sizes, exc)
-        ours = None
-    try:
-        ib = broker.requirements({k: int(round(q)) for k, q in sizes.items()}, day)[1]
-    except RequestFailed as exc:
-        log.warning("no what-if margin for the check of %s: %s", intent.order_ref, exc)
-        ib = None
-    check = InitialCheck(equity, ours, ib)
-    if check.passes:
-        broker._share_spend += spend
-    return check

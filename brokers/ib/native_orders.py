@@ -103,6 +103,10 @@ class NativeOrders:
                              notional=quantity * float(price) * self._multiplier(instrument),
                              purpose=purpose, target=None, terms=terms.text())
         order.addinfo(instrument=instrument, purpose=purpose, refs=set(), sent_refs=[])
+        # decided now, as if it filled at its trigger or limit price; a bracket's children only
+        # reduce what their parent opens (``pretrade``)
+        if order.parent is None and self._margin_refused(order, intent, price, day, limit):
+            return order
         if self.dry_run:
             self._dry_run(order, intent)
             if order.status == order.Accepted:  # a stop is not in motion: later orders net

@@ -91,8 +91,9 @@ TOP_LEVEL_STRATEGY_KEYS = {"strategy", "instruments", "params", "primary_exchang
 SCHEDULE_KEYS = {"time", "timezone", "history_days", "once_timeout", "retry_minutes",
                  "history_retries", "history_backoff", "seed_history"}
 # [broker]: the backtest's broker table (money settings of ``MarginBroker`` and the margin
-# model).  A paper run reads ``share_collateral`` (what margin equity counts of the shares) and
-# ``call_deadline_days``; the simulator and ``ecore paper replay`` keep the account with all.
+# model).  A paper run reads ``share_collateral`` (what margin equity counts of the shares),
+# ``call_deadline_days``, ``costs`` and ``share_buys_need_cash`` (its pre-trade checks); the
+# simulator and ``ecore paper replay`` keep the account with all.
 BROKER_KEYS = {"borrow_spread", "collateral_haircut", "expense_ratio", "costs", "futures_fill",
                "call_deadline_days", "liquidation_policy", "delivery_guard",
                "share_buys_need_cash", "share_collateral", "margin_schedule", "initial_ratio",

@@ -85,6 +85,7 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
     from ...brokers.ib.safety import KillSwitch, SafetyLimits
     from ...brokers.margin import MarginModel
     from ...brokers.orders import FuturesCommInfo
+    from ..backtest.runner import _cost_model  # the backtest's costs of the same [broker] table
     from ...data.contracts import spec
     from ...strategies.roll_keeper import RollKeeper
     from .summary import summarize
@@ -94,6 +95,7 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
         if key not in known_limits:
             raise ValueError(f"limits.{key}: unknown limit; expected one of {sorted(known_limits)}")
     limits = SafetyLimits(**config.limits)
+    costs = _cost_model(config.broker.get("costs"), "config")  # refused before connecting
     cls = strategy_class(config.strategy, config.key("class"),
                          (config.base_dir,) if config.base_dir else ())
     plan = plan_feeds(cls, config.instruments, config.strategy_params,
@@ -118,7 +120,9 @@ def run_paper(config: PaperConfig, *, dry_run: bool = False, once: bool = True,
                           retry_rejected=retry_rejected,
                           share_collateral=float(config.broker.get("share_collateral", 0.0)),
                           call_deadline_days=int(config.broker.get("call_deadline_days", 1)),
-                          margin_model=MarginModel(history=book) if book is not None else None)
+                          margin_model=MarginModel(history=book) if book is not None else None,
+                          costs=costs,
+                          share_buys_need_cash=bool(config.broker.get("share_buys_need_cash", True)))
         cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
         cerebro.setbroker(broker)
 
