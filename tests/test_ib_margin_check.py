@@ -49,6 +49,7 @@ def test_order_refused_when_ibs_what_if_is_stricter_and_the_note_says_so(gateway
     assert "by IB's what-if" in reason and f"${40 * OURS:,.2f}" in reason
     [note] = result.broker.margin_notes
     assert "IB's what-if" in note and "stricter than ecore's margin model" in note
+    assert f"note: {note}" in result.summary.text()  # said on the terminal
 
 
 @pytest.mark.parametrize("lib_name", CLIENTS)

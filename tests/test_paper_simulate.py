@@ -56,6 +56,17 @@ def test_a_run_rests_its_orders_and_the_next_day_fills_them_at_the_settlement(
     assert second.account.maintenance_margin == pytest.approx(state["maintenance_margin"], abs=0.01)
 
 
+def test_a_short_history_still_checks_orders_by_ecores_margin_model(simulator, tmp_path):
+    # history_days = 5: the bars the strategy needs; the margin model's volatility fallback
+    # still gets its year of settlements, so the pre-trade check has ecore's figure as well as
+    # IB's what-if (before, the model had none and only IB's was checked, said once an order)
+    gateway, _ = simulator
+    run = run_paper(config(gateway, tmp_path), dry_run=True, clock=at(DAY))
+    assert len(run.broker.dry_run_intents) == 7
+    assert not any("has no initial margin" in n for n in run.broker.margin_notes)
+    assert "has no initial margin" not in run.summary.text()
+
+
 def test_a_day_without_a_year_of_history_before_it_is_refused():
     from ecore.engine.errors import UserError
 

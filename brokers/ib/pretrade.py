@@ -156,7 +156,11 @@ class PreTradeChecks:
         try:
             ours = model_initial(self.p.margin_model, sizes, day)
         except (ValueError, KeyError) as exc:  # MarginError is a ValueError
-            log.warning("ecore's margin model has no initial margin for %s: %s", sizes, exc)
+            # said once a run (in the summary's notes), not once an order
+            note = f"ecore's margin model has no initial margin ({exc}): IB's what-if alone was checked"
+            if note not in self.margin_notes:
+                self.margin_notes.append(note)
+                log.warning("%s", note)
             ours = None
         try:
             ib = self.requirements({k: int(round(q)) for k, q in sizes.items()}, day)[1]

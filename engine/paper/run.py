@@ -239,6 +239,11 @@ def _price_book(config: PaperConfig, roots, clock):
     market = load_market(config.data_dir)
     # stale yields or rates stop the run here, before connecting (freshness.py)
     notes = check_freshness(market, last_completed_session(now), config.data_dir)
-    # IB's "N D" history counts trading days; twice as many calendar days cover it.
-    return PaperPriceBook(market, roots, start=today - dt.timedelta(days=2 * config.history_days),
-                          end=today), notes
+    from ..backtest.runner import HISTORY_BEFORE_START
+
+    # IB's "N D" history counts trading days; twice as many calendar days cover it.  The margin
+    # model's volatility fallback needs its own year of settlements whatever history_days is
+    # (with 5 days it had none, and ecore's initial margin was missing from the pre-trade
+    # check): at least the backtest's history before its first day.
+    days = max(dt.timedelta(days=2 * config.history_days), HISTORY_BEFORE_START)
+    return PaperPriceBook(market, roots, start=today - days, end=today), notes

@@ -91,5 +91,6 @@ def summarize(broker, journal) -> RunSummary:
                       tuple(groups["unconfirmed"]), tuple(groups["rejected"]),
                       tuple(broker.refused), not_sent, tuple(groups["other"]), found,
                       tuple(dict(getattr(broker, "held_back", ())).items()),
-                      tuple(getattr(session, "notices", ())),
+                      tuple(getattr(session, "notices", ())) +
+                      tuple(getattr(broker, "margin_notes", ())),
                       tuple(getattr(broker, "margin_calls", ())))
