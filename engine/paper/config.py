@@ -186,6 +186,23 @@ class _Where:
         return ConfigError(f"{place}: {name}: {message}" if name else f"{place}: {message}")
 
 
+def _check_broker(where: _Where, path: Path, broker: dict) -> None:
+    """Every ``[broker]`` value by the backtest's rules (``validation.backtest_config``), before
+    connecting: the paper run and the simulator read them (``share_buys_need_cash = "no"``
+    must not count as true)."""
+    from ..validation.backtest_config import broker_rules
+    from ..validation.schema import InputError, Place
+
+    def locate(key_path):
+        n = where.line("broker", key_path[1]) if len(key_path) > 1 else where.line(None, "broker")
+        return f"line {n}" if n else None
+
+    try:
+        broker_rules(path.parent).check(broker, Place(str(path), locate), ("broker",))
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _check_keys(where: _Where, table: str, values: dict, known: set) -> None:
     for key in values:
         if key not in known:
@@ -415,6 +432,8 @@ def load_config(path: str | Path, strategy: str | None = None, instruments=None)
                        "a number from 0 to 1")
         if not 0 <= value <= 1:
             raise where.error("broker", "share_collateral", f"{value!r} must be from 0 to 1")
+    if broker:
+        _check_broker(where, path, broker)
 
     return PaperConfig(
         strategy=cls,
