@@ -16,6 +16,29 @@ def ecore(*args, cwd):
     return subprocess.run(["ecore", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
+class Ran:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def here(capsys, monkeypatch):
+    """``ecore`` in this process (a process start costs about 0.7 s), for the runs whose
+    warnings are not checked: a warning shown once per process could be missing here; those
+    runs start the command as users do."""
+    from ecore.engine.cli.main import main
+
+    monkeypatch.delenv("ECORE_DEBUG", raising=False)
+
+    def call(*args, cwd):
+        monkeypatch.chdir(cwd)
+        status = main(list(args))
+        out = capsys.readouterr()
+        return Ran(status, out.out, out.err)
+
+    return call
+
+
 @pytest.mark.parametrize("spec,choice", [
     ("none", None),
     ("60/40", BenchmarkChoice()),
@@ -66,9 +89,9 @@ def test_an_unknown_benchmark_parameter_is_named():
         resolve(BenchmarkChoice("SixtyForty", {"equty": "EEM"}), {}, [])
 
 
-def test_an_efa_run_is_compared_with_an_efa_60_40_by_default(tmp_path):
+def test_an_efa_run_is_compared_with_an_efa_60_40_by_default(tmp_path, here):
     (tmp_path / "run.toml").write_text('start = "2021-01-04"\nend = "2021-06-30"\n[params]\nequity = "EFA"\n')
-    r = ecore("backtest", "--config", "run.toml", "--out", "res", "--quiet", cwd=tmp_path)
+    r = here("backtest", "--config", "run.toml", "--out", "res", "--quiet", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     metrics = json.loads((tmp_path / "res" / "metrics.json").read_text())
     assert metrics["benchmark"]["name"] == "SixtyForty (EFA/AGG)"
@@ -78,11 +101,11 @@ def test_an_efa_run_is_compared_with_an_efa_60_40_by_default(tmp_path):
     assert "SixtyForty (EFA/AGG)" in r.stdout
 
 
-def test_a_config_table_sets_the_benchmarks_strategy_and_funds(tmp_path):
+def test_a_config_table_sets_the_benchmarks_strategy_and_funds(tmp_path, here):
     (tmp_path / "run.toml").write_text(
         'start = "2021-01-04"\nend = "2021-06-30"\n'
         'benchmark = { strategy = "SixtyForty", equity = "EEM", equity_weight = 0.7 }\n')
-    r = ecore("backtest", "--config", "run.toml", "--out", "res", "--quiet", cwd=tmp_path)
+    r = here("backtest", "--config", "run.toml", "--out", "res", "--quiet", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     metrics = json.loads((tmp_path / "res" / "metrics.json").read_text())
     assert metrics["benchmark"]["name"] == "SixtyForty (70/30 EEM/AGG)"
@@ -102,7 +125,7 @@ def test_benchmark_spy_buys_and_holds_spy_over_the_strategys_own_window(tmp_path
     assert list(events["kind"]) == ["rebalance"] and "SPY" in events["detail"].iloc[0]
 
 
-def test_a_benchmark_that_narrows_the_window_says_so_in_one_line(tmp_path):
+def test_a_benchmark_that_narrows_the_window_says_so_in_one_line(tmp_path, here):
     (tmp_path / "run.toml").write_text('end = "2004-03-31"\n[params]\nequity = "SPY"\nbonds = "IVV"\n')
     r = ecore("backtest", "--strategy", "SixtyForty", "--config", "run.toml", "--benchmark", "60/40",
               "--out", "res", "--quiet", cwd=tmp_path)
@@ -113,13 +136,13 @@ def test_a_benchmark_that_narrows_the_window_says_so_in_one_line(tmp_path):
     metrics = json.loads((tmp_path / "res" / "metrics.json").read_text())
     assert metrics["strategy"]["start_set_by"] == "AGG closes, for the benchmark"
     assert "AGG closes, for the benchmark" in r.stdout
-    without = ecore("backtest", "--strategy", "SixtyForty", "--config", "run.toml", "--benchmark", "none",
+    without = here("backtest", "--strategy", "SixtyForty", "--config", "run.toml", "--benchmark", "none",
                     "--out", "res2", "--quiet", cwd=tmp_path)
     assert json.loads((tmp_path / "res2" / "metrics.json").read_text())["strategy"]["start"] == "2000-05-19"
 
 
-def test_a_given_start_before_the_benchmarks_data_is_a_one_line_error_naming_it(tmp_path):
-    r = ecore("backtest", "--start", "2002-01-02", "--end", "2004-03-31", "--out", "res", "--quiet", cwd=tmp_path)
+def test_a_given_start_before_the_benchmarks_data_is_a_one_line_error_naming_it(tmp_path, here):
+    r = here("backtest", "--start", "2002-01-02", "--end", "2004-03-31", "--out", "res", "--quiet", cwd=tmp_path)
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "benchmark SixtyForty" in lines[0] and "AGG" in lines[0] and "--benchmark none" in lines[0]

@@ -6,46 +6,11 @@ import pytest
 
 
 def run(*args):
+    # The command as users start it, for the help, a table and an error; the other tests call
+    # main() in this process (a process start costs about 0.7 s).
     # this interpreter's ecore (an "ecore" on PATH may be another installation)
     launch = "import sys; from ecore.engine.cli.main import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run([sys.executable, "-c", launch, *args], capture_output=True, text=True)
-
-
-def test_help_runs():
-    r = run("--help")
-    assert r.returncode == 0 and "contract" in r.stdout
-
-
-def test_contract_table_shows_key_dates():
-    r = run("contract", "ZNH25", "ZTH25")
-    assert r.returncode == 0, r.stderr
-    assert "2025-03-20" in r.stdout and "2025-03-31" in r.stdout and "First notice day" in r.stdout
-
-
-def test_contract_json_has_iso_dates_named_for_the_dates():
-    r = run("contract", "--json", "ZN 202503")
-    rec = json.loads(r.stdout)
-    assert rec["last_trading_day"] == "2025-03-20"
-    assert rec["first_notice_day"] == "2025-02-28"
-    assert rec["first_intention_day"] == "2025-02-27"
-    assert rec["last_delivery_day"] == "2025-03-31"
-
-
-def test_several_codes_give_a_json_list():
-    r = run("contract", "--json", "ZNH25", "UBM26")
-    assert [x["code"] for x in json.loads(r.stdout)] == ["ZNH25", "UBM26"]
-
-
-def test_unknown_root_is_a_one_line_error_naming_it():
-    r = run("contract", "QQH25")
-    assert r.returncode == 2
-    assert "QQ" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-
-
-def test_old_contracts_show_the_tick_of_their_time():
-    # ZT traded in quarters of a 32nd until January 2019.
-    rec = json.loads(run("contract", "--json", "ZTH03").stdout)
-    assert rec["tick_32nds"] == "1/4" and rec["tick_value"] == 15.625
 
 
 class Ran:
@@ -64,6 +29,43 @@ def here(capsys):
         return Ran(status, out.out, out.err)
 
     return call
+
+
+def test_help_runs():
+    r = run("--help")
+    assert r.returncode == 0 and "contract" in r.stdout
+
+
+def test_contract_table_shows_key_dates():
+    r = run("contract", "ZNH25", "ZTH25")
+    assert r.returncode == 0, r.stderr
+    assert "2025-03-20" in r.stdout and "2025-03-31" in r.stdout and "First notice day" in r.stdout
+
+
+def test_contract_json_has_iso_dates_named_for_the_dates(here):
+    r = here("contract", "--json", "ZN 202503")
+    rec = json.loads(r.stdout)
+    assert rec["last_trading_day"] == "2025-03-20"
+    assert rec["first_notice_day"] == "2025-02-28"
+    assert rec["first_intention_day"] == "2025-02-27"
+    assert rec["last_delivery_day"] == "2025-03-31"
+
+
+def test_several_codes_give_a_json_list(here):
+    r = here("contract", "--json", "ZNH25", "UBM26")
+    assert [x["code"] for x in json.loads(r.stdout)] == ["ZNH25", "UBM26"]
+
+
+def test_unknown_root_is_a_one_line_error_naming_it():
+    r = run("contract", "QQH25")
+    assert r.returncode == 2
+    assert "QQ" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_old_contracts_show_the_tick_of_their_time(here):
+    # ZT traded in quarters of a 32nd until January 2019.
+    rec = json.loads(here("contract", "--json", "ZTH03").stdout)
+    assert rec["tick_32nds"] == "1/4" and rec["tick_value"] == 15.625
 
 
 def test_basket_lists_the_deliverable_issues_with_their_conversion_factors(here):

@@ -11,45 +11,70 @@ def ecore(*args, cwd=None):
     return subprocess.run(["ecore", *args], capture_output=True, text=True, cwd=cwd)
 
 
+class Ran:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def here(capsys, monkeypatch):
+    """``ecore`` in this process, for the help and the one-line errors (a process start costs
+    about 0.8 s); the sweeps below, and test_bad_inputs' real-command test of a bad sweep file,
+    start the command as users do."""
+    from ecore.engine.cli.main import main
+
+    monkeypatch.delenv("ECORE_DEBUG", raising=False)
+
+    def call(*args):
+        try:
+            status = main(list(args))
+        except SystemExit as exc:  # argparse's --help and its own mistakes
+            status = exc.code
+        out = capsys.readouterr()
+        return Ran(status, out.out, out.err)
+
+    return call
+
+
 def write(tmp_path, text):
     path = tmp_path / "sweep.toml"
     path.write_text(textwrap.dedent(text))
     return path
 
 
-def test_sweep_is_listed_in_the_help():
-    r = ecore("--help")
+def test_sweep_is_listed_in_the_help(here):
+    r = here("--help")
     assert r.returncode == 0 and "sweep" in r.stdout
 
 
-def test_a_bad_sweep_file_is_a_one_line_error_naming_the_key(tmp_path):
+def test_a_bad_sweep_file_is_a_one_line_error_naming_the_key(tmp_path, here):
     path = write(tmp_path, """
         strategy = "EfficientCore"
         [grid]
         equity_weight = 0.9
     """)
-    r = ecore("sweep", str(path), "--out", str(tmp_path / "out"))
+    r = here("sweep", str(path), "--out", str(tmp_path / "out"))
     assert r.returncode == 2
     assert "grid.equity_weight" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-def test_an_unknown_strategy_parameter_is_a_one_line_error_naming_it(tmp_path):
+def test_an_unknown_strategy_parameter_is_a_one_line_error_naming_it(tmp_path, here):
     path = write(tmp_path, """
         strategy = "EfficientCore"
         [grid]
         equity_wieght = [0.8, 0.9]
     """)
-    r = ecore("sweep", str(path), "--out", str(tmp_path / "out"))
+    r = here("sweep", str(path), "--out", str(tmp_path / "out"))
     assert r.returncode == 2 and "equity_wieght" in r.stderr
 
 
-def test_the_fast_path_refuses_a_strategy_it_does_not_model_naming_the_key(tmp_path):
+def test_the_fast_path_refuses_a_strategy_it_does_not_model_naming_the_key(tmp_path, here):
     path = write(tmp_path, """
         strategy = "SixtyForty"
         [grid]
         equity_weight = [0.5, 0.6]
     """)
-    r = ecore("sweep", str(path), "--fast", "--out", str(tmp_path / "out"))
+    r = here("sweep", str(path), "--fast", "--out", str(tmp_path / "out"))
     assert r.returncode == 2 and "'strategy'" in r.stderr
 
 

@@ -7,6 +7,9 @@ still has as live is closed on the best evidence left: IB's fills, then its open
 orders, then the change in positions since the journal's last ``checkpoint``.  An order none of
 them explains is marked ``unknown`` rather than guessed at.
 
+A read-only journal (a dry run, ``ecore paper status``) records nothing: the fills it finds
+are kept in ``unrecorded_fills`` for it to show, the next trading run records them.
+
 ``Reconciliation`` is one of the mixins ``IBSession`` (``session.py``) is made of.
 """
 
@@ -16,8 +19,8 @@ import collections
 import logging
 import math
 
-from .journal import LIVE, ExecutionReport, JournalEntry
-from .orders import ACTIVE, ENDED, UNACKED, real_status
+from .journal import LIVE, ExecutionReport, JournalEntry, exec_key
+from .orders import ACTIVE, ENDED, UNACKED, Filled, real_status
 
 # the session's parts log as one, under the name its lines carried before it was split
 log = logging.getLogger(f"{__package__}.session")
@@ -40,14 +43,17 @@ class Reconciliation:
         an earlier day: its fills are inferred from the change in positions since the journal
         last saw them, or the order is marked ``unknown``.
         """
-        self._backlog += self.poll()  # handed to the broker by the next poll
+        events = self.poll()
+        self._backlog += events  # handed to the broker by the next poll
+        if self.journal.read_only:
+            self._keep_unrecorded([e.report for e in events if isinstance(e, Filled)], "")
         by_ref = self._trades_by_ref()
         vanished: dict[str, list[JournalEntry]] = collections.defaultdict(list)
         for entry in self.journal.entries(LIVE):
             ref = entry.intent.order_ref
             trades = by_ref.get(ref, [])
             statuses = [real_status(t) for t in trades]
-            filled = self.journal.filled(ref)
+            filled = self._filled(entry)
             perm = next((t.order.permId for t in trades if t.order.permId), None)
             if filled >= entry.intent.quantity - 1e-9:
                 self.journal.mark(ref, "filled", perm_id=perm)
@@ -112,13 +118,39 @@ class Reconciliation:
                 out[t.order.orderRef].append(t)
         return out
 
+    def _filled(self, entry: JournalEntry) -> float:
+        """What the journal has filled of the order, with the fills it could not record (a
+        read-only journal); for a spread, counted on its first leg as ``Journal.filled``."""
+        ref = entry.intent.order_ref
+        instrument, ratio = entry.intent.instrument, 1
+        if entry.intent.legs:
+            instrument, ratio, _ = entry.intent.legs[0]
+        return self.journal.filled(ref) + sum(
+            r.shares for r, _ in self.unrecorded_fills
+            if r.order_ref == ref and r.instrument == instrument) / abs(ratio)
+
+    def _keep_unrecorded(self, reports: list[ExecutionReport], source: str) -> None:
+        """Keep fills a read-only journal cannot record, once each (a correction replaces what
+        it corrects, as in the journal); ``source`` says what an inferred fill was read from."""
+        kept = {exec_key(r.exec_id): (r, s) for r, s in self.unrecorded_fills}
+        for r in reports:
+            old = kept.get(exec_key(r.exec_id))
+            if old is None or r.exec_id > old[0].exec_id:
+                kept[exec_key(r.exec_id)] = (r, source)
+        self.unrecorded_fills = list(kept.values())
+
     def _infer_fill(self, entry: JournalEntry, quantity: float, source: str) -> None:
         ref = entry.intent.order_ref
         legs = entry.intent.legs or ((entry.intent.instrument, 1, entry.intent.action),)
-        for i, (instrument, ratio, action) in enumerate(legs):
-            report = ExecutionReport(
-                f"inferred:{ref}:{i}", ref, instrument, "BOT" if action == "BUY" else "SLD",
-                quantity * abs(ratio), float("nan"), "", None, "inferred")
+        reports = [ExecutionReport(
+            f"inferred:{ref}:{i}", ref, instrument, "BOT" if action == "BUY" else "SLD",
+            quantity * abs(ratio), float("nan"), "", None, "inferred")
+            for i, (instrument, ratio, action) in enumerate(legs)]
+        if self.journal.read_only:
+            # nothing is lost: the next trading run infers it again (and warns then)
+            self._keep_unrecorded(reports, source)
+            return
+        for report in reports:
             self.journal.record_fill(report)
         log.warning("%s: %g filled while ecore was away; IB no longer reports the execution, "
                     "recorded from %s (price unknown)", ref, quantity, source)
@@ -126,14 +158,14 @@ class Reconciliation:
     def _infer_vanished(self, vanished: dict[str, list[JournalEntry]]) -> None:
         positions = {k: v[0] for k, v in self.positions().items()}
         for instrument, entries in vanished.items():
-            expected = sum(math.copysign(e.intent.quantity - self.journal.filled(e.intent.order_ref),
+            expected = sum(math.copysign(e.intent.quantity - self._filled(e),
                                          e.intent.signed_quantity) for e in entries)
             cp = self.journal.checkpoint(instrument)
             moved = None if cp is None else positions.get(instrument, 0.0) - cp[0] - cp[1]
             for e in entries:
                 ref = e.intent.order_ref
                 if moved is not None and abs(moved - expected) < 1e-9 and abs(moved) > 1e-9:
-                    self._infer_fill(e, e.intent.quantity - self.journal.filled(ref),
+                    self._infer_fill(e, e.intent.quantity - self._filled(e),
                                      "the change in IB's positions")
                     self.journal.mark(ref, "filled")
                 elif (moved is not None and abs(moved) < 1e-9) or (

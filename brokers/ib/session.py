@@ -87,6 +87,8 @@ class IBSession(Connection, Picture, Reconciliation, Orders):
         # (orderRef, status, reason) of our orders this session found ended at IB while no
         # ecore process ran: rejected or cancelled by IB, expired, or no longer known
         self.found_ended: list[tuple[str, str, str]] = []
+        # (ExecutionReport, what it was inferred from or "") a read-only journal cannot record
+        self.unrecorded_fills: list[tuple] = []
         self.completed_states: dict[int, tuple[str, str]] = {}  # permId -> (status, IB's text)
         self._watch_completed()
         self.notices: list[str] = []  # what the run must say on the terminal (feeds' notes)

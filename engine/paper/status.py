@@ -3,8 +3,9 @@
 ``ecore paper status --config FILE`` connects like a run (the same complete picture of the
 account, the journal opened read-only, no order, no what-if), on its own client id so that it
 runs beside a long-running ``ecore paper``, and prints the positions ecore trades (and how many
-others it leaves alone), the configured account's working orders, the margin in use and the
-journal's latest orders and fills.  Exit 0, or 2 when it cannot connect or IB does not answer.
+others it leaves alone), the configured account's working orders, the margin in use, the
+journal's latest orders and fills, and the fills IB made since the last run (which the next
+run records: status never writes the journal).  Exit 0, or 2 when it cannot connect or IB does not answer.
 """
 
 from __future__ import annotations
@@ -54,4 +55,14 @@ def account_status(session, journal, latest: int = 10) -> str:
             f"commission {f.commission:g}"
         lines.append(f"  {f.time[:19]}  {f.order_ref}  {f.side} {f.shares:g} {f.instrument} @ "
                      f"{f.price:g}  {commission}" + ("  (inferred)" if f.source != "ib" else ""))
+    # status never writes the journal: what IB filled since the last run is the next run's
+    # to record (it is no anomaly, so no warning)
+    unrecorded = session.unrecorded_fills
+    lines.append(f"fills since the last run, to be recorded by the next run ({len(unrecorded)}):")
+    for f, source in unrecorded:
+        # IB reports executions to the client that placed the order (and only since its
+        # midnight): status, on its own client id, mostly infers them as a run would
+        price = f"@ {f.price:g}" if f.source == "ib" else f"(from {source}, price unknown)"
+        lines.append(f"  {f.time[:19] or '-':<19}  {f.order_ref}  {f.side} {f.shares:g} "
+                     f"{f.instrument} {price}")
     return "\n".join(lines)
