@@ -68,3 +68,10 @@ def test_nothing_alarming_is_printed_along_the_way(session):
     # anomalies: each was printed once, and a user cannot tell it from a real problem
     for text in ("unclosed", "has no initial margin", "while ecore was away"):
         assert text not in out, text
+
+
+def test_ibs_stricter_what_if_is_noted_once_a_run_not_once_an_order(session):
+    done, _ = session
+    # the dry run and the run each check 6 futures orders against IB's what-if (a few cents
+    # above ecore's model in the simulator: its settlements are real, the run's are IB's bars)
+    assert done.stdout.count("stricter than ecore's margin model") <= 2

@@ -169,6 +169,23 @@ class PreTradeChecks:
             ib = None
         return ours, ib
 
+    def _note_what_if(self, check: InitialCheck) -> None:
+        """One note a run when IB's what-if was the stricter figure: the check where it was
+        stricter by the most (each order of a decision checks the positions so far, so the
+        same gap would otherwise be noted once an order)."""
+        note = check.note()
+        if not note:
+            return
+        gap = check.ib - check.ours
+        kept = getattr(self, "_what_if_gap", None)
+        if kept is not None and gap <= kept[0]:
+            return
+        if kept is not None and kept[1] in self.margin_notes:
+            self.margin_notes.remove(kept[1])
+        self._what_if_gap = (gap, note)
+        self.margin_notes.append(note)
+        log.info("%s", note)
+
     # -- the checks -----------------------------------------------------------------------------
 
     def _pretrade_refusal(self, order, intent, price: float, day,
@@ -219,10 +236,7 @@ class PreTradeChecks:
         ours, ib = self._initial(sizes, day, intent)
         check = InitialCheck(after, None if ours is None else ours + shorts_initial,
                              None if ib is None else ib + shorts_initial)
-        note = check.note()
-        if note and note not in self.margin_notes:
-            self.margin_notes.append(note)
-            log.info("%s", note)
+        self._note_what_if(check)
         if not check.passes:
             return check.reason()
         # what this decision's passed orders cost counts as spent (IB has not filled them)
