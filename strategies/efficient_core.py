@@ -244,14 +244,20 @@ class EfficientCore(Strategy):
         return False
 
     def _roll(self, day, fill_day, rolling) -> None:
-        """Move each leg (or a slice of it) from its contract to the next, as two real trades."""
+        """Move each leg (or a slice of it) from its contract to the next, as two real trades.
+
+        Every old leg is ordered before any new one: a broker that checks margin as orders
+        arrive (IB, and the paper broker's pre-trade check) then sees the ladder's sales before
+        its purchases, as the simulated broker fills them (risk-reducing orders first)."""
+        moves = []
         for root, (old, new, n) in rolling.items():
             window = self.roll_rule.roll_window(Contract.parse(old))
             remaining_slices = sum(1 for d in window if d >= fill_day)
             move = n if remaining_slices <= 1 else int(round(n / remaining_slices))
-            if move == 0:
-                continue
-            self.order_contract(old, -move, "roll")
+            if move:
+                moves.append((old, new, move))
+                self.order_contract(old, -move, "roll")
+        for old, new, move in moves:
             self.order_contract(new, move, "roll")
             self.record.event(day, "roll", f"{old} -> {new}: {move:+d} contracts")
 
@@ -327,6 +333,7 @@ class EfficientCore(Strategy):
         # process (a set's order follows PYTHONHASHSEED, and when margin refuses some orders,
         # which ones pass would change from run to run).
         roots = list(dict.fromkeys([*self.p.ladder, *sorted(by_root_held), *ladder.contracts]))
+        orders: list[tuple[str, int, str]] = []  # (contract code, signed contracts, kind)
         for root in roots:
             if root not in by_root_held and root not in ladder.contracts:
                 continue
@@ -335,7 +342,7 @@ class EfficientCore(Strategy):
             for code, n in by_root_held.get(root, {}).items():
                 if code != target_code:
                     kind = "roll" if target_code else "rebalance"
-                    self.order_contract(code, -n, kind)
+                    orders.append((code, -n, kind))
                     if target_code:
                         self.record.event(day, "roll", f"{code} -> {target_code}: {n:+d} out, {target_n:+d} in")
             have = by_root_held.get(root, {}).get(target_code, 0) if target_code else 0
@@ -346,9 +353,17 @@ class EfficientCore(Strategy):
                 rolled = sum(n for code, n in by_root_held.get(root, {}).items() if code != target_code)
                 if rolled and delta and (rolled > 0) == (delta > 0):
                     part = delta if abs(delta) <= abs(rolled) else rolled
-                    self.order_contract(target_code, part, "roll")
+                    orders.append((target_code, part, "roll"))
                     delta -= part
-                self.order_contract(target_code, delta, "rebalance")
+                orders.append((target_code, delta, "rebalance"))
+        # Orders that reduce a holding go first, the others after, each in the order above: a
+        # broker that checks margin as orders arrive (IB, the paper broker's pre-trade check)
+        # then sees a roll's sales before its purchases, as the simulated broker fills them.
+        cutting = [held.get(code, 0) * n < 0 and abs(n) <= abs(held.get(code, 0))
+                   for code, n, _ in orders]  # shrinks a holding, never flips it
+        for code, n, kind in [o for o, c in zip(orders, cutting) if c] + \
+                [o for o, c in zip(orders, cutting) if not c]:
+            self.order_contract(code, n, kind)
         # Shares: always on the first allocation; afterwards only when the equity weight itself
         # is out of band (bonds first), or on every rebalance when bonds_first is off.
         target_eq = self.p.equity_weight * scale

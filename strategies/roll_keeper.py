@@ -66,6 +66,7 @@ class RollKeeper(bt.Strategy):
         if not self.calendar.is_business_day(day):
             return  # no Treasury settlement today: orders would wait; decide on the next one
         fill_day = self.calendar.next_business_day(day)
+        moves = []
         for old, size in self._positions(day).items():
             contract = Contract.parse(old)
             window = self.rule.roll_window(contract)
@@ -76,7 +77,13 @@ class RollKeeper(bt.Strategy):
             remaining = sum(1 for d in window if d >= fill_day)
             move = size if remaining <= 1 else int(round(size / remaining))
             if move:
-                self._roll(day, contract.root, old, new.code, move)
+                moves.append((contract.root, old, new.code, move))
+        # every old contract leaves before any new one is ordered: a broker that checks margin
+        # as orders arrive (IB, the paper broker) sees the sales first, as the simulated broker
+        # fills them (risk-reducing orders first)
+        leaving = [m for m in moves if self._close(day, *m)]
+        for root, old, new, move in leaving:
+            self._open(day, root, old, new, move)
 
     def _positions(self, day: dt.date) -> dict[str, int]:
         """Contracts of the rolled roots, by code: held, plus today's market orders."""
@@ -106,16 +113,22 @@ class RollKeeper(bt.Strategy):
             return self.p.owner
         return next(s for s in self.env.runningstrats if s is not self)
 
-    def _roll(self, day: dt.date, root: str, old: str, new: str, size: int) -> None:
+    def _close(self, day: dt.date, root: str, old: str, new: str, size: int) -> bool:
+        """Order ``old`` out (``size`` contracts, signed as held); False when that order did not
+        go (a limit, a rejection, the kill switch): opening the new one alone would hold both,
+        and a later day rolls what is still held."""
         owner, data, broker = self._strategy(), self.feeds[root], self.broker
-        close, open_ = (broker.sell, broker.buy) if size > 0 else (broker.buy, broker.sell)
+        close = broker.sell if size > 0 else broker.buy
         first = close(owner, data, size=abs(size), contract=old, kind="roll")
         if first.status in (bt.Order.Canceled, bt.Order.Rejected, bt.Order.Margin,
                             bt.Order.Expired):
-            # The old contract is not leaving (a limit, a rejection, the kill switch): opening the
-            # new one alone would hold both.  A later day rolls what is still held.
             log.warning("%s: roll of %+d contracts into %s held back: the order in %s was %s (%s)",
                         day, size, new, old, first.getstatusname(), first.info.get("reason", ""))
-            return
+            return False
+        return True
+
+    def _open(self, day: dt.date, root: str, old: str, new: str, size: int) -> None:
+        owner, data, broker = self._strategy(), self.feeds[root], self.broker
+        open_ = broker.buy if size > 0 else broker.sell
         open_(owner, data, size=abs(size), contract=new, kind="roll")
         self.events.append({"date": day, "kind": "roll", "detail": f"{old} -> {new}: {size:+d} contracts"})

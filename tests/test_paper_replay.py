@@ -95,18 +95,24 @@ def test_replay_needs_its_window(tmp_path):
     assert EXIT_DIVERGED == 5
 
 
-def test_margin_calls_on_paper_are_the_backtests_day_and_amount_to_the_cent(tmp_path):
+def test_margin_calls_and_a_roll_under_initial_margin_are_the_backtests(tmp_path):
     # 99% in shares and a full margin budget: equity falls below maintenance on 2024-02-13 in
-    # the backtest of this window ($23,423.63 to restore initial); the paper run of that day
-    # issues the same call to the strategy, says it, and keeps it in its journal
+    # the backtest of this window ($23,432.84 to restore initial); the paper run of that day
+    # issues the same call to the strategy, says it, and keeps it in its journal.  On
+    # 2024-02-21 the ladder rolls with equity under its initial margin: the backtest fills the
+    # sales before the purchases, so the paper run must send (and check) them in that order,
+    # or the pre-trade check refuses the first purchase (ZTM24) against the unsold ladder.
     path = core_config(tmp_path, "ib_async",
                        "[params]\nmargin_budget = 1.0\nequity_weight = 0.99\n")
-    result = replay(load_config(path), path, dt.date(2024, 2, 5), dt.date(2024, 2, 16),
+    result = replay(load_config(path), path, dt.date(2024, 2, 5), dt.date(2024, 2, 23),
                     tmp_path / "work", fresh_process=False)
-    assert result.matching_days == len(result.parity), result.text()
+    assert result.matching_days == len(result.parity) == 14, result.text()
     called = result.parity[result.parity["margin_calls_backtest"].notna()]
     assert list(called["date"].dt.date) == [dt.date(2024, 2, 13)]
-    assert called["margin_calls_paper"].tolist() == [23423.63]
+    assert called["margin_calls_paper"].tolist() == [23432.84]
     assert "margin calls: 1 on paper, 1 in the backtest" in result.text()
     run = next(r for r in result.runs if r.day == dt.date(2024, 2, 13))
-    assert "margin call 2024-02-13" in run.output and "$23,423.63 to restore initial" in run.output
+    assert "margin call 2024-02-13" in run.output and "$23,432.84 to restore initial" in run.output
+    roll = result.parity.set_index(result.parity["date"].dt.date).loc[dt.date(2024, 2, 21)]
+    assert roll["orders_paper"]["ZTM24"] == 7
+    assert all(r.exit_code == 0 for r in result.runs)
