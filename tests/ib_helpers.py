@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import textwrap
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -55,14 +56,20 @@ def zn_gateway(gateway):
     return gateway
 
 
+@functools.lru_cache(maxsize=1)
+def _bundled_history():
+    """The bundled data's history up to ``LIVE_DAY`` (its price books built once per session)."""
+    from ecore.brokers.ib.local_history import LocalHistory
+    from ecore.data.market import load_market
+
+    return LocalHistory(load_market(), LIVE_DAY)
+
+
 def bundled_prices(gateway) -> dict:
     """Give every instrument of ``gateway`` the bundled data's closes on its bar days (futures:
     the synthetic model's settlements), as a seeded history checks IB's bars against them;
     returns ``{name: last close}``."""
-    from ecore.brokers.ib.local_history import LocalHistory
-    from ecore.data.market import load_market
-
-    local = LocalHistory(load_market(), LIVE_DAY)
+    local = _bundled_history()
     last = {}
     for inst in gateway.instruments.values():
         if not inst.bars:
