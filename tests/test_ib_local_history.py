@@ -78,8 +78,8 @@ def test_a_folder_ending_before_ibs_first_bar_with_trading_days_between_is_a_nam
     # February 1, 2, 5-9, 12-15: 11 NYSE days in neither history
     with pytest.raises(HistoryGap, match=re.escape(
             "IVV: the local data's daily bars end 2024-01-31 and IB's begin 2024-02-16; the 11 "
-            "trading day(s) between are in neither, so the history would have a hole: bring "
-            "the data folder up to date (`ecore data download`")):
+            "trading day(s) between are in neither, so the history would have a hole: run "
+            "`ecore data download --out DIR` and set `data = \"DIR\"` in the config")):
         stale(local, dt.date(2024, 1, 31)).seed("IVV", ib, 300)
 
 

@@ -117,3 +117,18 @@ def test_an_instrument_neither_ib_nor_the_folder_reaches_back_for_is_too_short(t
     finally:
         gateway.stop()
     assert gateway.placed == []
+
+
+def test_a_history_shorter_than_asked_but_usable_is_said(tmp_path):
+    gateway = FakeGateway()
+    gateway.add_stock("XYZ", price=20.0, bars=[(d, 20.0, 20.0, 20.0, 20.0, 1000) for d in DAYS])
+    gateway.start()
+    try:
+        result = run(gateway, "ib_async", tmp_path, ["XYZ"], {"XYZ": 1}, history_days=6,
+                     seed_history=True)
+    finally:
+        gateway.stop()
+    assert result.summary.notices == (
+        "XYZ: 4 daily bars of the 6 asked for (history_days), IB's and the bundled data's "
+        "together",)
+    assert [o.orderRef for o in gateway.placed] == ["ecore-20250313-XYZ-target-1"]

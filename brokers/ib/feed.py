@@ -113,15 +113,22 @@ class IBDailyFeed(bt.feed.DataBase):
 
     def _check_length(self, bars: list) -> None:
         """A seeded history (IB's bars and the data folder's) of fewer than half the
-        ``history_days`` asked for is not usable, as IB's alone is not (``_daily_bars``)."""
+        ``history_days`` asked for is not usable, as IB's alone is not (``_daily_bars``); one
+        shorter than asked is said (``session.notices``)."""
         asked = int(self.p.history_days)
+        source = self.p.local_history.source
         if len(bars) < max(1, asked // 2) and asked > 5:
-            source = self.p.local_history.source
             raise DataFailure(
                 f"{self.p.instrument}: {len(bars)} daily bars of the {asked} asked for "
                 f"(history_days), IB's and {source}'s together; fewer than half, so the "
-                f"history is not usable: add {self.p.instrument} to the data folder (`ecore "
-                "data download`, then `--data` or `data =` in the config)")
+                f"history is not usable: give the data folder {self.p.instrument}'s closes "
+                f"({self.p.local_history.refresh}) or ask for fewer history_days")
+        if len(bars) < asked:
+            note = (f"{self.p.instrument}: {len(bars)} daily bars of the {asked} asked for "
+                    f"(history_days), IB's and {source}'s together")
+            if note not in self.p.session.notices:
+                self.p.session.notices.append(note)
+                log.warning(note)
 
     def _now(self) -> dt.datetime:
         tz = ZoneInfo(self.p.timezone)

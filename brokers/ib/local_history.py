@@ -68,9 +68,18 @@ def trading_calendar(instrument: str):
         return stock_calendar()
 
 
-def check_no_gap(instrument: str, last_local: dt.date, first_ib: dt.date, source: str) -> None:
+def refresh_hint(data_dir=None) -> str:
+    """How to bring the data folder ``data_dir`` (None: the bundled set) up to date."""
+    if data_dir:
+        return f"run `ecore data download --out {data_dir}`"
+    return 'run `ecore data download --out DIR` and set `data = "DIR"` in the config'
+
+
+def check_no_gap(instrument: str, last_local: dt.date, first_ib: dt.date, source: str,
+                 fix: str = refresh_hint()) -> None:
     """Raise ``HistoryGap`` when trading days of ``instrument`` lie strictly between the data
-    folder's last bar ``last_local`` and IB's first bar ``first_ib``."""
+    folder's last bar ``last_local`` and IB's first bar ``first_ib``; ``fix`` says how to
+    refresh the folder (``refresh_hint``)."""
     if first_ib <= last_local + dt.timedelta(days=1):
         return
     missing = trading_calendar(instrument).business_days_between(
@@ -79,8 +88,7 @@ def check_no_gap(instrument: str, last_local: dt.date, first_ib: dt.date, source
         raise HistoryGap(
             f"{instrument}: {source}'s daily bars end {last_local} and IB's begin {first_ib}; "
             f"the {len(missing)} trading day(s) between are in neither, so the history would "
-            "have a hole: bring the data folder up to date (`ecore data download`, then "
-            "`--data` or `data =` in the config)")
+            f"have a hole: {fix}")
 
 
 class LocalHistory:
@@ -90,8 +98,9 @@ class LocalHistory:
     a backtest starting that day)."""
 
     def __init__(self, market, today: dt.date, source: str = "the local data",
-                 first_day: dt.date | None = None):
+                 first_day: dt.date | None = None, data_dir=None):
         self.market = market
+        self.refresh = refresh_hint(data_dir)  # how to bring the folder up to date
         self.today = today
         self.first_day = first_day
         self.source = source
@@ -152,6 +161,6 @@ class LocalHistory:
         first = ib_rows[0][0]
         older = [(d, v, v, v, v, 0.0) for d, v in by_day.items() if d < first]
         if older:
-            check_no_gap(instrument, older[-1][0], first, self.source)
+            check_no_gap(instrument, older[-1][0], first, self.source, self.refresh)
         rows = older + list(ib_rows)
         return rows[-count:] if count else rows

@@ -102,7 +102,8 @@ class IBRootFeed(IBDailyFeed):
         begin) raises ``HistoryGap``; a hole further back, before the days asked for, is
         harmless."""
         for i in range(len(rows) - 1, max(0, len(rows) - asked), -1):
-            check_no_gap(self.root, rows[i - 1][0], rows[i][0], self.p.local_history.source)
+            check_no_gap(self.root, rows[i - 1][0], rows[i][0], self.p.local_history.source,
+                         self.p.local_history.refresh)
 
     def _bars_by_day(self, contract: Contract, duration: str, required) -> dict:
         """``{day: (open, high, low, close, volume)}`` of one contract from IB (``required``
