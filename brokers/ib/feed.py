@@ -190,9 +190,6 @@ class IBDailyFeed(bt.feed.DataBase):
             if isinstance(day, dt.datetime):
                 day = day.date()
             out.append((day, bar.open, bar.high, bar.low, bar.close, bar.volume))
-        if self.p.local_history is not None and duration.endswith(" D"):
-            # the data folder's days before IB's first bar (checked against IB's on the overlap)
-            out = self.p.local_history.seed(instrument, out, int(duration.split()[0]))
         error = session.contract_errors.get(contract.conId)
         if not out and error is not None:
             failure = DataFailure(f"{instrument}: daily bars refused: {describe(*error)}")
@@ -204,6 +201,10 @@ class IBDailyFeed(bt.feed.DataBase):
             failure.retry = True
             raise failure
         out = self._closed_only(instrument, contract.secType, out)
+        if self.p.local_history is not None and duration.endswith(" D"):
+            # the data folder's days before IB's first closed session's bar (checked against
+            # IB's on the overlap), so that the closed sessions make up the days asked for
+            out = self.p.local_history.seed(instrument, out, int(duration.split()[0]))
         if not required:
             return out
         if not out:
