@@ -128,7 +128,6 @@ def test_a_history_shorter_than_asked_but_usable_is_said(tmp_path):
                      seed_history=True)
     finally:
         gateway.stop()
-    assert result.summary.notices == (
-        "XYZ: 4 daily bars of the 6 asked for (history_days), IB's and the bundled data's "
-        "together",)
+    assert ("XYZ: 4 daily bars of the 6 asked for (history_days), IB's and the bundled data's "
+            "together") in result.summary.notices
     assert [o.orderRef for o in gateway.placed] == ["ecore-20250313-XYZ-target-1"]
