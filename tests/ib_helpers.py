@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import textwrap
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import backtrader as bt
+import pandas as pd
 import pytest
 
 from ecore.engine.paper.config import PaperConfig
@@ -52,6 +54,35 @@ def zn_gateway(gateway):
     gateway.znm = gateway.add_future("ZN", "202506", "20250618", price=110.0, bars=bars(110.0))
     gateway.spy = gateway.add_stock("SPY", price=560.0, bars=bars(560.0))
     return gateway
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_history():
+    """The bundled data's history up to ``LIVE_DAY`` (its price books built once per session)."""
+    from ecore.brokers.ib.local_history import LocalHistory
+    from ecore.data.market import load_market
+
+    return LocalHistory(load_market(), LIVE_DAY)
+
+
+def bundled_prices(gateway) -> dict:
+    """Give every instrument of ``gateway`` the bundled data's closes on its bar days (futures:
+    the synthetic model's settlements), as a seeded history checks IB's bars against them;
+    returns ``{name: last close}``."""
+    local = _bundled_history()
+    last = {}
+    for inst in gateway.instruments.values():
+        if not inst.bars:
+            continue
+        name = inst.localSymbol
+        if inst.secType == "FUT":  # "ZN   JUN 25" -> "ZNM25"
+            month = dt.datetime.strptime(name[5:].title(), "%b %y")
+            name = f"{inst.symbol}{'FGHJKMNQUVXZ'[month.month - 1]}{month:%y}"
+        closes = local.closes(name)
+        inst.bars = [(d, c, c + 0.5, c - 0.5, c, v) for (d, *_, v), c in
+                     ((bar, round(float(closes[pd.Timestamp(bar[0])]), 4)) for bar in inst.bars)]
+        inst.price = last[name] = inst.bars[-1][4]
+    return last
 
 
 @pytest.fixture
@@ -105,11 +136,14 @@ def config(gateway, lib_name: str, tmp_path, instruments, targets, **kw) -> Pape
     params.update(kw.pop("params", {}))
     kw.setdefault("request_timeout", 1.0)
     kw.setdefault("timeout", 2.0)
+    kw.setdefault("history_days", len(DAYS))
+    # zn_gateway's made-up prices (ZNM25 110, SPY 560) are not the bundled data's: IB's bars only
+    kw.setdefault("seed_history", False)
     return PaperConfig(
         strategy=kw.pop("strategy", "ib_helpers.TargetPositions"), instruments=tuple(instruments),
         port=gateway.port, client_id=kw.pop("client_id", 7), client=lib_name,
         journal=tmp_path / "journal.sqlite", kill_file=tmp_path / "STOP",
-        strategy_params=params, history_days=len(DAYS), **kw)
+        strategy_params=params, **kw)
 
 
 def run(gateway, lib_name, tmp_path, instruments, targets, **kw):
@@ -147,10 +181,11 @@ class RollSpread(bt.Strategy):
 
 def write_target_config(tmp_path, port: int, lib_name: str, ib: str = "",
                         targets: str = "{ ZNM25 = 3, SPY = 200 }", schedule: str = "",
-                        extra: str = "") -> Path:
+                        extra: str = "", seed_history: bool = False) -> Path:
     """``tmp_path/paper.toml``: TargetPositions on SPY and ZNM25 against the fake gateway at
     ``port`` with client id 9; ``ib`` and ``schedule`` are more lines of those tables, ``extra``
-    more tables after them."""
+    more tables after them; ``seed_history`` False: zn_gateway's made-up prices (ZNM25 110,
+    SPY 560) are not the bundled data's, so IB's bars only."""
     cfg = tmp_path / "paper.toml"
     cfg.write_text(textwrap.dedent(f"""
         [ib]
@@ -165,5 +200,6 @@ def write_target_config(tmp_path, port: int, lib_name: str, ib: str = "",
         params = {{ targets = {targets} }}
         [schedule]
         history_days = 4
+        seed_history = {str(seed_history).lower()}
         """) + textwrap.dedent(schedule) + textwrap.dedent(extra))
     return cfg

@@ -41,5 +41,5 @@ def test_stale_closes_are_said_and_the_funds_prices_are_ibs():
     market = load_market(None)
     old = dataclasses.replace(market, closes=market.closes.loc[:"2026-03-31"])
     [note] = check_freshness(old, dt.date(2026, 4, 20))
-    assert note == ("the closes of the bundled data set end 2026-03-31; not used: the fund's "
-                    "prices are IB's daily bars")
+    assert note == ("the closes of the bundled data set end 2026-03-31; the fund's prices are "
+                    "IB's daily bars (the folder's only before IB's first)")

@@ -13,10 +13,18 @@ import pytest
 
 from ecore.brokers.ib.errors import DataFailure
 from ecore.brokers.ib.simulator import GATEWAY_TZ, NO_PERMISSION_TEXT, PACING_TEXT
-from ib_helpers import CLIENTS, LIVE_DAY, bars, clock_at, gateway, run  # noqa: F401
+import ib_helpers
+from ib_helpers import CLIENTS, LIVE_DAY, bars, bundled_prices, clock_at, gateway  # noqa: F401
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BEFORE_CLOSE = dt.time(11, 0)  # New York, a lunchtime run on the live day
+
+
+def run(gateway, *args, **kw):
+    """``ib_helpers.run`` as a paper run is by default: its history seeded from the bundled
+    data, so IB's bars are the bundled data's closes on their days."""
+    bundled_prices(gateway)
+    return ib_helpers.run(gateway, *args, seed_history=True, **kw)
 
 
 def at(day, time):
@@ -122,7 +130,8 @@ def test_long_running_mode_checking_before_the_close_waits_for_it(gateway, lib_n
         phase[0] = dt.time(12, 30)  # the daily check, scheduled 12:00, before the close
         gateway.wait_for(lambda: asked() >= 2)
         time.sleep(0.3)
-        gateway.znm.bars.append(("20250313", 110.0, 110.5, 109.5, 110.0, 1000))  # settled
+        # settled, at the bundled data's settlement of the day
+        gateway.znm.bars.append(("20250313", 111.125, 111.625, 110.625, 111.125, 1000))
         phase[0] = dt.time(17, 10)
         gateway.wait_for(lambda: asked() >= 3)
         time.sleep(0.5)

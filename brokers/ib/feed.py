@@ -16,7 +16,10 @@ Prices are IB's decimals (points for futures, dollars for shares).
 Data failures are loud: an error on the history request (162 no market-data permission, 10197
 competing session...), no answer within the request time-out, no bars, fewer than half the days
 asked for, or a newest bar older than the last closed session (``sessions.py``)
-raise ``DataFailure`` naming the instrument and IB's code and text.  At start-up that stops the
+raise ``DataFailure`` naming the instrument and IB's code and text.  With ``local_history``
+(``local_history.py``: the paper default) the days before IB's first bar come from the data
+folder, checked against IB's (``HistoryMismatch``, ``HistoryGap``), and the half-the-days rule
+applies to the history they make together.  At start-up that stops the
 run; in long-running mode a failed daily check is retried every ``retry_interval`` seconds
 instead of skipping the day.  A request IB throttles (162 pacing) or leaves unanswered is asked
 again first, with a doubling back-off (``history_retries``, ``history_backoff``).
@@ -102,9 +105,30 @@ class IBDailyFeed(bt.feed.DataBase):
         super().start()
         self.p.session.ensure_connected()
         bars = self._fetch(f"{int(self.p.history_days)} D")
+        if self.p.local_history is not None:
+            self._check_length(bars)
         self._queue.extend(bars)
         self.put_notification(self.DELAYED)
         self._next_check = next_run(self._now(), self.p.schedule)
+
+    def _check_length(self, bars: list) -> None:
+        """A seeded history (IB's bars and the data folder's) of fewer than half the
+        ``history_days`` asked for is not usable, as IB's alone is not (``_daily_bars``); one
+        shorter than asked is said (``session.notices``)."""
+        asked = int(self.p.history_days)
+        source = self.p.local_history.source
+        if len(bars) < max(1, asked // 2) and asked > 5:
+            raise DataFailure(
+                f"{self.p.instrument}: {len(bars)} daily bars of the {asked} asked for "
+                f"(history_days), IB's and {source}'s together; fewer than half, so the "
+                f"history is not usable: give the data folder {self.p.instrument}'s closes "
+                f"({self.p.local_history.refresh}) or ask for fewer history_days")
+        if len(bars) < asked:
+            note = (f"{self.p.instrument}: {len(bars)} daily bars of the {asked} asked for "
+                    f"(history_days), IB's and {source}'s together")
+            if note not in self.p.session.notices:
+                self.p.session.notices.append(note)
+                log.warning(note)
 
     def _now(self) -> dt.datetime:
         tz = ZoneInfo(self.p.timezone)
@@ -166,9 +190,6 @@ class IBDailyFeed(bt.feed.DataBase):
             if isinstance(day, dt.datetime):
                 day = day.date()
             out.append((day, bar.open, bar.high, bar.low, bar.close, bar.volume))
-        if self.p.local_history is not None and duration.endswith(" D"):
-            # the data folder's days before IB's first bar (checked against IB's on the overlap)
-            out = self.p.local_history.seed(instrument, out, int(duration.split()[0]))
         error = session.contract_errors.get(contract.conId)
         if not out and error is not None:
             failure = DataFailure(f"{instrument}: daily bars refused: {describe(*error)}")
@@ -180,6 +201,10 @@ class IBDailyFeed(bt.feed.DataBase):
             failure.retry = True
             raise failure
         out = self._closed_only(instrument, contract.secType, out)
+        if self.p.local_history is not None and duration.endswith(" D"):
+            # the data folder's days before IB's first closed session's bar (checked against
+            # IB's on the overlap), so that the closed sessions make up the days asked for
+            out = self.p.local_history.seed(instrument, out, int(duration.split()[0]))
         if not required:
             return out
         if not out:
@@ -187,6 +212,7 @@ class IBDailyFeed(bt.feed.DataBase):
         if required == "answer":
             return out
         asked = int(duration.split()[0])
+        # with seeding the whole history is checked once built (start: _check_length)
         if len(out) < max(1, asked // 2) and asked > 5 and self.p.local_history is None:
             raise DataFailure(f"{instrument}: IB returned {len(out)} daily bars for the last "
                               f"{duration}; fewer than half, so the history is not usable")

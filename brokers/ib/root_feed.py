@@ -27,7 +27,7 @@ from ...data.rolls import RollRule
 from .contracts import UnknownContract, futures_contract
 from .errors import DataFailure
 from .feed import IBDailyFeed
-from .local_history import HistoryMismatch
+from .local_history import HistoryMismatch, check_no_gap
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,18 @@ class IBRootFeed(IBDailyFeed):
             earlier = [d for d in bars[nxt] if d <= day]
             next_close = bars[nxt][max(earlier)][3] if earlier else float("nan")
             rows.append((day, *bar, month_number(held), next_close, month_number(nxt)))
+        if self._last_day is None and self.p.local_history is not None:
+            self._check_continuous(rows, int(duration.split()[0]))
         return rows
+
+    def _check_continuous(self, rows: list, asked: int) -> None:
+        """The newest ``asked`` rows of a seeded history have no hole: a trading day between
+        two of them (a data folder ending before IB's bars of the contracts still listed
+        begin) raises ``HistoryGap``; a hole further back, before the days asked for, is
+        harmless."""
+        for i in range(len(rows) - 1, max(0, len(rows) - asked), -1):
+            check_no_gap(self.root, rows[i - 1][0], rows[i][0], self.p.local_history.source,
+                         self.p.local_history.refresh)
 
     def _bars_by_day(self, contract: Contract, duration: str, required) -> dict:
         """``{day: (open, high, low, close, volume)}`` of one contract from IB (``required``

@@ -44,8 +44,9 @@ the file, the line where it can be found, and the key.  Relative paths are relat
     history_retries = 3         # daily-bar requests throttled (162 pacing) or unanswered: asked
     history_backoff = 15        # again up to 3 times, waiting 15, 30, 60 s (IB: no identical
                                 # history request within 15 s)
-    seed_history = false        # true: history_days from the data folder (bundled or `data`),
-                                # topped up by IB's bars, checked on the overlap (1%)
+    seed_history = true         # history_days from the data folder (bundled or `data`) before
+                                # IB's first bar, checked on the overlap (1%) and for a gap
+                                # between them; false: IB's bars only
 
 Instead of the ``[strategy]`` table, the top of the file may name the strategy as a backtest
 config does, with the same keys and checks (``strategy`` for ``class``)::
@@ -127,7 +128,7 @@ class PaperConfig:
     schedule: dt.time = dt.time(17, 0)
     timezone: str = "America/New_York"
     history_days: int = 30
-    seed_history: bool = False  # the data folder's bars before IB's first (local_history.py)
+    seed_history: bool = True  # the data folder's bars before IB's first (local_history.py)
     history_from: dt.date | None = None  # no bar before this day (--history-from; replays)
     data_dir: Path | None = None  # yields for the price book's durations; None = bundled set
     timeout: float = 10.0  # seconds: socket and API handshake
@@ -446,7 +447,7 @@ def load_config(path: str | Path, strategy: str | None = None, instruments=None)
         limits=limits, broker=broker, strategy_params=dict(params), primary_exchanges=dict(primary),
         schedule=schedule, timezone=tz, history_days=history,
         seed_history=_typed(where, "schedule", sched, "seed_history", bool, "true or false",
-                            False),
+                            True),
         data_dir=_path(table, strat, "data"),
         timeout=float(_positive(where, "ib", ib, "timeout", 10.0)),
         request_timeout=float(_positive(where, "ib", ib, "request_timeout", 10.0)),

@@ -8,8 +8,9 @@ connecting and tells the user to run ``ecore data download``.  FRED publishes a 
 the next business day, and a holiday or a late release adds a day or two: five business days
 cover that and no more.
 
-The fund's closes are not read by a paper run: its prices are IB's daily bars.  Stale closes
-are therefore said (IB's prices are used for the fund), not a reason to stop.
+The fund's prices are IB's daily bars; its closes in the data folder stand in only for days
+before IB's first bar (``seed_history``), and a folder ending before that bar stops the feed
+there (``HistoryGap``).  Stale closes are therefore said, not a reason to stop.
 """
 
 from __future__ import annotations
@@ -56,6 +57,6 @@ def check_freshness(market, run_day: dt.date, data_dir=None) -> list[str]:
     notes = []
     end = _last_day(market.closes)
     if end is not None and cal.count_business_days(end, run_day) > TOLERATED_BUSINESS_DAYS:
-        notes.append(f"the closes of {where} end {end}; not used: the fund's prices are IB's "
-                     "daily bars")
+        notes.append(f"the closes of {where} end {end}; the fund's prices are IB's daily "
+                     "bars (the folder's only before IB's first)")
     return notes

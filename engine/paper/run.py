@@ -220,7 +220,7 @@ def _local_history(config: PaperConfig, clock):
     today = (clock(tz) if clock is not None else dt.datetime.now(tz)).date()
     market = load_market(config.data_dir)
     return LocalHistory(market, today, str(config.data_dir or "the bundled data"),
-                        first_day=config.history_from)
+                        first_day=config.history_from, data_dir=config.data_dir)
 
 
 def _price_book(config: PaperConfig, roots, clock):
