@@ -30,6 +30,7 @@ class RunSummary:
     held_back: tuple = ()  # (orderRef, reason): rejected earlier today, not retried
     notices: tuple = ()  # what the run decided on that the user must know (an unclosed session)
     margin_calls: tuple = ()  # the calls issued to the strategy this run (MarginCall)
+    margin_notes: tuple = ()  # which margin figure was used where IB's and ecore's differ
 
     @property
     def sent(self) -> int:
@@ -54,7 +55,7 @@ class RunSummary:
         lines += [f"  refused     {why}" for why in self.refused]
         lines += [f"  not sent    {why}" for why in self.not_sent]
         lines += [f"  {status:<11} {r}" for r, status in self.other]
-        lines += [f"note: {n}" for n in self.notices]
+        lines += [f"note: {n}" for n in (*self.notices, *self.margin_notes)]
         lines += [f"{call}" for call in self.margin_calls]
         if self.found_ended:
             lines.append(f"found ended at IB since the last run: {len(self.found_ended)}")
@@ -91,6 +92,6 @@ def summarize(broker, journal) -> RunSummary:
                       tuple(groups["unconfirmed"]), tuple(groups["rejected"]),
                       tuple(broker.refused), not_sent, tuple(groups["other"]), found,
                       tuple(dict(getattr(broker, "held_back", ())).items()),
-                      tuple(getattr(session, "notices", ())) +
-                      tuple(getattr(broker, "margin_notes", ())),
-                      tuple(getattr(broker, "margin_calls", ())))
+                      tuple(getattr(session, "notices", ())),
+                      tuple(getattr(broker, "margin_calls", ())),
+                      tuple(getattr(broker, "margin_notes", ())))
