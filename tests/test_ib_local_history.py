@@ -100,3 +100,18 @@ def test_days_the_stock_market_is_shut_between_the_folder_and_ib_are_no_gap(loca
 def test_without_ibs_bars_the_folders_are_not_a_history(local):
     # IB's refusal or silence is the feed's to report, never covered by local bars
     assert local.seed("IVV", [], 300) == []
+
+
+def test_a_window_opening_on_a_day_an_instruments_market_is_shut_carries_its_last_bar():
+    from ecore.brokers.ib.local_history import from_first_day
+
+    good_friday = dt.date(2023, 4, 7)
+    ivv = [dt.date(2023, 4, 5), dt.date(2023, 4, 6), dt.date(2023, 4, 10)]
+    zn = [dt.date(2023, 4, 6), dt.date(2023, 4, 7), dt.date(2023, 4, 10)]
+    same = lambda d: d  # noqa: E731
+    # the stock market shut: the Thursday's bar opens the window, as in a backtest
+    assert from_first_day(ivv, good_friday, same) == ivv[1:]
+    # the bond market open: nothing before the first day
+    assert from_first_day(zn, good_friday, same) == zn[1:]
+    # the window opens on the last day, before a share has traded in it
+    assert from_first_day(ivv[:2], good_friday, same) == [dt.date(2023, 4, 6)]

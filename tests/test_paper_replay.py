@@ -116,3 +116,16 @@ def test_margin_calls_and_a_roll_under_initial_margin_are_the_backtests(tmp_path
     roll = result.parity.set_index(result.parity["date"].dt.date).loc[dt.date(2024, 2, 21)]
     assert roll["orders_paper"]["ZTM24"] == 7
     assert all(r.exit_code == 0 for r in result.runs)
+
+
+def test_a_window_opening_on_good_friday_allocates_that_day_as_the_backtest(tmp_path):
+    # 2023-04-07: bonds open, stocks shut.  The backtest starting that day carries IVV's close
+    # of 2023-04-06 into its first day and allocates; the paper run of that day must see the
+    # same bar (not "no daily bars"), and decide the same orders
+    path = core_config(tmp_path, "ib_async")
+    result = replay(load_config(path), path, dt.date(2023, 4, 7), dt.date(2023, 4, 12),
+                    tmp_path / "work", fresh_process=False)
+    assert result.matching_days == len(result.parity) == 4, result.text()
+    first = result.parity.iloc[0]
+    assert first["date"].date() == dt.date(2023, 4, 7) and first["orders_paper"]["IVV"] > 0
+    assert all(r.exit_code == 0 for r in result.runs)

@@ -105,7 +105,9 @@ class IBDailyFeed(bt.feed.DataBase):
         super().start()
         self.p.session.ensure_connected()
         bars = self._fetch(f"{int(self.p.history_days)} D")
-        if self.p.local_history is not None:
+        if self.p.local_history is not None and self.p.local_history.first_day is None:
+            # (a rehearsal's --history-from cuts the history on purpose: it warms up as the
+            # backtest of its window does)
             self._check_length(bars)
         self._queue.extend(bars)
         self.put_notification(self.DELAYED)

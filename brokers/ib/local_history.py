@@ -91,6 +91,17 @@ def check_no_gap(instrument: str, last_local: dt.date, first_ib: dt.date, source
             f"have a hole: {fix}")
 
 
+def from_first_day(rows: list, first: dt.date, day_of) -> list:
+    """The ``rows`` (sorted by ``day_of(row)``, a date) of a window starting on ``first``: those
+    from ``first`` on, and when none is dated ``first`` (the instrument's market was shut that
+    day: Good Friday for a share) the last one before it too, as a backtest starting on
+    ``first`` carries that bar into its first day."""
+    kept = [r for r in rows if day_of(r) >= first]
+    if kept and day_of(kept[0]) == first:
+        return kept
+    return [r for r in rows if day_of(r) < first][-1:] + kept
+
+
 class LocalHistory:
     """Daily bars of the data folder's ``market`` (``ecore.data.market.MarketData``) up to
     ``today``; futures from a price book built per root on first use.  ``first_day``: no bar
@@ -121,7 +132,8 @@ class LocalHistory:
             s = self._book(c.root).series(c.code)
         s = s[s.index <= pd.Timestamp(self.today)]
         if self.first_day is not None:
-            s = s[s.index >= pd.Timestamp(self.first_day)]
+            days = [d.date() for d in s.index]
+            s = s.iloc[len(days) - len(from_first_day(days, self.first_day, lambda d: d)):]
         return s
 
     def _book(self, root: str):
@@ -152,7 +164,7 @@ class LocalHistory:
         first.  No IB rows: none (IB's refusal or silence is the feed's to report, never
         covered by local bars); no local bars: IB's rows as they are."""
         if self.first_day is not None:
-            ib_rows = [row for row in ib_rows if row[0] >= self.first_day]
+            ib_rows = from_first_day(ib_rows, self.first_day, lambda row: row[0])
         if not ib_rows:
             return []
         local = self.closes(instrument)
