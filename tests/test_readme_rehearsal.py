@@ -75,3 +75,8 @@ def test_ibs_stricter_what_if_is_noted_once_a_run_not_once_an_order(session):
     # the dry run and the run each check 6 futures orders against IB's what-if (a few cents
     # above ecore's model in the simulator: its settlements are real, the run's are IB's bars)
     assert done.stdout.count("stricter than ecore's margin model") <= 2
+
+
+def test_the_run_says_once_that_it_stopped_waiting_for_its_resting_orders(session):
+    done, _ = session
+    assert done.stderr.count("orders still working after 5 s") == 1

@@ -268,8 +268,12 @@ class IBDailyFeed(bt.feed.DataBase):
             return False
         if self.p.once:
             if time.monotonic() - self._backfilled_at > self.p.once_timeout:
-                log.warning("%s: orders still working after %.0f s; stopping",
-                            self.p.instrument, self.p.once_timeout)
+                # said once a run, not once a feed (the summary lists the working orders)
+                session = self.p.session
+                if not getattr(session, "said_still_working", False):
+                    session.said_still_working = True
+                    log.warning("orders still working after %.0f s; stopping (they stay at IB: "
+                                "the summary lists them)", self.p.once_timeout)
                 return False
         else:
             now = self._now()

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 EXIT_DIVERGED = 5
 NAV_TOLERANCE = 0.005  # dollars: "to the cent"
+# dollars: a paper margin call is IB's initial margin less margin equity, each figure as IB
+# reports account values (in cents), so it may sit a cent from the backtest's unrounded one
+CALL_TOLERANCE = 0.01 + 1e-6
 CHECKS = ("positions", "orders", "fills", "rolls", "margin_calls", "nav")
 
 
@@ -305,8 +308,8 @@ def compare(paper, paper_orders: pd.DataFrame, backtest, days, paper_calls=()) -
     broker = getattr(backtest.strategy, "broker", None)
     bt_calls = broker.margin_calls() if broker is not None and hasattr(broker, "margin_calls") \
         else []
-    calls = ({c.issued: round(float(c.amount), 2) for c in paper_calls},
-             {c.issued: round(float(c.amount), 2) for c in bt_calls})
+    calls = ({c.issued: float(c.amount) for c in paper_calls},
+             {c.issued: float(c.amount) for c in bt_calls})
     held = ({}, {})
     rows = []
     for day in days:
@@ -321,7 +324,8 @@ def compare(paper, paper_orders: pd.DataFrame, backtest, days, paper_calls=()) -
             row[f"orders_{name}"] = dict(sorted(orders[side].get(day, {}).items()))
             row[f"fills_{name}"] = dict(sorted(fills[side].get(day, {}).items()))
             row[f"rolls_{name}"] = dict(sorted(rolls[side].get(day, {}).items()))
-            row[f"margin_calls_{name}"] = calls[side].get(day)
+            due = calls[side].get(day)
+            row[f"margin_calls_{name}"] = None if due is None else round(due, 2)
             nav = navs[side].get(day)
             row[f"nav_{name}"] = round(float(nav), 2) if nav is not None else None
         gap = (row["nav_paper"] - row["nav_backtest"]) if None not in (
@@ -329,9 +333,9 @@ def compare(paper, paper_orders: pd.DataFrame, backtest, days, paper_calls=()) -
         row["nav_gap"] = gap
         for check in CHECKS[:-2]:
             row[f"{check}_match"] = row[f"{check}_paper"] == row[f"{check}_backtest"]
-        due = (row["margin_calls_paper"], row["margin_calls_backtest"])
+        due = (calls[0].get(day), calls[1].get(day))
         row["margin_calls_match"] = due[0] == due[1] or (
-            None not in due and abs(due[0] - due[1]) <= NAV_TOLERANCE)
+            None not in due and abs(due[0] - due[1]) <= CALL_TOLERANCE)
         row["nav_match"] = abs(gap) <= NAV_TOLERANCE
         row["match"] = all(row[f"{c}_match"] for c in CHECKS)
         rows.append(row)
