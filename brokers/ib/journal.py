@@ -242,14 +242,15 @@ class Journal:
     @property
     def _terms(self) -> str:
         if "_terms_sql" not in self.__dict__:
-            names = {r[0] for r in
-                     self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            self._terms_sql = _TERMS if "order_terms" in names else "''"
+            self._terms_sql = _TERMS if "order_terms" in self._tables() else "''"
         return self._terms_sql
 
+    def _tables(self) -> set[str]:
+        """The tables the file has (a journal opened read-only may predate the newer ones)."""
+        return {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
     def _has_tables(self) -> bool:
-        names = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        return {"orders", "fills", "checkpoints"} <= names
+        return {"orders", "fills", "checkpoints"} <= self._tables()
 
     def close(self) -> None:
         self._db.close()
@@ -429,8 +430,7 @@ class Journal:
         before calls were recorded)."""
         from ..margin_calls import MarginCall
 
-        names = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "margin_calls" not in names:
+        if "margin_calls" not in self._tables():
             return []
         rows = self._db.execute("SELECT day, amount, deadline, equity, maintenance, initial "
                                 "FROM margin_calls ORDER BY day").fetchall()
