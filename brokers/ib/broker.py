@@ -110,6 +110,7 @@ class IBBroker(PreTradeChecks, NativeOrders, bt.BrokerBase):
         self._margin_per_contract: dict[tuple, tuple[float, float]] = {}
         self.margin_calls: list = []  # calls issued to the strategy (MarginCall)
         self.margin_notes: list[str] = []  # when IB's figures were the stricter ones
+        self._what_if_gap = None  # (dollars, note): IB's what-if most above ecore's (pretrade)
         self._margin_checked = None
         self._spent = self._cash_spent = 0.0
 

@@ -270,7 +270,7 @@ class IBDailyFeed(bt.feed.DataBase):
             if time.monotonic() - self._backfilled_at > self.p.once_timeout:
                 # said once a run, not once a feed (the summary lists the working orders)
                 session = self.p.session
-                if not getattr(session, "said_still_working", False):
+                if not session.said_still_working:
                     session.said_still_working = True
                     log.warning("orders still working after %.0f s; stopping (they stay at IB: "
                                 "the summary lists them)", self.p.once_timeout)

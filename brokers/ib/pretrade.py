@@ -177,7 +177,7 @@ class PreTradeChecks:
         if not note:
             return
         gap = check.ib - check.ours
-        kept = getattr(self, "_what_if_gap", None)
+        kept = self._what_if_gap
         if kept is not None and gap <= kept[0]:
             return
         if kept is not None and kept[1] in self.margin_notes:

@@ -92,3 +92,4 @@ class IBSession(Connection, Picture, Reconciliation, Orders):
         self.completed_states: dict[int, tuple[str, str]] = {}  # permId -> (status, IB's text)
         self._watch_completed()
         self.notices: list[str] = []  # what the run must say on the terminal (feeds' notes)
+        self.said_still_working = False  # a --once run's feeds say once that they stop waiting
