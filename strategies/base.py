@@ -230,6 +230,19 @@ class Strategy(bt.Strategy):
             self._pending.add(order.ref)
         return order
 
+    def order_contracts(self, orders) -> None:
+        """Send ``orders``, ``(code, signed contracts, kind)`` as :meth:`order_contract` takes
+        them: those that shrink a holding (never flipping it) first, then the others, each group
+        in the order given.  The simulated broker fills risk-reducing orders first; a broker
+        that checks margin as orders arrive (IB, the paper broker's pre-trade check) then sees
+        a roll's sales before its purchases too."""
+        held = self.contract_positions()
+        shrinks = [held.get(code, 0) * n < 0 and abs(n) <= abs(held.get(code, 0))
+                   for code, n, _ in orders]
+        for code, n, kind in [o for o, first in zip(orders, shrinks) if first] + \
+                [o for o, first in zip(orders, shrinks) if not first]:
+            self.order_contract(code, n, kind)
+
     def order_shares(self, name: str, size: float, kind: str = "trade"):
         """Buy (``size`` > 0) or sell shares of feed ``name``; ``kind`` as :meth:`order_contract`."""
         if size == 0:

@@ -244,22 +244,17 @@ class EfficientCore(Strategy):
         return False
 
     def _roll(self, day, fill_day, rolling) -> None:
-        """Move each leg (or a slice of it) from its contract to the next, as two real trades.
-
-        Every old leg is ordered before any new one: a broker that checks margin as orders
-        arrive (IB, and the paper broker's pre-trade check) then sees the ladder's sales before
-        its purchases, as the simulated broker fills them (risk-reducing orders first)."""
-        moves = []
+        """Move each leg (or a slice of it) from its contract to the next, as two real trades
+        (every sale sent before any purchase: ``order_contracts``)."""
+        orders = []
         for root, (old, new, n) in rolling.items():
             window = self.roll_rule.roll_window(Contract.parse(old))
             remaining_slices = sum(1 for d in window if d >= fill_day)
             move = n if remaining_slices <= 1 else int(round(n / remaining_slices))
             if move:
-                moves.append((old, new, move))
-                self.order_contract(old, -move, "roll")
-        for old, new, move in moves:
-            self.order_contract(new, move, "roll")
-            self.record.event(day, "roll", f"{old} -> {new}: {move:+d} contracts")
+                orders += [(old, -move, "roll"), (new, move, "roll")]
+                self.record.event(day, "roll", f"{old} -> {new}: {move:+d} contracts")
+        self.order_contracts(orders)
 
     def _solve_ladder(self, day, fill_day, nav):
         """The duration-matched ladder for the contracts to hold on ``fill_day``, priced at
@@ -356,14 +351,7 @@ class EfficientCore(Strategy):
                     orders.append((target_code, part, "roll"))
                     delta -= part
                 orders.append((target_code, delta, "rebalance"))
-        # Orders that reduce a holding go first, the others after, each in the order above: a
-        # broker that checks margin as orders arrive (IB, the paper broker's pre-trade check)
-        # then sees a roll's sales before its purchases, as the simulated broker fills them.
-        cutting = [held.get(code, 0) * n < 0 and abs(n) <= abs(held.get(code, 0))
-                   for code, n, _ in orders]  # shrinks a holding, never flips it
-        for code, n, kind in [o for o, c in zip(orders, cutting) if c] + \
-                [o for o, c in zip(orders, cutting) if not c]:
-            self.order_contract(code, n, kind)
+        self.order_contracts(orders)  # those that reduce a holding first
         # Shares: always on the first allocation; afterwards only when the equity weight itself
         # is out of band (bonds first), or on every rebalance when bonds_first is off.
         target_eq = self.p.equity_weight * scale
