@@ -78,6 +78,30 @@ def orders_reported(gateway, lib_name) -> dict:
         ib.disconnect()
 
 
+def paper_config(gateway, lib_name, tmp_path, instruments, orders, once_timeout):
+    """A paper config of the scripted strategy sending ``orders`` (TOML inline tables) on
+    ``instruments``, for the ``ecore paper`` command."""
+    cfg = tmp_path / "paper.toml"
+    listed = ", ".join(f'"{i}"' for i in instruments)
+    scripted = ",\n  ".join(orders)
+    cfg.write_text(f"""
+[ib]
+port = {gateway.port}
+client_id = 9
+client = "{lib_name}"
+journal = "journal.sqlite"
+[strategy]
+class = "{STRATEGY}"
+instruments = [{listed}]
+params = {{ orders = [
+  {scripted} ] }}
+[schedule]
+history_days = 4
+once_timeout = {once_timeout}
+""")
+    return cfg
+
+
 def sent(gateway):
     return [(o.orderType, o.action, o.totalQuantity) for o in gateway.placed]
 
@@ -363,23 +387,9 @@ def test_ecore_paper_sends_a_stop_and_says_which_close_it_refused(
 
     bars_to_now(gateway)
     gateway.set_position(gateway.spy, 100)
-    cfg = tmp_path / "paper.toml"
-    cfg.write_text(f"""
-[ib]
-port = {gateway.port}
-client_id = 9
-client = "{lib_name}"
-journal = "journal.sqlite"
-[strategy]
-class = "{STRATEGY}"
-instruments = ["SPY", "ZNM25"]
-params = {{ orders = [
-  {{ feed = "SPY", side = "sell", size = 100, exectype = "Stop", price = 550.0 }},
-  {{ feed = "ZNM25", side = "buy", size = 1, exectype = "Close" }} ] }}
-[schedule]
-history_days = 4
-once_timeout = 5
-""")
+    cfg = paper_config(gateway, lib_name, tmp_path, ["SPY", "ZNM25"], [
+        '{ feed = "SPY", side = "sell", size = 100, exectype = "Stop", price = 550.0 }',
+        '{ feed = "ZNM25", side = "buy", size = 1, exectype = "Close" }'], once_timeout=5)
     status = main(["paper", "--config", str(cfg), "--once"])
 
     out = capsys.readouterr().out
@@ -492,23 +502,10 @@ def test_dry_run_and_status_show_each_orders_stop_trail_and_validity(
 
     bars_to_now(gateway)
     gateway.set_position(gateway.spy, 200)
-    cfg = tmp_path / "paper.toml"
-    cfg.write_text(f"""
-[ib]
-port = {gateway.port}
-client_id = 9
-client = "{lib_name}"
-journal = "journal.sqlite"
-[strategy]
-class = "{STRATEGY}"
-instruments = ["SPY"]
-params = {{ orders = [
-  {{ feed = "SPY", side = "sell", size = 100, exectype = "Stop", price = 550.0 }},
-  {{ feed = "SPY", side = "sell", size = 100, exectype = "StopTrail", trailpercent = 0.05 }} ] }}
-[schedule]
-history_days = 4
-once_timeout = 3
-""")
+    cfg = paper_config(gateway, lib_name, tmp_path, ["SPY"], [
+        '{ feed = "SPY", side = "sell", size = 100, exectype = "Stop", price = 550.0 }',
+        '{ feed = "SPY", side = "sell", size = 100, exectype = "StopTrail", trailpercent = 0.05 }'],
+        once_timeout=3)
     assert main(["paper", "--config", str(cfg), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "SELL 100 SPY STP stop 550 GTC  notional $55,000" in out
